@@ -1,0 +1,33 @@
+# Set-up and everyday commands. `make run` and `make test` work from a fresh clone.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SCENARIO ?= scenarios/kotim-baseline.toml
+
+.PHONY: setup system-deps run test lint bench clean-results
+
+$(BIN)/netlab: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,emulation]'
+	touch $(BIN)/netlab
+
+setup: $(BIN)/netlab
+
+# Debian packages that emulation needs (mnexec, bridges, iperf3); run as root.
+system-deps:
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mininet iperf3 bridge-utils iputils-ping iproute2
+
+run: setup
+	$(BIN)/netlab run $(SCENARIO)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/pytest benchmarks -q --benchmark-only --benchmark-columns=min,mean,max,rounds

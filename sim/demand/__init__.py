@@ -1,0 +1,1 @@
+"""The demand model: users as SimPy processes in a closed loop with the network."""

@@ -1,0 +1,1 @@
+"""Scenario, topology and demand specifications: parsing, validation, units."""

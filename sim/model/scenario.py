@@ -1,0 +1,310 @@
+"""Scenario files: what to simulate (topology, purchase, policy, demand, time window), validated.
+
+`load_scenario` reads a scenario TOML, applies command-line overrides, validates everything
+(unknown keys are errors) and returns a resolved `Scenario` with the topology loaded and the
+chosen last-mile options switched on. All units are converted here, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from sim.model.demand import DEFAULT_DEMAND, DemandSpec, merged
+from sim.model.errors import ConfigError
+from sim.model.loading import Strict, read_toml, validate
+from sim.model.topology import SITE_KINDS, Site, Topology, load_topology
+from sim.model.units import mbps, parse_duration
+
+PolicyName = Literal[
+    "equal-static",
+    "weighted-static",
+    "htb-equal",
+    "htb-weighted",
+    "htb-priority",
+    "max-min",
+    "schedule",
+]
+POLICY_NAMES: tuple[str, ...] = PolicyName.__args__  # type: ignore[attr-defined]
+Duration = Annotated[str | float | int, AfterValidator(parse_duration)]
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+
+
+def _clock_seconds(text: str) -> float:
+    if not _CLOCK.match(text):
+        raise ValueError(f"not a time of day: {text!r} (use HH:MM)")
+    hours, minutes = text.split(":")
+    return int(hours) * 3600.0 + int(minutes) * 60.0
+
+
+ClockTime = Annotated[str, AfterValidator(_clock_seconds)]
+
+
+class ScenarioSection(Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    description: str = ""
+    topology: str = Field(description="topology file, relative to the scenario file")
+    seed: int = Field(default=1, ge=0)
+    start: dt.datetime = dt.datetime(2022, 2, 1)
+    duration: Duration = 86400.0
+    sample_interval: Duration = 60.0
+
+
+class PriceTier(Strict):
+    """Price per Mbps per month for purchases up to `up_to_mbps` (None: any size above)."""
+
+    up_to_mbps: float | None = Field(default=None, gt=0)
+    idr_per_mbps_month: float = Field(gt=0)
+
+
+# Example e-catalogue-like tiers (assumption; design note: Rp45k-450k per Mbps per month for
+# dedicated government internet in Indonesia 2020-2025, falling with size).
+DEFAULT_PRICE_TIERS: list[dict[str, float | None]] = [
+    {"up_to_mbps": 100, "idr_per_mbps_month": 450_000},
+    {"up_to_mbps": 250, "idr_per_mbps_month": 320_000},
+    {"up_to_mbps": 500, "idr_per_mbps_month": 240_000},
+    {"up_to_mbps": 1000, "idr_per_mbps_month": 180_000},
+    {"up_to_mbps": None, "idr_per_mbps_month": 140_000},
+]
+
+
+class Purchase(Strict):
+    upstream_mbps: float = Field(gt=0, description="purchased capacity, each direction")
+    price_tiers: list[PriceTier] = Field(
+        default_factory=lambda: [PriceTier(**t) for t in DEFAULT_PRICE_TIERS], min_length=1
+    )
+
+    def monthly_cost_idr(self) -> float:
+        """Price of this purchase per month from the tier it falls in."""
+        for tier in sorted(self.price_tiers, key=lambda t: t.up_to_mbps or float("inf")):
+            if tier.up_to_mbps is None or self.upstream_mbps <= tier.up_to_mbps:
+                return self.upstream_mbps * tier.idr_per_mbps_month
+        raise ValueError(f"no price tier covers {self.upstream_mbps} Mbps")
+
+    @model_validator(mode="after")
+    def _covers_purchase(self) -> Purchase:
+        if all(t.up_to_mbps is not None and t.up_to_mbps < self.upstream_mbps
+               for t in self.price_tiers):
+            raise ValueError(f"no price tier covers {self.upstream_mbps} Mbps")
+        return self
+
+
+class ScheduleEntry(Strict):
+    """Use `policy` on `days` between `start` and `end` (local clock, HH:MM)."""
+
+    days: Literal["all", "weekday", "weekend"] = "all"
+    start: ClockTime
+    end: ClockTime
+    policy: PolicyParams
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScheduleEntry:
+        if self.start >= self.end:  # type: ignore[operator]
+            raise ValueError("start must be before end (split a period that crosses midnight)")
+        return self
+
+
+class PolicyParams(Strict):
+    """A static policy and its parameters (see docs/scenario-reference.md for each)."""
+
+    name: Literal[
+        "equal-static", "weighted-static", "htb-equal", "htb-weighted", "htb-priority", "max-min"
+    ]
+    guaranteed_share: float = Field(default=0.9, gt=0, le=1)
+    weights: dict[str, float] = {}
+    tier_share: dict[str, float] = {}
+    tier_prio: dict[str, int] = {}
+    hotspot_ceil_mbps: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _params_valid(self) -> PolicyParams:
+        if any(w <= 0 for w in self.weights.values()):
+            raise ValueError("weights must be positive")
+        for tier in [*self.tier_share, *self.tier_prio]:
+            if tier not in TIERS:
+                raise ValueError(f"unknown tier {tier!r} (tiers: {', '.join(TIERS)})")
+        if any(not 0 <= p <= 7 for p in self.tier_prio.values()):
+            raise ValueError("tier_prio values must be 0..7 (HTB priorities)")
+        return self
+
+
+TIERS = ("essential", "office", "subdistrict", "hotspot")
+
+
+class PolicySpec(PolicyParams):
+    """The `[policy]` table: a static policy, or `schedule` with entries and a fallback."""
+
+    name: PolicyName  # type: ignore[assignment]
+    schedule: list[ScheduleEntry] = []
+    otherwise: PolicyParams | None = None
+
+    @model_validator(mode="after")
+    def _schedule_complete(self) -> PolicySpec:
+        if self.name == "schedule" and (not self.schedule or self.otherwise is None):
+            raise ValueError("policy 'schedule' needs [[policy.schedule]] entries and "
+                             "[policy.otherwise]")
+        if self.name != "schedule" and (self.schedule or self.otherwise):
+            raise ValueError("schedule/otherwise only apply to policy 'schedule'")
+        return self
+
+
+class Network(Strict):
+    """How bytes on the wire relate to bytes delivered, and how the root is shaped."""
+
+    mss_bytes: int = Field(default=1448, gt=0, description="TCP payload per segment")
+    frame_bytes: int = Field(default=1514, gt=0, description="L2 bytes per full segment")
+    root_headroom: float = Field(default=0.97, gt=0, le=1,
+                                 description="shape the root this far below the purchase")
+
+    @property
+    def overhead(self) -> float:
+        """Wire bytes per goodput byte (HTB counts L2 bytes)."""
+        return self.frame_bytes / self.mss_bytes
+
+    @model_validator(mode="after")
+    def _frame_holds_segment(self) -> Network:
+        if self.frame_bytes <= self.mss_bytes:
+            raise ValueError("frame_bytes must exceed mss_bytes")
+        return self
+
+
+class ScenarioFile(Strict):
+    scenario: ScenarioSection
+    purchase: Purchase
+    policy: PolicySpec
+    demand: DemandSpec
+    network: Network = Network()
+    connect: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario with its topology resolved (connections applied)."""
+
+    path: Path
+    spec: ScenarioFile
+    topology: Topology
+    lastmile_idr_month: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.spec.scenario.name
+
+    @property
+    def seed(self) -> int:
+        return self.spec.scenario.seed
+
+    @property
+    def duration(self) -> float:
+        return float(self.spec.scenario.duration)
+
+    @property
+    def start(self) -> dt.datetime:
+        return self.spec.scenario.start
+
+    @property
+    def upstream_bps(self) -> float:
+        return mbps(self.spec.purchase.upstream_mbps)
+
+    @property
+    def sites(self) -> list[Site]:
+        """Sites that are served (have an access link) in this scenario."""
+        return self.topology.served
+
+    @property
+    def monthly_cost_idr(self) -> float:
+        """Purchase plus switched-on last-mile options, per month."""
+        return self.spec.purchase.monthly_cost_idr() + self.lastmile_idr_month
+
+    @property
+    def unserved(self) -> list[Site]:
+        return [site for site in self.topology.sites if not site.reached]
+
+
+def load_scenario(path: Path | str, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load, override, validate and resolve a scenario file (raises ConfigError).
+
+    overrides maps dotted keys to values, e.g. {"policy.name": "max-min", "scenario.seed": 3}.
+    """
+    path = Path(path)
+    data = read_toml(path)
+    for dotted_key, value in (overrides or {}).items():
+        _set_dotted(data, dotted_key, value)
+    data["demand"] = merged(DEFAULT_DEMAND, data.get("demand", {}))
+    if not isinstance(data.get("scenario"), dict):
+        raise ConfigError(path, "scenario", "required table is missing")
+    spec = validate(path, data, ScenarioFile)
+    topology_path = (path.parent / spec.scenario.topology).resolve()
+    topology = load_topology(topology_path)
+    lastmile_cost = _lastmile_cost(path, topology, spec.connect)
+    topology = _connect(path, topology, spec.connect)
+    _check_site_references(path, spec, topology)
+    return Scenario(path=path, spec=spec, topology=topology, lastmile_idr_month=lastmile_cost)
+
+
+def _set_dotted(data: dict[str, Any], dotted_key: str, value: Any) -> None:
+    *parents, leaf = dotted_key.split(".")
+    node = data
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value
+
+
+def _lastmile_cost(path: Path, topology: Topology, connect: dict[str, str]) -> float:
+    """Monthly cost (Rp) of the last-mile options switched on (validated in _connect)."""
+    total = 0.0
+    for site in topology.sites:
+        for option in site.lastmile:
+            if connect.get(site.id) == option.id:
+                total += option.monthly_cost_idr
+    return total
+
+
+def _connect(path: Path, topology: Topology, connect: dict[str, str]) -> Topology:
+    """Switch on the chosen last-mile option of each listed unreached site."""
+    sites = []
+    for site in topology.sites:
+        option_id = connect.get(site.id)
+        if option_id is None:
+            sites.append(site)
+            continue
+        if site.reached:
+            raise ConfigError(path, f"connect.{site.id}", "site is already reached")
+        options = {option.id: option for option in site.lastmile}
+        if option_id not in options:
+            raise ConfigError(path, f"connect.{site.id}",
+                              f"unknown option {option_id!r} (have: {', '.join(options)})")
+        option = options[option_id]
+        sites.append(site.model_copy(update={
+            "reached": True, "access_mbps": option.mbps, "latency_ms": option.latency_ms,
+        }))
+    unknown = sorted(set(connect) - {site.id for site in topology.sites})
+    if unknown:
+        raise ConfigError(path, f"connect.{unknown[0]}", "no such site in the topology")
+    return topology.model_copy(update={"sites": sites})
+
+
+def _check_site_references(path: Path, spec: ScenarioFile, topology: Topology) -> None:
+    known = {site.id for site in topology.sites}
+    policies = [("policy", spec.policy)]
+    if spec.policy.otherwise is not None:
+        policies.append(("policy.otherwise", spec.policy.otherwise))
+    policies += [(f"policy.schedule[{i}].policy", e.policy)
+                 for i, e in enumerate(spec.policy.schedule)]
+    for key, params in policies:
+        for site_id in params.weights:
+            if site_id not in known:
+                raise ConfigError(path, f"{key}.weights.{site_id}", "no such site in the topology")
+    for kind in SITE_KINDS:
+        if any(site.kind == kind for site in topology.served) and kind not in spec.demand.kinds:
+            raise ConfigError(path, f"demand.kinds.{kind}", "no profile for a kind of site served")
+
+
+
+
+ScheduleEntry.model_rebuild()

@@ -1,0 +1,97 @@
+"""Site inventory: the hub (the communications office), its upstream, and the sites it shapes for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from sim.model.loading import Strict, read_toml, validate
+from sim.model.units import mbps
+
+# Identifiers become Mininet host names, tc comments and CSV keys: keep them short and inert.
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,15}$")]
+SiteKind = Literal["office", "hotspot", "subdistrict"]
+SITE_KINDS: tuple[SiteKind, ...] = ("office", "hotspot", "subdistrict")
+
+
+class LastMile(Strict):
+    """An alternative access for a site the fibre does not reach (VSAT, LTE, radio)."""
+
+    id: Identifier
+    mbps: float = Field(gt=0)
+    latency_ms: float = Field(ge=0)
+    loss_pct: float = Field(default=0.0, ge=0, lt=100)
+    monthly_cost_idr: float = Field(ge=0)
+    note: str = ""
+
+
+class Site(Strict):
+    """One shaped site: a government office (OPD), a public hotspot or a sub-district office."""
+
+    id: Identifier
+    name: str
+    kind: SiteKind
+    users: int = Field(gt=0, description="people who use the site's internet on a normal day")
+    access_mbps: float | None = Field(default=None, gt=0)
+    latency_ms: float = Field(default=1.0, ge=0)
+    essential: bool = False
+    reached: bool = True
+    lastmile: list[LastMile] = []
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _access_matches_reach(self) -> Site:
+        if self.reached and self.access_mbps is None:
+            raise ValueError(f"site {self.id!r} is reached but has no access_mbps")
+        if not self.reached and not self.lastmile:
+            raise ValueError(f"site {self.id!r} is unreached and lists no lastmile options")
+        return self
+
+    @property
+    def access_bps(self) -> float:
+        assert self.access_mbps is not None, "unreached site has no access link"
+        return mbps(self.access_mbps)
+
+
+class Hub(Strict):
+    """The shaping point: Diskominfo's router and its physical link to the provider."""
+
+    id: Identifier = "hub"
+    name: str
+    link_mbps: float = Field(gt=0, description="physical capacity of the provider link")
+
+
+class Topology(Strict):
+    """A whole inventory, as loaded from topologies/*.toml."""
+
+    name: Identifier
+    description: str = ""
+    hub: Hub
+    sites: list[Site] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Topology:
+        seen: set[str] = set()
+        for site in self.sites:
+            if site.id in seen:
+                raise ValueError(f"site id {site.id!r} appears twice")
+            seen.add(site.id)
+        return self
+
+    def site(self, site_id: str) -> Site:
+        for site in self.sites:
+            if site.id == site_id:
+                return site
+        raise KeyError(site_id)
+
+    @property
+    def served(self) -> list[Site]:
+        """Sites with an access link (reached, or connected by a last-mile option)."""
+        return [site for site in self.sites if site.reached]
+
+
+def load_topology(path: Path) -> Topology:
+    """Load and validate a topology file (raises ConfigError)."""
+    return validate(path, read_toml(path), Topology)

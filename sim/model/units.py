@@ -1,0 +1,37 @@
+"""Unit conversion, done once at load time: files speak Mbps, ms, "24h"; code speaks bits/s and s."""
+
+from __future__ import annotations
+
+import re
+
+MBPS = 1e6  # bits per second in one Mbit/s
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_SECONDS = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def mbps(value: float) -> float:
+    """Mbit/s to bits/s."""
+    return float(value) * MBPS
+
+
+def parse_duration(text: str | float | int) -> float:
+    """Parse "90s", "5m", "24h", "10d" (or a bare number of seconds) into seconds."""
+    if isinstance(text, int | float):
+        seconds = float(text)
+    else:
+        match = _DURATION.match(text)
+        if not match:
+            raise ValueError(f"not a duration: {text!r} (use e.g. '30s', '5m', '24h', '10d')")
+        seconds = float(match.group(1)) * _SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"duration must be positive, got {text!r}")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """Short human form of a duration, the inverse of parse_duration for whole units."""
+    for unit in ("d", "h", "m"):
+        size = _SECONDS[unit]
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"

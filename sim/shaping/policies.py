@@ -1,0 +1,137 @@
+"""Allocation policies: each compiles (sites, purchase, parameters) into a ShapingPlan.
+
+  equal-static     hard equal caps (rate = ceil = root / n): the naive split
+  weighted-static  hard caps in proportion to weight (users by default)
+  htb-equal        equal guarantees, every site may borrow up to the root
+  htb-weighted     guarantees and quantum in proportion to weight, borrowing up to the root
+  htb-priority     tiers (essential, office, subdistrict, hotspot) with priorities; hotspot ceil
+  max-min          no guarantees, equal quantum: spare capacity max-min fair across sites
+Every leaf ceiling is also clipped to the site's access link: a plan never promises more than
+the link carries. `schedule` (a PlanSchedule) switches between these by time of day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sim.model.scenario import TIERS, PolicyParams, Scenario
+from sim.model.topology import Site
+from sim.model.units import mbps
+from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan, finalize, quanta
+
+NO_GUARANTEE_BPS = 8_000.0  # HTB needs a positive rate; 1 kB/s is "no guarantee" in practice
+DEFAULT_TIER_SHARE = {"essential": 0.35, "office": 0.4, "subdistrict": 0.15, "hotspot": 0.10}
+DEFAULT_TIER_PRIO = {"essential": 0, "office": 1, "subdistrict": 1, "hotspot": 2}
+DEFAULT_HOTSPOT_CEIL_MBPS = 20.0  # a hotspot's share of the root when it may borrow (assumption)
+
+Builder = Callable[[PolicyParams, list[Site], float], list[HtbClass]]
+
+
+def root_bps(scenario: Scenario) -> float:
+    """The root is shaped a little below the purchase so the queue forms at the hub."""
+    return scenario.upstream_bps * scenario.spec.network.root_headroom
+
+
+def compile_policy(params: PolicyParams, scenario: Scenario) -> ShapingPlan:
+    """Build the plan of a static policy for the scenario's served sites."""
+    sites = scenario.sites
+    classes = BUILDERS[params.name](params, sites, root_bps(scenario))
+    access = {site.id: site.access_bps for site in sites}
+    trees: dict[str, ClassTree] = {}
+    warnings: list[str] = []
+    for direction in ("down", "up"):
+        tree, found = finalize(classes, access, f"{params.name} {direction}")
+        trees[direction] = tree
+        warnings += found
+    return ShapingPlan(params.name, trees["down"], trees["up"], tuple(warnings))
+
+
+def weights_of(params: PolicyParams, sites: list[Site]) -> dict[str, float]:
+    """Per-site weight: the `weights` table where given, else the site's users."""
+    return {site.id: params.weights.get(site.id, float(site.users)) for site in sites}
+
+
+def tier_of(site: Site) -> str:
+    if site.kind == "office":
+        return "essential" if site.essential else "office"
+    return site.kind
+
+
+def _root(capacity: float) -> HtbClass:
+    return HtbClass("root", None, capacity, capacity)
+
+
+def _leaf(site: Site, parent: str, rate: float, ceil: float, prio: int = 0,
+          quantum: int = 100_000) -> HtbClass:
+    ceil = min(ceil, site.access_bps)
+    return HtbClass(site.id, parent, min(rate, ceil), ceil, prio, quantum, site.id)
+
+
+def _static(weights: dict[str, float], sites: list[Site], capacity: float) -> list[HtbClass]:
+    total = sum(weights.values())
+    leaves = [_leaf(s, "root", capacity * weights[s.id] / total,
+                    capacity * weights[s.id] / total) for s in sites]
+    return [_root(capacity), *leaves]
+
+
+def equal_static(params: PolicyParams, sites: list[Site], capacity: float) -> list[HtbClass]:
+    return _static({s.id: 1.0 for s in sites}, sites, capacity)
+
+
+def weighted_static(params: PolicyParams, sites: list[Site], capacity: float) -> list[HtbClass]:
+    return _static(weights_of(params, sites), sites, capacity)
+
+
+def _borrowing(weights: dict[str, float], sites: list[Site], capacity: float,
+               share: float) -> list[HtbClass]:
+    total = sum(weights.values())
+    quantum = quanta(weights)
+    leaves = [_leaf(s, "root", capacity * share * weights[s.id] / total, capacity, 0,
+                    quantum[s.id]) for s in sites]
+    return [_root(capacity), *leaves]
+
+
+def htb_equal(params: PolicyParams, sites: list[Site], capacity: float) -> list[HtbClass]:
+    return _borrowing({s.id: 1.0 for s in sites}, sites, capacity, params.guaranteed_share)
+
+
+def htb_weighted(params: PolicyParams, sites: list[Site], capacity: float) -> list[HtbClass]:
+    return _borrowing(weights_of(params, sites), sites, capacity, params.guaranteed_share)
+
+
+def max_min(params: PolicyParams, sites: list[Site], capacity: float) -> list[HtbClass]:
+    leaves = [_leaf(s, "root", NO_GUARANTEE_BPS, capacity) for s in sites]
+    return [_root(capacity), *leaves]
+
+
+def htb_priority(params: PolicyParams, sites: list[Site], capacity: float) -> list[HtbClass]:
+    shares = {**DEFAULT_TIER_SHARE, **params.tier_share}
+    prios = {**DEFAULT_TIER_PRIO, **params.tier_prio}
+    hotspot_ceil = mbps(params.hotspot_ceil_mbps or DEFAULT_HOTSPOT_CEIL_MBPS)
+    present = [t for t in TIERS if any(tier_of(s) == t for s in sites)]
+    share_total = sum(shares[t] for t in present)
+    weights = weights_of(params, sites)
+    classes = [_root(capacity)]
+    for tier in present:
+        members = [s for s in sites if tier_of(s) == tier]
+        tier_rate = capacity * params.guaranteed_share * shares[tier] / share_total
+        tier_id = f"tier_{tier}"
+        classes.append(HtbClass(tier_id, "root", tier_rate, capacity, prios[tier]))
+        member_weights = {s.id: weights[s.id] for s in members}
+        total = sum(member_weights.values())
+        quantum = quanta(member_weights)
+        for s in members:
+            ceil = hotspot_ceil if tier == "hotspot" else capacity
+            classes.append(_leaf(s, tier_id, tier_rate * member_weights[s.id] / total, ceil,
+                                 prios[tier], quantum[s.id]))
+    return classes
+
+
+BUILDERS: dict[str, Builder] = {
+    "equal-static": equal_static,
+    "weighted-static": weighted_static,
+    "htb-equal": htb_equal,
+    "htb-weighted": htb_weighted,
+    "htb-priority": htb_priority,
+    "max-min": max_min,
+}
