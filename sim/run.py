@@ -62,8 +62,10 @@ class _Sampler:
     def _read(self, direction: Direction) -> tuple[np.ndarray, np.ndarray]:
         counted = self.backend.leaf_bytes(direction)
         dropped = self.backend.leaf_drops(direction)
-        return (np.array([counted[s] for s in self.site_ids], dtype=float),
-                np.array([dropped[s] for s in self.site_ids], dtype=float))
+        return (
+            np.array([counted[s] for s in self.site_ids], dtype=float),
+            np.array([dropped[s] for s in self.site_ids], dtype=float),
+        )
 
     def sample(self) -> None:
         for direction in DIRECTIONS:
@@ -74,9 +76,12 @@ class _Sampler:
             self.last[direction] = (counted, dropped)
 
 
-def run_scenario(scenario: Scenario, backend_factory: Callable[[simpy.Environment], Backend]
-                 | None = None, env: simpy.Environment | None = None,
-                 progress: Progress | None = None) -> RunRecord:
+def run_scenario(
+    scenario: Scenario,
+    backend_factory: Callable[[simpy.Environment], Backend] | None = None,
+    env: simpy.Environment | None = None,
+    progress: Progress | None = None,
+) -> RunRecord:
     """Run the scenario for its duration on a backend (fluid unless a factory is given)."""
     began = time.perf_counter()
     env = env or simpy.Environment()
@@ -118,10 +123,8 @@ def run_scenario(scenario: Scenario, backend_factory: Callable[[simpy.Environmen
         interval=interval,
         site_ids=site_ids,
         times=np.arange(steps, dtype=float) * interval,
-        wire_bytes={d: np.array(sampler.rows[d]).reshape(steps, len(site_ids))
-                    for d in DIRECTIONS},
-        drops={d: np.array(sampler.drop_rows[d]).reshape(steps, len(site_ids))
-               for d in DIRECTIONS},
+        wire_bytes={d: np.array(sampler.rows[d]).reshape(steps, len(site_ids)) for d in DIRECTIONS},
+        drops={d: np.array(sampler.drop_rows[d]).reshape(steps, len(site_ids)) for d in DIRECTIONS},
         plan_index=np.array(in_force, dtype=int),
         users=users,
         timings={"setup_s": built - began, "simulate_s": ended - built},
@@ -129,8 +132,9 @@ def run_scenario(scenario: Scenario, backend_factory: Callable[[simpy.Environmen
     )
 
 
-def _controller(env: simpy.Environment, scenario: Scenario, schedule: PlanSchedule,
-                backend: Backend) -> Generator[simpy.Event, object, None]:
+def _controller(
+    env: simpy.Environment, scenario: Scenario, schedule: PlanSchedule, backend: Backend
+) -> Generator[simpy.Event, object, None]:
     """Put the scheduled plan in force at every switch time."""
     current = schedule.plan_at(scenario.start)
     while True:

@@ -12,23 +12,39 @@ O(log n) per event. All rates inside are L2 bits/s; flows report goodput (wire /
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 
 import simpy
 
 from sim.backends.base import Flow
-from sim.shaping.htb import CompiledTree
+from sim.shaping.htb import CompiledTree, LiveAllocation
 from sim.shaping.plan import DIRECTIONS, Direction, ShapingPlan
 
-FINISH_SLACK = 1.0  # wire bytes of virtual clock within which a flow counts as finished (float time)
+FINISH_SLACK = (
+    1.0  # wire bytes of virtual clock within which a flow counts as finished (float time)
+)
 
 
 class _Leaf:
     """One site's leaf class in one direction, with the flows it carries."""
 
     __slots__ = (
-        "site", "direction", "alloc", "elastic", "n_elastic", "clock", "elastic_rate", "since", "paced",
-        "paced_demand", "bytes", "version", "progress",
+        "site",
+        "direction",
+        "alloc",
+        "elastic",
+        "n_elastic",
+        "clock",
+        "elastic_rate",
+        "since",
+        "paced",
+        "paced_demand",
+        "paced_max",
+        "starved",
+        "bytes",
+        "version",
+        "progress",
     )
 
     def __init__(self, site: str, direction: Direction) -> None:
@@ -40,10 +56,12 @@ class _Leaf:
         self.clock = 0.0  # wire bytes served to each elastic flow since the start
         self.elastic_rate = 0.0  # bits/s each elastic flow gets now
         self.since = 0.0  # time clock, bytes and paced progress were last brought up to date
-        self.paced: dict[Flow, float] = {}  # paced flow -> wire bits/s it gets now
-        self.paced_demand = 0.0
+        self.paced: dict[Flow, list[float]] = {}  # paced flow -> [wire bits/s now, since]
+        self.paced_demand = 0.0  # wire bits/s all paced flows need
+        self.paced_max = 0.0  # the largest single need
+        self.starved = False  # True when some paced flow may be below its need
         self.bytes = 0.0  # cumulative L2 bytes through the leaf
-        self.version = 0  # bumps on every reschedule; stale completion timers check it
+        self.version = 0  # bumps on every reschedule; stale timer entries check it
         self.progress: dict[Flow, float] = {}  # elastic flow -> clock at its start
 
     def demand(self) -> float:
@@ -55,31 +73,38 @@ class FluidBackend:
 
     name = "fluid"
 
-    def __init__(self, env: simpy.Environment, access_bps: dict[str, float],
-                 overhead: float) -> None:
+    def __init__(
+        self, env: simpy.Environment, access_bps: dict[str, float], overhead: float
+    ) -> None:
         self.env = env
         self.access_bps = access_bps
         self.overhead = overhead  # wire bytes per goodput byte
         self.flows: list[Flow] = []
         self._leaves = {d: {s: _Leaf(s, d) for s in access_bps} for d in DIRECTIONS}
-        self._trees: dict[Direction, CompiledTree] = {}
-        self._demand: dict[Direction, list[float]] = {}
-        self.reallocations = 0
+        self._live: dict[Direction, LiveAllocation] = {}
+        self._leaf_at: dict[Direction, list[_Leaf | None]] = {}
+        # all leaves' next finishes: (due time, sequence, leaf, leaf version); one armed timeout
+        self._timers: list[tuple[float, int, _Leaf, int]] = []
+        self._sequence = itertools.count()
+        self._armed_at = math.inf
 
     # -- the Backend interface -------------------------------------------------------------
 
     def apply_plan(self, plan: ShapingPlan) -> None:
+        now = self.env.now
         for direction in DIRECTIONS:
             tree = CompiledTree(plan.tree(direction), self.access_bps)
-            self._trees[direction] = tree
-            demand = [0.0] * len(tree)
-            for site, leaf in self._leaves[direction].items():
-                if site in tree.leaf_of_site:
-                    demand[tree.leaf_of_site[site]] = leaf.demand()
-            self._demand[direction] = demand
-            for leaf in self._leaves[direction].values():
-                self._advance(leaf, self.env.now)
-            self._reallocate(direction)
+            leaves = self._leaves[direction]
+            at: list[_Leaf | None] = [None] * len(tree)
+            for site, index in tree.leaf_of_site.items():
+                at[index] = leaves[site]
+            live = LiveAllocation(tree, [lf.demand() if lf else 0.0 for lf in at])
+            self._live[direction], self._leaf_at[direction] = live, at
+            for leaf in leaves.values():
+                index = tree.leaf_of_site.get(leaf.site)
+                self._advance(leaf, now)
+                leaf.alloc = live.alloc[index] if index is not None else 0.0
+                self._refill(leaf)
 
     def transfer(self, flow: Flow) -> simpy.Event:
         flow.done = self.env.event()
@@ -88,10 +113,13 @@ class FluidBackend:
         now = self.env.now
         self._advance(leaf, now)
         if flow.paced:
-            leaf.paced[flow] = 0.0
+            leaf.paced[flow] = [0.0, now]
             leaf.paced_demand += flow.rate * self.overhead
+            leaf.paced_max = max(leaf.paced_max, flow.rate * self.overhead)
+            leaf.starved = True
             self.env.timeout(flow.duration).callbacks.append(
-                lambda _e, f=flow, lf=leaf: self._end_paced(lf, f))
+                lambda _e, f=flow, lf=leaf: self._end_paced(lf, f)
+            )
         else:
             finish = leaf.clock + flow.size * self.overhead
             heapq.heappush(leaf.elastic, (finish, flow.id, flow))
@@ -99,14 +127,17 @@ class FluidBackend:
             leaf.n_elastic += 1
             if math.isfinite(flow.patience):
                 self.env.timeout(flow.patience).callbacks.append(
-                    lambda _e, f=flow, lf=leaf: self._abandon(lf, f))
+                    lambda _e, f=flow, lf=leaf: self._abandon(lf, f)
+                )
         self._demand_changed(leaf)
         return flow.done
 
     def leaf_bytes(self, direction: Direction) -> dict[str, float]:
         now = self.env.now
-        return {s: lf.bytes + lf.alloc * (now - lf.since) / 8.0
-                for s, lf in self._leaves[direction].items()}
+        return {
+            s: lf.bytes + lf.alloc * (now - lf.since) / 8.0
+            for s, lf in self._leaves[direction].items()
+        }
 
     def leaf_drops(self, direction: Direction) -> dict[str, int]:
         return {s: 0 for s in self._leaves[direction]}
@@ -118,7 +149,8 @@ class FluidBackend:
                 self._advance(leaf, now)
                 for flow in list(leaf.progress):
                     self._close_elastic(leaf, flow, "cut")
-                for flow in list(leaf.paced):
+                for flow, share in leaf.paced.items():
+                    self._settle(flow, share, now)
                     flow.delivered = min(flow.delivered, flow.size)
                     flow.status, flow.end = "cut", now
                 leaf.paced.clear()
@@ -126,21 +158,44 @@ class FluidBackend:
     # -- inside a leaf -----------------------------------------------------------------------
 
     def _advance(self, leaf: _Leaf, now: float) -> None:
-        """Bring the leaf's clock, byte counter and paced flows' progress up to `now`."""
+        """Bring the leaf's virtual clock and byte counter up to `now`."""
         elapsed = now - leaf.since
-        if elapsed <= 0:
-            return
-        leaf.clock += leaf.elastic_rate * elapsed / 8.0
-        leaf.bytes += leaf.alloc * elapsed / 8.0
-        overhead = self.overhead
-        for flow, wire_rate in leaf.paced.items():
-            flow.delivered += wire_rate * elapsed / 8.0 / overhead
-            if wire_rate >= flow.rate * overhead * (1 - 1e-9):
-                flow.time_at_rate += elapsed
-        leaf.since = now
+        if elapsed > 0:
+            leaf.clock += leaf.elastic_rate * elapsed / 8.0
+            leaf.bytes += leaf.alloc * elapsed / 8.0
+            leaf.since = now
+
+    def _settle(self, flow: Flow, share: list[float], now: float) -> None:
+        """Credit a paced flow with what it received at its current rate since it last changed."""
+        rate, since = share
+        elapsed = now - since
+        flow.delivered += rate * elapsed / 8.0 / self.overhead
+        if rate >= flow.rate * self.overhead * (1 - 1e-9):
+            flow.time_at_rate += elapsed
+        share[1] = now
 
     def _refill(self, leaf: _Leaf) -> None:
         """Split the leaf's allocation max-min fairly: paced flows capped at their rate."""
+        if leaf.paced:
+            level = self._fill_paced(leaf)
+        else:
+            level = leaf.alloc / leaf.n_elastic if leaf.n_elastic else 0.0
+        leaf.elastic_rate = level if leaf.n_elastic else 0.0
+        self._schedule(leaf)
+
+    def _fill_paced(self, leaf: _Leaf) -> float:
+        """Water-fill with paced flows capped at their needs; return the elastic flows' level."""
+        spare = leaf.alloc - leaf.paced_demand
+        if spare >= 0 and (not leaf.n_elastic or spare >= leaf.paced_max * leaf.n_elastic):
+            if leaf.starved:  # all needs fit: give every paced flow its need
+                now = self.env.now
+                for flow, share in leaf.paced.items():
+                    if share[0] != flow.rate * self.overhead:
+                        self._settle(flow, share, now)
+                        share[0] = flow.rate * self.overhead
+                leaf.starved = False
+            return spare / leaf.n_elastic if leaf.n_elastic else math.inf
+        leaf.starved = True
         remaining = leaf.alloc
         sharers = leaf.n_elastic + len(leaf.paced)
         level = math.inf
@@ -156,14 +211,17 @@ class FluidBackend:
         else:
             if leaf.n_elastic:
                 level = remaining / leaf.n_elastic
-        for flow in leaf.paced:
+        now = self.env.now
+        for flow, share in leaf.paced.items():
             need = flow.rate * overhead
-            leaf.paced[flow] = need if need <= level else level
-        leaf.elastic_rate = level if leaf.n_elastic else 0.0
-        self._schedule(leaf)
+            rate = need if need <= level else level
+            if rate != share[0]:
+                self._settle(flow, share, now)
+                share[0] = rate
+        return level
 
     def _schedule(self, leaf: _Leaf) -> None:
-        """(Re)arm the timer for the next elastic finish in this leaf."""
+        """(Re)arm the leaf's next elastic finish; older entries for the leaf become stale."""
         leaf.version += 1
         heap = leaf.elastic
         while heap and heap[0][2].status != "active":
@@ -171,17 +229,30 @@ class FluidBackend:
         if not heap or leaf.elastic_rate <= 0:
             return
         delay = max(0.0, (heap[0][0] - leaf.clock) * 8.0 / leaf.elastic_rate)
-        version = leaf.version
-        self.env.timeout(delay).callbacks.append(
-            lambda _e, lf=leaf, v=version: self._on_finish(lf, v))
+        due = self.env.now + delay
+        heapq.heappush(self._timers, (due, next(self._sequence), leaf, leaf.version))
+        if due < self._armed_at:
+            self._armed_at = due
+            self.env.timeout(delay).callbacks.append(self._on_timer)
 
-    def _on_finish(self, leaf: _Leaf, version: int) -> None:
-        if version != leaf.version:
-            return
+    def _on_timer(self, _event: simpy.Event) -> None:
+        """One SimPy timeout serves all leaves: finish every flow due now, then re-arm."""
+        now = self.env.now
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            _, _, leaf, version = heapq.heappop(timers)
+            if version == leaf.version:
+                self._on_finish(leaf)
+        if timers and (self._armed_at <= now or timers[0][0] < self._armed_at):
+            self._armed_at = timers[0][0]
+            self.env.timeout(self._armed_at - now).callbacks.append(self._on_timer)
+        elif not timers:
+            self._armed_at = math.inf
+
+    def _on_finish(self, leaf: _Leaf) -> None:
         self._advance(leaf, self.env.now)
         heap = leaf.elastic
-        while heap and (heap[0][2].status != "active"
-                        or heap[0][0] <= leaf.clock + FINISH_SLACK):
+        while heap and (heap[0][2].status != "active" or heap[0][0] <= leaf.clock + FINISH_SLACK):
             _, _, flow = heapq.heappop(heap)
             if flow.status == "active":
                 self._close_elastic(leaf, flow, "done")
@@ -206,11 +277,13 @@ class FluidBackend:
     def _end_paced(self, leaf: _Leaf, flow: Flow) -> None:
         if flow.status != "active":
             return
-        self._advance(leaf, self.env.now)
-        del leaf.paced[flow]
+        now = self.env.now
+        self._advance(leaf, now)
+        self._settle(flow, leaf.paced.pop(flow), now)
         leaf.paced_demand = sum(f.rate for f in leaf.paced) * self.overhead
+        leaf.paced_max = max((f.rate for f in leaf.paced), default=0.0) * self.overhead
         flow.delivered = min(flow.delivered, flow.size)
-        flow.status, flow.end = "done", self.env.now
+        flow.status, flow.end = "done", now
         assert flow.done is not None
         flow.done.succeed(flow)
         self._demand_changed(leaf)
@@ -218,27 +291,28 @@ class FluidBackend:
     # -- across the tree ---------------------------------------------------------------------
 
     def _demand_changed(self, leaf: _Leaf) -> None:
-        """Reallocate the tree if the leaf's demand moved, else re-split the leaf alone."""
-        direction = leaf.direction
-        index = self._trees[direction].leaf_of_site.get(leaf.site)
+        """Update the tree if the leaf's demand moved, then re-split every leaf that changed."""
+        live = self._live[leaf.direction]
+        index = live.tree.leaf_of_site.get(leaf.site)
         new = leaf.demand()
-        demand = self._demand[direction]
-        if index is not None and demand[index] != new:
-            demand[index] = new
-            self._reallocate(direction, leaf)
-        else:
+        if index is None or live.demand[index] == new:
+            self._refill(leaf)
+            return
+        touched_refilled = False
+        now = self.env.now
+        at = self._leaf_at[leaf.direction]
+        for i in live.set_demand(index, new):
+            other = at[i]
+            if other is None:
+                continue
+            self._advance(other, now)
+            other.alloc = live.alloc[i]
+            self._refill(other)
+            touched_refilled |= other is leaf
+        if not touched_refilled:
             self._refill(leaf)
 
-    def _reallocate(self, direction: Direction, touched: _Leaf | None = None) -> None:
-        """Recompute the tree; re-split leaves whose allocation moved (and the touched one)."""
-        self.reallocations += 1
-        tree = self._trees[direction]
-        alloc = tree.allocate(self._demand[direction])
-        now = self.env.now
-        for site, leaf in self._leaves[direction].items():
-            index = tree.leaf_of_site.get(site)
-            granted = alloc[index] if index is not None else 0.0
-            if granted != leaf.alloc or leaf is touched:
-                self._advance(leaf, now)
-                leaf.alloc = granted
-                self._refill(leaf)
+    @property
+    def full_passes(self) -> int:
+        """How many times a whole tree was reallocated (a measure of the fast path's use)."""
+        return sum(live.full_passes for live in self._live.values())

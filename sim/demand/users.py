@@ -7,7 +7,9 @@ backend. Randomness: one SeedSequence per scenario, spawned per site and then pe
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import math
 from collections.abc import Generator
 from dataclasses import dataclass
 
@@ -30,7 +32,7 @@ class SiteDemand:
     site: Site
     clock: SessionClock
     apps: list[tuple[str, AppSpec]]
-    mix: np.ndarray  # cumulative probabilities over `apps`
+    mix: list[float]  # cumulative probabilities over `apps`
 
 
 def site_demands(scenario: Scenario) -> list[SiteDemand]:
@@ -40,12 +42,14 @@ def site_demands(scenario: Scenario) -> list[SiteDemand]:
         profile = spec.kinds[site.kind]
         names = [n for n, w in profile.mix.items() if w > 0]
         weights = np.array([profile.mix[n] for n in names], dtype=float)
-        out.append(SiteDemand(
-            site=site,
-            clock=SessionClock(profile, spec.growth, scenario.start),
-            apps=[(n, spec.apps[n]) for n in names],
-            mix=np.cumsum(weights / weights.sum()),
-        ))
+        out.append(
+            SiteDemand(
+                site=site,
+                clock=SessionClock(profile, spec.growth, scenario.start),
+                apps=[(n, spec.apps[n]) for n in names],
+                mix=np.cumsum(weights / weights.sum()).tolist(),
+            )
+        )
     return out
 
 
@@ -64,8 +68,13 @@ def start_users(env: simpy.Environment, scenario: Scenario, backend: Backend) ->
     return started
 
 
-def user(env: simpy.Environment, demand: SiteDemand, backend: Backend,
-         rng: np.random.Generator, ids: itertools.count) -> Generator[simpy.Event, object, None]:
+def user(
+    env: simpy.Environment,
+    demand: SiteDemand,
+    backend: Backend,
+    rng: np.random.Generator,
+    ids: itertools.count,
+) -> Generator[simpy.Event, object, None]:
     """One user: sessions for ever, at the times the site's clock draws."""
     site = demand.site.id
     while True:
@@ -73,23 +82,41 @@ def user(env: simpy.Environment, demand: SiteDemand, backend: Backend,
         if gap == float("inf"):
             return
         yield env.timeout(gap)
-        name, app = demand.apps[int(np.searchsorted(demand.mix, rng.random(), side="right"))]
+        pick = min(bisect.bisect_right(demand.mix, rng.random()), len(demand.apps) - 1)
+        name, app = demand.apps[pick]
         if app.kind == "paced":
-            duration = min(app.duration_median_min * 60.0 * np.exp(app.duration_sigma
-                                                                    * rng.standard_normal()),
-                           app.duration_max_min * 60.0)
+            spread = math.exp(app.duration_sigma * rng.standard_normal())
+            duration = min(app.duration_median_min * 60.0 * spread, app.duration_max_min * 60.0)
             rate = app.rate_mbps * 1e6
-            events = [backend.transfer(Flow(next(ids), site, name, direction, env.now,
-                                            size=rate * duration / 8.0, rate=rate,
-                                            duration=duration))
-                      for direction in app.directions]
+            events = [
+                backend.transfer(
+                    Flow(
+                        next(ids),
+                        site,
+                        name,
+                        direction,
+                        env.now,
+                        size=rate * duration / 8.0,
+                        rate=rate,
+                        duration=duration,
+                    )
+                )
+                for direction in app.directions
+            ]
             yield env.all_of(events)
             continue
         transfers = int(rng.geometric(1.0 / app.transfers_mean))
         for index in range(transfers):
             direction = app.directions[int(rng.integers(len(app.directions)))]
-            flow = Flow(next(ids), site, name, direction, env.now, size=draw_size(app, rng),
-                        patience=app.patience_s)
+            flow = Flow(
+                next(ids),
+                site,
+                name,
+                direction,
+                env.now,
+                size=draw_size(app, rng),
+                patience=app.patience_s,
+            )
             yield backend.transfer(flow)
             if app.think_mean_s > 0 and index < transfers - 1:
                 yield env.timeout(rng.exponential(app.think_mean_s))
@@ -100,5 +127,5 @@ def draw_size(app: AppSpec, rng: np.random.Generator) -> float:
     if app.size_dist == "pareto":
         size = app.size_min_mb * (1.0 + rng.pareto(app.pareto_alpha))
     else:
-        size = app.size_median_mb * float(np.exp(app.size_sigma * rng.standard_normal()))
+        size = app.size_median_mb * math.exp(app.size_sigma * rng.standard_normal())
     return min(max(size, app.size_min_mb), app.size_max_mb) * MB

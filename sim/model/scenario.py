@@ -88,8 +88,9 @@ class Purchase(Strict):
 
     @model_validator(mode="after")
     def _covers_purchase(self) -> Purchase:
-        if all(t.up_to_mbps is not None and t.up_to_mbps < self.upstream_mbps
-               for t in self.price_tiers):
+        if all(
+            t.up_to_mbps is not None and t.up_to_mbps < self.upstream_mbps for t in self.price_tiers
+        ):
             raise ValueError(f"no price tier covers {self.upstream_mbps} Mbps")
         return self
 
@@ -146,8 +147,9 @@ class PolicySpec(PolicyParams):
     @model_validator(mode="after")
     def _schedule_complete(self) -> PolicySpec:
         if self.name == "schedule" and (not self.schedule or self.otherwise is None):
-            raise ValueError("policy 'schedule' needs [[policy.schedule]] entries and "
-                             "[policy.otherwise]")
+            raise ValueError(
+                "policy 'schedule' needs [[policy.schedule]] entries and [policy.otherwise]"
+            )
         if self.name != "schedule" and (self.schedule or self.otherwise):
             raise ValueError("schedule/otherwise only apply to policy 'schedule'")
         return self
@@ -158,8 +160,9 @@ class Network(Strict):
 
     mss_bytes: int = Field(default=1448, gt=0, description="TCP payload per segment")
     frame_bytes: int = Field(default=1514, gt=0, description="L2 bytes per full segment")
-    root_headroom: float = Field(default=0.97, gt=0, le=1,
-                                 description="shape the root this far below the purchase")
+    root_headroom: float = Field(
+        default=0.97, gt=0, le=1, description="shape the root this far below the purchase"
+    )
 
     @property
     def overhead(self) -> float:
@@ -277,12 +280,21 @@ def _connect(path: Path, topology: Topology, connect: dict[str, str]) -> Topolog
             raise ConfigError(path, f"connect.{site.id}", "site is already reached")
         options = {option.id: option for option in site.lastmile}
         if option_id not in options:
-            raise ConfigError(path, f"connect.{site.id}",
-                              f"unknown option {option_id!r} (have: {', '.join(options)})")
+            raise ConfigError(
+                path,
+                f"connect.{site.id}",
+                f"unknown option {option_id!r} (have: {', '.join(options)})",
+            )
         option = options[option_id]
-        sites.append(site.model_copy(update={
-            "reached": True, "access_mbps": option.mbps, "latency_ms": option.latency_ms,
-        }))
+        sites.append(
+            site.model_copy(
+                update={
+                    "reached": True,
+                    "access_mbps": option.mbps,
+                    "latency_ms": option.latency_ms,
+                }
+            )
+        )
     unknown = sorted(set(connect) - {site.id for site in topology.sites})
     if unknown:
         raise ConfigError(path, f"connect.{unknown[0]}", "no such site in the topology")
@@ -294,8 +306,9 @@ def _check_site_references(path: Path, spec: ScenarioFile, topology: Topology) -
     policies = [("policy", spec.policy)]
     if spec.policy.otherwise is not None:
         policies.append(("policy.otherwise", spec.policy.otherwise))
-    policies += [(f"policy.schedule[{i}].policy", e.policy)
-                 for i, e in enumerate(spec.policy.schedule)]
+    policies += [
+        (f"policy.schedule[{i}].policy", e.policy) for i, e in enumerate(spec.policy.schedule)
+    ]
     for key, params in policies:
         for site_id in params.weights:
             if site_id not in known:
@@ -303,8 +316,6 @@ def _check_site_references(path: Path, spec: ScenarioFile, topology: Topology) -
     for kind in SITE_KINDS:
         if any(site.kind == kind for site in topology.served) and kind not in spec.demand.kinds:
             raise ConfigError(path, f"demand.kinds.{kind}", "no profile for a kind of site served")
-
-
 
 
 ScheduleEntry.model_rebuild()

@@ -1,4 +1,4 @@
-"""Site inventory: the hub (the communications office), its upstream, and the sites it shapes for."""
+"""Site inventory: the hub (the communications office), its upstream and the shaped sites."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Unit conversion, done once at load time: files speak Mbps, ms, "24h"; code speaks bits/s and s."""
+"""Unit conversion, once at load time: files speak Mbps, ms, "24h"; code bits/s and s."""
 
 from __future__ import annotations
 

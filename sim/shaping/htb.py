@@ -66,8 +66,9 @@ class CompiledTree:
             self._share(alloc[i], self.levels[i], demand, alloc)
         return alloc
 
-    def _share(self, amount: float, levels: list[list[int]], demand: list[float],
-               alloc: list[float]) -> None:
+    def _share(
+        self, amount: float, levels: list[list[int]], demand: list[float], alloc: list[float]
+    ) -> None:
         """Split `amount` among one parent's children (green first, then by prio and quantum)."""
         rate = self.rate
         green_total = 0.0
@@ -106,3 +107,60 @@ class CompiledTree:
                         alloc[j] += spare * quantum[j] / weight
                     spare = 0.0
                     break
+
+
+class LiveAllocation:
+    """A CompiledTree's allocation kept current while leaf demands change one at a time.
+
+    While no internal node is saturated (its children's capped demands fit under its cap),
+    every class simply gets its capped demand, so a change at one leaf moves only that leaf:
+    O(depth) instead of a full pass. Otherwise the whole tree is reallocated.
+    """
+
+    def __init__(self, tree: CompiledTree, demand: list[float]) -> None:
+        self.tree = tree
+        self.demand = list(demand)
+        self.capped = [0.0] * len(tree)
+        self.saturated: set[int] = set()
+        for i in tree.bottom_up:
+            self._recap(i)
+        self.alloc = tree.allocate(self.demand)
+        self.full_passes = 1
+
+    def _recap(self, i: int) -> None:
+        """Recompute node i's capped demand from its children (exact, no running sums)."""
+        tree = self.tree
+        kids = tree.children[i]
+        if kids:
+            total = 0.0
+            for k in kids:
+                total += self.capped[k]
+            if total > tree.cap[i] * (1 + 1e-12):
+                self.saturated.add(i)
+                self.capped[i] = tree.cap[i]
+            else:
+                self.saturated.discard(i)
+                self.capped[i] = total
+        else:
+            value = self.demand[i]
+            self.capped[i] = value if value < tree.cap[i] else tree.cap[i]
+
+    def set_demand(self, leaf: int, value: float) -> list[int]:
+        """Set one leaf's demand; return the nodes whose allocation changed."""
+        was_free = not self.saturated
+        self.demand[leaf] = value
+        path = []
+        node = leaf
+        while node != -1:
+            path.append(node)
+            self._recap(node)
+            node = self.tree.parent[node]
+        if was_free and not self.saturated:
+            for i in path:
+                self.alloc[i] = self.capped[i]
+            return path
+        self.full_passes += 1
+        new = self.tree.allocate(self.demand)
+        changed = [i for i, (a, b) in enumerate(zip(new, self.alloc, strict=True)) if a != b]
+        self.alloc = new
+        return changed

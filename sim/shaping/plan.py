@@ -76,8 +76,13 @@ class ShapingPlan:
 
 def _class_dict(c: HtbClass) -> dict[str, object]:
     return {
-        "id": c.id, "parent": c.parent, "rate_bps": c.rate, "ceil_bps": c.ceil,
-        "prio": c.prio, "quantum": c.quantum, "site": c.site,
+        "id": c.id,
+        "parent": c.parent,
+        "rate_bps": c.rate,
+        "ceil_bps": c.ceil,
+        "prio": c.prio,
+        "quantum": c.quantum,
+        "site": c.site,
     }
 
 

@@ -61,16 +61,19 @@ def _root(capacity: float) -> HtbClass:
     return HtbClass("root", None, capacity, capacity)
 
 
-def _leaf(site: Site, parent: str, rate: float, ceil: float, prio: int = 0,
-          quantum: int = 100_000) -> HtbClass:
+def _leaf(
+    site: Site, parent: str, rate: float, ceil: float, prio: int = 0, quantum: int = 100_000
+) -> HtbClass:
     ceil = min(ceil, site.access_bps)
     return HtbClass(site.id, parent, min(rate, ceil), ceil, prio, quantum, site.id)
 
 
 def _static(weights: dict[str, float], sites: list[Site], capacity: float) -> list[HtbClass]:
     total = sum(weights.values())
-    leaves = [_leaf(s, "root", capacity * weights[s.id] / total,
-                    capacity * weights[s.id] / total) for s in sites]
+    leaves = [
+        _leaf(s, "root", capacity * weights[s.id] / total, capacity * weights[s.id] / total)
+        for s in sites
+    ]
     return [_root(capacity), *leaves]
 
 
@@ -82,12 +85,15 @@ def weighted_static(params: PolicyParams, sites: list[Site], capacity: float) ->
     return _static(weights_of(params, sites), sites, capacity)
 
 
-def _borrowing(weights: dict[str, float], sites: list[Site], capacity: float,
-               share: float) -> list[HtbClass]:
+def _borrowing(
+    weights: dict[str, float], sites: list[Site], capacity: float, share: float
+) -> list[HtbClass]:
     total = sum(weights.values())
     quantum = quanta(weights)
-    leaves = [_leaf(s, "root", capacity * share * weights[s.id] / total, capacity, 0,
-                    quantum[s.id]) for s in sites]
+    leaves = [
+        _leaf(s, "root", capacity * share * weights[s.id] / total, capacity, 0, quantum[s.id])
+        for s in sites
+    ]
     return [_root(capacity), *leaves]
 
 
@@ -122,8 +128,16 @@ def htb_priority(params: PolicyParams, sites: list[Site], capacity: float) -> li
         quantum = quanta(member_weights)
         for s in members:
             ceil = hotspot_ceil if tier == "hotspot" else capacity
-            classes.append(_leaf(s, tier_id, tier_rate * member_weights[s.id] / total, ceil,
-                                 prios[tier], quantum[s.id]))
+            classes.append(
+                _leaf(
+                    s,
+                    tier_id,
+                    tier_rate * member_weights[s.id] / total,
+                    ceil,
+                    prios[tier],
+                    quantum[s.id],
+                )
+            )
     return classes
 
 

@@ -1,0 +1,227 @@
+"""The `netlab` command: run scenarios, check them, and (with root) emulate and validate.
+
+Errors in input files end in one line naming the file, the key and the problem, and exit
+status 2; environment problems (emulation without root, missing Mininet) exit with status 3.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from sim.model.errors import ConfigError
+from sim.model.scenario import POLICY_NAMES, Scenario, load_scenario
+from sim.shaping.plan import ShapingPlan
+from sim.shaping.schedule import compile_schedule
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    help="netlab: size and split a shared internet purchase, by simulation and emulation.\n\n"
+    "Start with [bold]netlab run scenarios/kotim-baseline.toml[/bold]; scenario keys are "
+    "documented in docs/scenario-reference.md.",
+)
+out = Console()
+err = Console(stderr=True)
+
+ScenarioArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Scenario file (TOML), e.g. scenarios/kotim-baseline.toml.", show_default=False
+    ),
+]
+PolicyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--policy",
+        "-p",
+        help=f"Override the scenario's policy: {', '.join(POLICY_NAMES[:-1])}.",
+        show_default=False,
+    ),
+]
+SeedOpt = Annotated[
+    int | None, typer.Option("--seed", "-s", help="Override the seed.", show_default=False)
+]
+DurationOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--duration", "-d", help="Override the duration, e.g. 2h, 24h, 10d.", show_default=False
+    ),
+]
+
+
+def fail(message: str, status: int) -> NoReturn:
+    err.print(f"[bold red]netlab: error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(status)
+
+
+def load(
+    path: Path, policy: str | None = None, seed: int | None = None, duration: str | None = None
+) -> Scenario:
+    """Load a scenario with command-line overrides; bad input exits with status 2."""
+    overrides: dict[str, Any] = {}
+    if policy is not None:
+        overrides["policy"] = {"name": policy}
+    if seed is not None:
+        overrides["scenario.seed"] = seed
+    if duration is not None:
+        overrides["scenario.duration"] = duration
+    try:
+        return load_scenario(path, overrides)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg,
+    policy: PolicyOpt = None,
+    seed: SeedOpt = None,
+    duration: DurationOpt = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for run folders.")] = Path(
+        "results"
+    ),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Simulate a scenario with the fluid HTB backend and write a run folder with a report.
+
+    [bold]Examples[/bold]
+
+      netlab run scenarios/kotim-baseline.toml
+      netlab run scenarios/kotim-baseline.toml --policy max-min --seed 2
+      netlab run scenarios/kotim-trial-10d.toml --duration 2d --out /tmp/runs
+    """
+    from sim.analysis.metrics import summarize
+    from sim.report.html import write_report
+    from sim.results import write_run
+    from sim.run import run_scenario
+
+    loaded = load(scenario, policy, seed, duration)
+    for warning in compile_schedule(loaded).warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    with _progress(quiet) as bar:
+        task = bar.add_task(f"simulating {loaded.name}", total=loaded.duration)
+        record = run_scenario(
+            loaded, progress=lambda done, _total: bar.update(task, completed=done)
+        )
+    summary = summarize(record)
+    folder = write_run(record, summary, out_dir, write_report)
+    print_summary(summary, loaded)
+    out.print(f"report: {folder / 'report.html'}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def check(scenario: ScenarioArg, policy: PolicyOpt = None) -> None:
+    """Validate a scenario and print the resolved shaping plan(s) and their warnings.
+
+    [bold]Example[/bold]
+
+      netlab check scenarios/example-small.toml
+    """
+    loaded = load(scenario, policy)
+    schedule = compile_schedule(loaded)
+    served, unserved = loaded.sites, loaded.unserved
+    out.print(
+        f"[bold]{loaded.name}[/bold]: {len(served)} sites served "
+        f"({sum(s.users for s in served)} users), {len(unserved)} unreached; purchase "
+        f"{loaded.spec.purchase.upstream_mbps:g} Mbit/s, "
+        f"Rp{loaded.monthly_cost_idr:,.0f}/month"
+    )
+    for period in schedule.periods:
+        out.print(f"\n{period.days} {_clock(period.start)}-{_clock(period.end)}:")
+        print_plan(period.plan)
+    if schedule.periods:
+        out.print("\notherwise:")
+    print_plan(schedule.otherwise)
+    for warning in schedule.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    out.print("[green]ok[/green]")
+
+
+def print_plan(plan: ShapingPlan) -> None:
+    table = Table(title=f"{plan.policy} (down; up is the same shape)", title_justify="left")
+    for column in ("class", "parent", "rate Mbit/s", "ceil Mbit/s", "prio", "quantum B"):
+        table.add_column(column, justify="left" if column in ("class", "parent") else "right")
+    for c in plan.down.classes:
+        table.add_row(
+            c.id,
+            c.parent or "-",
+            f"{c.rate / 1e6:.2f}",
+            f"{c.ceil / 1e6:.2f}",
+            str(c.prio),
+            str(c.quantum),
+        )
+    out.print(table)
+
+
+def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
+    overall, upstream, cost = summary["overall"], summary["upstream"], summary["cost"]
+    table = Table(
+        title=f"{scenario.name}: {scenario.spec.policy.name}, "
+        f"{scenario.spec.purchase.upstream_mbps:g} Mbit/s",
+        title_justify="left",
+    )
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("satisfaction (delivered/offered)", f"{overall['satisfaction']:.3f}"),
+        (
+            "busy-hour satisfaction",
+            f"{overall['busy_hour']['satisfaction']:.3f} at {overall['busy_hour']['clock']}",
+        ),
+        ("Jain's index over sites", f"{overall['jain_index']:.3f}"),
+        ("unmet demand", f"{overall['unmet_gb']:.1f} GB"),
+        (
+            "down utilisation mean / p95",
+            f"{upstream['down']['mean_utilisation']:.2f} / "
+            f"{upstream['down']['p95_utilisation']:.2f}",
+        ),
+        ("95th-percentile billing (down)", f"{upstream['down']['billing95_mbps']:.0f} Mbit/s"),
+        ("cost per delivered GB", f"Rp{cost['per_delivered_gb_idr']:,.0f}"),
+        ("idle capacity (this period)", f"Rp{cost['idle_idr']:,.0f}"),
+    ]
+    for kind in ("office", "hotspot", "subdistrict"):
+        sites = [s for s in summary["sites"] if s["kind"] == kind]
+        if sites:
+            worst = min(sites, key=lambda s: s["satisfaction"])
+            rows.append(
+                (f"{kind}s: worst satisfaction", f"{worst['satisfaction']:.3f} ({worst['id']})")
+            )
+    if summary["unserved"]:
+        rows.append(("unreached sites (not simulated)", str(len(summary["unserved"]))))
+    for name, value in rows:
+        table.add_row(name, value)
+    out.print(table)
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+        transient=True,
+    )
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds // 3600):02d}:{int(seconds % 3600 // 60):02d}"
+
+
+def main() -> None:
+    """Entry point that keeps Ctrl-C to one line."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("netlab: interrupted")
+        sys.exit(130)
