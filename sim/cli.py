@@ -161,6 +161,11 @@ def print_plan(plan: ShapingPlan) -> None:
     out.print(table)
 
 
+def _fmt(value: float | None, spec: str, prefix: str = "", suffix: str = "") -> str:
+    """Format a figure; None (nothing to measure) reads "n/a"."""
+    return "n/a" if value is None else f"{prefix}{value:{spec}}{suffix}"
+
+
 def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
     overall, upstream, cost = summary["overall"], summary["upstream"], summary["cost"]
     table = Table(
@@ -170,29 +175,38 @@ def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
     )
     table.add_column("figure")
     table.add_column("value", justify="right")
+    busy = overall["busy_hour"]
     rows = [
-        ("satisfaction (delivered/offered)", f"{overall['satisfaction']:.3f}"),
+        ("satisfaction (delivered/offered)", _fmt(overall["satisfaction"], ".3f")),
         (
             "busy-hour satisfaction",
-            f"{overall['busy_hour']['satisfaction']:.3f} at {overall['busy_hour']['clock']}",
+            _fmt(busy["satisfaction"], ".3f", suffix=f" at {busy['clock']}"),
         ),
-        ("Jain's index over sites", f"{overall['jain_index']:.3f}"),
-        ("unmet demand", f"{overall['unmet_gb']:.1f} GB"),
+        ("Jain's index over sites", _fmt(overall["jain_index"], ".3f")),
+        ("paced flows at their needed rate", _fmt(overall["paced_at_rate_share"], ".1%")),
+        ("unmet demand", _fmt(overall["unmet_gb"], ".1f", suffix=" GB")),
         (
             "down utilisation mean / p95",
-            f"{upstream['down']['mean_utilisation']:.2f} / "
-            f"{upstream['down']['p95_utilisation']:.2f}",
+            _fmt(upstream["down"]["mean_utilisation"], ".2f")
+            + " / "
+            + _fmt(upstream["down"]["p95_utilisation"], ".2f"),
         ),
-        ("95th-percentile billing (down)", f"{upstream['down']['billing95_mbps']:.0f} Mbit/s"),
-        ("cost per delivered GB", f"Rp{cost['per_delivered_gb_idr']:,.0f}"),
-        ("idle capacity (this period)", f"Rp{cost['idle_idr']:,.0f}"),
+        (
+            "95th-percentile billing (down)",
+            _fmt(upstream["down"]["billing95_mbps"], ".0f", suffix=" Mbit/s"),
+        ),
+        ("cost per delivered GB", _fmt(cost["per_delivered_gb_idr"], ",.0f", prefix="Rp")),
+        ("idle capacity (this period)", _fmt(cost["idle_idr"], ",.0f", prefix="Rp")),
     ]
     for kind in ("office", "hotspot", "subdistrict"):
-        sites = [s for s in summary["sites"] if s["kind"] == kind]
-        if sites:
-            worst = min(sites, key=lambda s: s["satisfaction"])
+        rated = [s for s in summary["sites"] if s["kind"] == kind and s["satisfaction"] is not None]
+        if rated:
+            worst = min(rated, key=lambda s: s["satisfaction"])
             rows.append(
-                (f"{kind}s: worst satisfaction", f"{worst['satisfaction']:.3f} ({worst['id']})")
+                (
+                    f"{kind}s: worst satisfaction",
+                    _fmt(worst["satisfaction"], ".3f", suffix=f" ({worst['id']})"),
+                )
             )
     if summary["unserved"]:
         rows.append(("unreached sites (not simulated)", str(len(summary["unserved"]))))

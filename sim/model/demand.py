@@ -104,7 +104,8 @@ DEFAULT_DEMAND: dict[str, Any] = {
             "size_sigma": 1.2,
             "transfers_mean": 6,
             "think_mean_s": 15,
-            "patience_s": 60,
+            # most users give up on a page after 10-20 s (web performance studies; assumption)
+            "patience_s": 20,
         },
         # E-government systems (SIPD, SIMDA, e-office mail): small forms and documents, both
         # ways (assumption).
@@ -116,7 +117,7 @@ DEFAULT_DEMAND: dict[str, Any] = {
             "size_sigma": 1.0,
             "transfers_mean": 4,
             "think_mean_s": 30,
-            "patience_s": 60,
+            "patience_s": 30,
         },
         # Video calls: Zoom needs 0.6-1.5 Mbps per direction for group 720p (Zoom's published
         # system requirements); meetings median 30 min (assumption).

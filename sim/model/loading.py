@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,8 +38,21 @@ def validate(path: Path, data: dict[str, Any], model: type[M]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(path, dotted(first["loc"]), describe(first)) from None
+        errors = exc.errors()
+        # a misspelt key shows up as "unknown" plus "missing": the unknown one is the cause
+        unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+        first = unknown[0] if unknown else errors[0]
+        problem = describe(first)
+        if unknown:
+            missing = [
+                str(e["loc"][-1])
+                for e in errors
+                if e["type"] == "missing" and e["loc"][:-1] == first["loc"][:-1]
+            ]
+            close = difflib.get_close_matches(str(first["loc"][-1]), missing, n=1)
+            if close:
+                problem += f"; did you mean {close[0]!r}?"
+        raise ConfigError(path, dotted(first["loc"]), problem) from None
 
 
 def dotted(loc: tuple[Any, ...]) -> str:

@@ -35,14 +35,19 @@ Duration = Annotated[str | float | int, AfterValidator(parse_duration)]
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 
 
-def _clock_seconds(text: str) -> float:
+def _check_clock(text: str) -> str:
     if not _CLOCK.match(text):
         raise ValueError(f"not a time of day: {text!r} (use HH:MM)")
+    return text
+
+
+def clock_seconds(text: str) -> float:
+    """ "HH:MM" (already validated) to seconds after midnight."""
     hours, minutes = text.split(":")
     return int(hours) * 3600.0 + int(minutes) * 60.0
 
 
-ClockTime = Annotated[str, AfterValidator(_clock_seconds)]
+ClockTime = Annotated[str, AfterValidator(_check_clock)]
 
 
 class ScenarioSection(Strict):
@@ -105,8 +110,22 @@ class ScheduleEntry(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> ScheduleEntry:
-        if self.start >= self.end:  # type: ignore[operator]
+        if clock_seconds(self.start) >= clock_seconds(self.end):
             raise ValueError("start must be before end (split a period that crosses midnight)")
+        return self
+
+
+class SiteOverride(Strict):
+    """Explicit class settings for one site's leaf, applied after the policy built the plan."""
+
+    rate_mbps: float | None = Field(default=None, gt=0)
+    ceil_mbps: float | None = Field(default=None, gt=0)
+    prio: int | None = Field(default=None, ge=0, le=7)
+
+    @model_validator(mode="after")
+    def _ceil_not_below_rate(self) -> SiteOverride:
+        if self.rate_mbps and self.ceil_mbps and self.ceil_mbps < self.rate_mbps:
+            raise ValueError("ceil_mbps is below rate_mbps")
         return self
 
 
@@ -121,6 +140,7 @@ class PolicyParams(Strict):
     tier_share: dict[str, float] = {}
     tier_prio: dict[str, int] = {}
     hotspot_ceil_mbps: float | None = Field(default=None, gt=0)
+    sites: dict[str, SiteOverride] = {}
 
     @model_validator(mode="after")
     def _params_valid(self) -> PolicyParams:
@@ -310,9 +330,12 @@ def _check_site_references(path: Path, spec: ScenarioFile, topology: Topology) -
         (f"policy.schedule[{i}].policy", e.policy) for i, e in enumerate(spec.policy.schedule)
     ]
     for key, params in policies:
-        for site_id in params.weights:
-            if site_id not in known:
-                raise ConfigError(path, f"{key}.weights.{site_id}", "no such site in the topology")
+        for table, site_ids in (("weights", params.weights), ("sites", params.sites)):
+            for site_id in site_ids:
+                if site_id not in known:
+                    raise ConfigError(
+                        path, f"{key}.{table}.{site_id}", "no such site in the topology"
+                    )
     for kind in SITE_KINDS:
         if any(site.kind == kind for site in topology.served) and kind not in spec.demand.kinds:
             raise ConfigError(path, f"demand.kinds.{kind}", "no profile for a kind of site served")

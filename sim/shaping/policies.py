@@ -13,6 +13,7 @@ the link carries. `schedule` (a PlanSchedule) switches between these by time of 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from sim.model.scenario import TIERS, PolicyParams, Scenario
 from sim.model.topology import Site
@@ -35,7 +36,7 @@ def root_bps(scenario: Scenario) -> float:
 def compile_policy(params: PolicyParams, scenario: Scenario) -> ShapingPlan:
     """Build the plan of a static policy for the scenario's served sites."""
     sites = scenario.sites
-    classes = BUILDERS[params.name](params, sites, root_bps(scenario))
+    classes = with_overrides(BUILDERS[params.name](params, sites, root_bps(scenario)), params)
     access = {site.id: site.access_bps for site in sites}
     trees: dict[str, ClassTree] = {}
     warnings: list[str] = []
@@ -44,6 +45,20 @@ def compile_policy(params: PolicyParams, scenario: Scenario) -> ShapingPlan:
         trees[direction] = tree
         warnings += found
     return ShapingPlan(params.name, trees["down"], trees["up"], tuple(warnings))
+
+
+def with_overrides(classes: list[HtbClass], params: PolicyParams) -> list[HtbClass]:
+    """Apply `[policy.sites.ID]` settings to the sites' leaves (a given ceil also caps rate)."""
+    out = []
+    for c in classes:
+        override = params.sites.get(c.site) if c.site is not None else None
+        if override is not None:
+            ceil = mbps(override.ceil_mbps) if override.ceil_mbps else c.ceil
+            rate = mbps(override.rate_mbps) if override.rate_mbps else min(c.rate, ceil)
+            prio = c.prio if override.prio is None else override.prio
+            c = replace(c, rate=rate, ceil=ceil, prio=prio)
+        out.append(c)
+    return out
 
 
 def weights_of(params: PolicyParams, sites: list[Site]) -> dict[str, float]:

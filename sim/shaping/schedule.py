@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sim.model.scenario import Scenario
+from sim.model.scenario import Scenario, clock_seconds
 from sim.shaping.plan import ShapingPlan
 from sim.shaping.policies import compile_policy
 
@@ -66,7 +66,9 @@ def compile_schedule(scenario: Scenario) -> PlanSchedule:
         return PlanSchedule((), compile_policy(spec, scenario))
     assert spec.otherwise is not None  # enforced by PolicySpec
     periods = tuple(
-        Period(e.days, float(e.start), float(e.end), compile_policy(e.policy, scenario))  # type: ignore[arg-type]
+        Period(
+            e.days, clock_seconds(e.start), clock_seconds(e.end), compile_policy(e.policy, scenario)
+        )
         for e in spec.schedule
     )
     return PlanSchedule(periods, compile_policy(spec.otherwise, scenario))

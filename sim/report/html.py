@@ -1,0 +1,401 @@
+"""report.html of a run folder, made only from the folder's files (Flent's rule).
+
+`write_report` reads manifest.json, summary.json, classes.csv and flows.csv, never a run in
+memory, so any run folder (an old one, or one copied from another machine) can be reported
+again. The page is self-contained: plotly.js is inlined once and every figure is a div that
+uses it, so it opens offline. Completion-time and slowdown distributions are drawn as ECDFs
+from quantiles of all flows (a few hundred points per application), which keeps the page near
+the size of plotly.js itself however many flows the run had.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections import defaultdict
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+MBPS = 1e6  # bits/s in one Mbit/s
+EXACT_ECDF_MAX = 2000  # flows per application up to which every flow is a point of its ECDF
+# Quantile levels for larger sets: fine steps over the body, finer in the upper tail.
+QUANTILES = np.unique(np.concatenate([np.linspace(0.0, 1.0, 201), 1.0 - np.logspace(-4, -2, 21)]))
+KIND_COLOURS = {"office": "#1f77b4", "hotspot": "#ff7f0e", "subdistrict": "#2ca02c"}
+DIRECTION_COLOURS = {"down": "#1f77b4", "up": "#d62728"}
+PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+h1 { margin-bottom: 0.2em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+.meta { color: #555; } .meta span { margin-right: 1.5em; }
+.warnings { background: #fff3cd; border: 2px solid #e0a800; padding: 0.6em 1em; }
+.warnings h2 { margin-top: 0; border: none; }
+table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; } th { background: #f4f4f4; }
+"""
+
+
+def write_report(run_dir: Path) -> Path:
+    """Write run_dir/report.html from the run folder's files and return its path."""
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    summary = json.loads((run_dir / "summary.json").read_text())
+    start = dt.datetime.fromisoformat(manifest["scenario"]["scenario"]["start"])
+    root_series = _root_series(run_dir / "classes.csv")
+    fct, slowdown = _elastic_distributions(run_dir / "flows.csv")
+    body = [
+        _header(manifest, summary),
+        _warnings(manifest.get("warnings", [])),
+        "<h2>Summary</h2>",
+        _summary_table(summary),
+        "<h2>Upstream</h2>",
+        _div(_utilisation_figure(root_series, start, float(manifest["purchase_mbps"]))),
+        "<h2>Sites</h2>",
+        _div(_satisfaction_figure(summary["sites"])),
+        _sites_table(summary["sites"]),
+        _unserved(summary["unserved"]),
+        "<h2>Applications</h2>",
+        _div(
+            _ecdf_figure(fct, "Flow completion time of finished transfers", "completion time (s)")
+        ),
+        _div(
+            _ecdf_figure(slowdown, "Slowdown of finished transfers (time / time alone)", "slowdown")
+        ),
+        _div(_at_rate_figure(summary["apps"])),
+        _apps_table(summary["apps"]),
+    ]
+    title = escape(manifest["scenario"]["scenario"]["name"])
+    page = (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>netlab report: {title}</title>\n<style>{STYLE}</style>\n"
+        f"<script>{get_plotlyjs()}</script>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
+    path = run_dir / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+# -- reading the run folder --------------------------------------------------------------------
+
+
+def _root_series(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per direction: interval start times (s) and the root class's allocated L2 bits/s."""
+    times: dict[str, list[float]] = defaultdict(list)
+    rates: dict[str, list[float]] = defaultdict(list)
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        column = {name: i for i, name in enumerate(next(reader))}
+        t, d, parent, alloc = (
+            column[c] for c in ("time_s", "direction", "parent", "allocated_bps")
+        )
+        for row in reader:
+            if row[parent] == "":  # the root is the class without a parent
+                times[row[d]].append(float(row[t]))
+                rates[row[d]].append(float(row[alloc]))
+    out = {}
+    for direction in times:  # rows come plan by plan, not in time order
+        order = np.argsort(times[direction], kind="stable")
+        out[direction] = (np.array(times[direction])[order], np.array(rates[direction])[order])
+    return out
+
+
+def _elastic_distributions(path: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per application: completion times and slowdowns of finished elastic flows."""
+    fct: dict[str, list[float]] = defaultdict(list)
+    slowdown: dict[str, list[float]] = defaultdict(list)
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        column = {name: i for i, name in enumerate(next(reader))}
+        app, f, s = column["app"], column["fct_s"], column["slowdown"]
+        for row in reader:
+            if row[f]:  # set only for finished elastic flows
+                fct[row[app]].append(float(row[f]))
+                slowdown[row[app]].append(float(row[s]))
+    return (
+        {a: np.array(v) for a, v in sorted(fct.items())},
+        {a: np.array(v) for a, v in sorted(slowdown.items())},
+    )
+
+
+# -- figures -----------------------------------------------------------------------------------
+
+
+def _utilisation_figure(
+    series: dict[str, tuple[np.ndarray, np.ndarray]], start: dt.datetime, purchase_mbps: float
+) -> go.Figure:
+    fig = go.Figure()
+    for direction in ("down", "up"):
+        if direction not in series:
+            continue
+        times, rates = series[direction]
+        fig.add_trace(
+            go.Scatter(
+                x=[start + dt.timedelta(seconds=float(t)) for t in times],
+                y=rates / MBPS,
+                name=direction,
+                mode="lines",
+                line={"shape": "hv", "width": 1, "color": DIRECTION_COLOURS[direction]},
+            )
+        )
+    fig.add_hline(
+        y=purchase_mbps,
+        line_dash="dash",
+        line_color="#555",
+        annotation_text=f"purchased {purchase_mbps:g} Mbit/s",
+        annotation_position="top left",
+    )
+    fig.update_layout(
+        title="Upstream: traffic through the root class (L2) vs the purchase",
+        xaxis_title="local time",
+        yaxis_title="Mbit/s (L2, per interval)",
+        yaxis_rangemode="tozero",
+        height=420,
+    )
+    return fig
+
+
+def _satisfaction_figure(sites: list[dict[str, Any]]) -> go.Figure:
+    fig = go.Figure()
+    for kind in dict.fromkeys(site["kind"] for site in sites):
+        mine = [site for site in sites if site["kind"] == kind]
+        fig.add_trace(
+            go.Bar(
+                x=[site["name"] for site in mine],
+                y=[site["satisfaction"] for site in mine],
+                name=kind,
+                marker_color=KIND_COLOURS.get(kind),
+                customdata=[[site["offered_gb"], site["unmet_gb"]] for site in mine],
+                hovertemplate="%{x}<br>satisfaction %{y:.3f}<br>offered %{customdata[0]:.2f} GB"
+                "<br>unmet %{customdata[1]:.3f} GB<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[site["name"] for site in sites],
+            y=[site["busy_hour_satisfaction"] for site in sites],
+            name="busy hour",
+            mode="markers",
+            marker={"symbol": "diamond", "color": "#222", "size": 9},
+        )
+    )
+    fig.update_layout(
+        title="Satisfaction per site (delivered / offered bytes)",
+        barmode="overlay",
+        yaxis={"title": "satisfaction", "range": [0, 1.05]},
+        height=420,
+    )
+    return fig
+
+
+def _ecdf_figure(values: dict[str, np.ndarray], title: str, axis_title: str) -> go.Figure:
+    fig = go.Figure()
+    for app, samples in values.items():
+        positive = np.sort(samples[samples > 0])
+        if positive.size == 0:
+            continue
+        x, y = _ecdf(positive)
+        fig.add_trace(
+            go.Scatter(x=x, y=y, name=f"{app} ({samples.size})", mode="lines", line_shape="hv")
+        )
+    fig.update_layout(
+        title=title,
+        xaxis={"title": axis_title, "type": "log"},
+        yaxis={"title": "share of flows at or below", "range": [0, 1.02]},
+        height=420,
+    )
+    return fig
+
+
+def _ecdf(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ECDF points of sorted values: every value for small sets, quantiles for large ones."""
+    if ordered.size <= EXACT_ECDF_MAX:
+        return ordered, np.arange(1, ordered.size + 1) / ordered.size
+    return np.quantile(ordered, QUANTILES), QUANTILES
+
+
+def _at_rate_figure(apps: dict[str, dict[str, Any]]) -> go.Figure:
+    paced = {name: app for name, app in apps.items() if app["at_rate_share"] is not None}
+    fig = go.Figure(
+        go.Bar(
+            x=list(paced),
+            y=[app["at_rate_share"] for app in paced.values()],
+            marker_color="#9467bd",
+            hovertemplate="%{x}: %{y:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="Calls and video: share of time at the needed rate",
+        yaxis={"title": "share of flow time", "range": [0, 1.05]},
+        height=360,
+    )
+    return fig
+
+
+def _div(fig: go.Figure) -> str:
+    return pio.to_html(fig, full_html=False, include_plotlyjs=False, config=PLOT_CONFIG)
+
+
+# -- text and tables ---------------------------------------------------------------------------
+
+
+def _header(manifest: dict[str, Any], summary: dict[str, Any]) -> str:
+    spec = manifest["scenario"]
+    section = spec["scenario"]
+    facts = {
+        "backend": manifest["backend"],
+        "purchase": f"{manifest['purchase_mbps']:g} Mbit/s each way",
+        "policy": spec["policy"]["name"],
+        "start": section["start"],
+        "duration": f"{float(section['duration']) / 3600:g} h",
+        "seed": section["seed"],
+        "sites served": len(summary["sites"]),
+        "users": summary["overall"]["users"],
+        "flows": summary["overall"]["flows"],
+    }
+    spans = "".join(f"<span><b>{escape(k)}</b>: {escape(str(v))}</span>" for k, v in facts.items())
+    return (
+        f"<h1>{escape(section['name'])}</h1>\n"
+        f"<p>{escape(section.get('description', ''))}</p>\n<p class='meta'>{spans}</p>"
+    )
+
+
+def _warnings(warnings: list[str]) -> str:
+    if not warnings:
+        return "<p class='meta'>No warnings.</p>"
+    items = "".join(f"<li>{escape(w)}</li>" for w in warnings)
+    return f"<div class='warnings'><h2>Warnings ({len(warnings)})</h2><ul>{items}</ul></div>"
+
+
+def _summary_table(summary: dict[str, Any]) -> str:
+    overall, cost, up = summary["overall"], summary["cost"], summary["upstream"]
+    busy = overall["busy_hour"] or {}
+    rows = [
+        ("Satisfaction (delivered / offered)", _fmt(overall["satisfaction"], ".4f")),
+        (
+            "Offered / delivered / unmet",
+            f"{_fmt(overall['offered_gb'], '.2f')} / "
+            f"{_fmt(overall['delivered_gb'], '.2f')} / {_fmt(overall['unmet_gb'], '.3f')} GB",
+        ),
+        ("Jain's fairness index over sites' satisfaction", _fmt(overall["jain_index"], ".4f")),
+        (
+            "Busy hour (local)",
+            f"{busy.get('local', '-')}: offered "
+            f"{_fmt(busy.get('offered_mbps'), '.1f')} Mbit/s, satisfaction "
+            f"{_fmt(busy.get('satisfaction'), '.4f')}",
+        ),
+        ("Paced flows' time at needed rate", _fmt(overall["paced_at_rate_share"], ".4f")),
+        *(
+            (
+                f"Upstream {d}: mean / p95 utilisation",
+                f"{_fmt(up[d]['mean_utilisation'], '.1%')}"
+                f" / {_fmt(up[d]['p95_utilisation'], '.1%')}",
+            )
+            for d in up
+        ),
+        *(
+            (
+                f"Upstream {d}: billing95 / peak",
+                f"{_fmt(up[d]['billing95_mbps'], '.1f')} / "
+                f"{_fmt(up[d]['peak_mbps'], '.1f')} Mbit/s",
+            )
+            for d in up
+        ),
+        (
+            "Cost per month / for this run",
+            f"Rp{_fmt(cost['monthly_idr'], ',.0f')} / Rp{_fmt(cost['period_idr'], ',.0f')}",
+        ),
+        ("Cost per delivered GB", f"Rp{_fmt(cost['per_delivered_gb_idr'], ',.0f')}"),
+        ("Idle capacity (period cost × unused share, down)", f"Rp{_fmt(cost['idle_idr'], ',.0f')}"),
+    ]
+    return _table(["figure", "value"], rows)
+
+
+def _sites_table(sites: list[dict[str, Any]]) -> str:
+    header = [
+        "site",
+        "kind",
+        "users",
+        "offered GB",
+        "delivered GB",
+        "satisfaction",
+        "busy-hour sat.",
+        "p95 down Mbit/s",
+        "abandoned",
+        "paced at rate",
+    ]
+    rows = [
+        (
+            s["name"],
+            s["kind"],
+            str(s["users"]),
+            _fmt(s["offered_gb"], ".3f"),
+            _fmt(s["delivered_gb"], ".3f"),
+            _fmt(s["satisfaction"], ".4f"),
+            _fmt(s["busy_hour_satisfaction"], ".4f"),
+            _fmt(s["p95_mbps"], ".2f"),
+            str(s["abandoned_flows"]),
+            _fmt(s["paced_at_rate_share"], ".4f"),
+        )
+        for s in sites
+    ]
+    return _table(header, rows)
+
+
+def _apps_table(apps: dict[str, dict[str, Any]]) -> str:
+    header = [
+        "application",
+        "kind",
+        "flows",
+        "FCT p50 s",
+        "FCT p95 s",
+        "FCT p99 s",
+        "slowdown p50",
+        "slowdown p95",
+        "at rate",
+        "abandoned",
+    ]
+    rows = [
+        (
+            name,
+            a["kind"],
+            str(a["flows"]),
+            _fmt(a["fct_p50_s"], ".3g"),
+            _fmt(a["fct_p95_s"], ".3g"),
+            _fmt(a["fct_p99_s"], ".3g"),
+            _fmt(a["slowdown_p50"], ".3g"),
+            _fmt(a["slowdown_p95"], ".3g"),
+            _fmt(a["at_rate_share"], ".4f"),
+            _fmt(a["abandoned_share"], ".2%"),
+        )
+        for name, a in apps.items()
+    ]
+    return _table(header, rows)
+
+
+def _unserved(unserved: list[dict[str, Any]]) -> str:
+    if not unserved:
+        return "<p>Every site of the topology is served.</p>"
+    items = "".join(
+        f"<li>{escape(s['name'])} ({escape(s['kind'])}, {s['users']} users)</li>" for s in unserved
+    )
+    return f"<h3>Not served ({len(unserved)} sites, no network yet)</h3><ul>{items}</ul>"
+
+
+def _table(header: list[str], rows: list[tuple[str, ...]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    """Format a figure; a missing one (null in summary.json) shows as a dash."""
+    return "-" if value is None else format(value, spec)

@@ -1,0 +1,23 @@
+"""Shared fixtures: paths and a helper that runs the installed `netlab` command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NETLAB = Path(sys.executable).parent / "netlab"
+
+
+@pytest.fixture
+def netlab():
+    """Run `netlab ARGS...` as a user would; returns the CompletedProcess."""
+
+    def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(NETLAB), *args], cwd=cwd, capture_output=True, text=True,
+                              timeout=300, stdin=subprocess.DEVNULL)
+
+    return run
