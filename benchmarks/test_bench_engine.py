@@ -1,0 +1,89 @@
+"""The whole regency on the fluid backend, against a bare SimPy loop of as many events.
+
+Run: make bench (or .venv/bin/pytest benchmarks -k engine --benchmark-only). The engine's
+cost is reported as a ratio to the bare loop, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import simpy
+
+from sim.model.scenario import load_scenario
+from sim.run import run_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "kotim-baseline.toml"
+TRIAL = ROOT / "scenarios" / "kotim-trial-10d.toml"
+EVENTS: dict[str, int] = {}
+
+
+class CountingEnvironment(simpy.Environment):
+    """An Environment that counts the events it processes (used once, outside the timing)."""
+
+    steps = 0
+
+    def step(self) -> None:
+        self.steps += 1
+        super().step()
+
+
+def bare_loop(events: int, processes: int = 2000) -> None:
+    """`events` timeouts spread over `processes` processes: SimPy's own floor."""
+    env = simpy.Environment()
+    per_process = events // processes
+
+    def ticker(offset: float):
+        for _ in range(per_process):
+            yield env.timeout(1.0 + offset)
+
+    for i in range(processes):
+        env.process(ticker(i / processes))
+    env.run()
+
+
+def test_regency_day(benchmark) -> None:
+    scenario = load_scenario(BASELINE)
+    counting = CountingEnvironment()
+    run_scenario(scenario, env=counting)
+    EVENTS["day"] = counting.steps
+    record = benchmark.pedantic(run_scenario, args=(scenario,), rounds=3, iterations=1)
+    benchmark.extra_info.update(events=counting.steps, flows=len(record.flows))
+
+
+def test_bare_simpy_same_events(benchmark) -> None:
+    events = EVENTS.get("day")
+    if events is None:
+        pytest.skip("run together with test_regency_day, which counts the events")
+    benchmark.pedantic(bare_loop, args=(events,), rounds=3, iterations=1)
+    benchmark.extra_info.update(events=events)
+
+
+def test_regency_trial_10_days(benchmark) -> None:
+    scenario = load_scenario(TRIAL)
+    record = benchmark.pedantic(run_scenario, args=(scenario,), rounds=1, iterations=1)
+    benchmark.extra_info.update(flows=len(record.flows))
+
+
+def test_peak_memory_of_the_trial(benchmark) -> None:
+    """Peak resident memory (MiB) of a fresh process running the 10-day trial."""
+    code = (
+        "import resource; from sim.model.scenario import load_scenario; "
+        "from sim.run import run_scenario; from sim.analysis.metrics import summarize; "
+        f"summarize(run_scenario(load_scenario({str(TRIAL)!r}))); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+
+    def measure() -> float:
+        out = subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        )
+        return int(out.stdout.split()[-1]) / 1024
+
+    peak_mib = benchmark.pedantic(measure, rounds=1, iterations=1)
+    benchmark.extra_info.update(peak_mib=peak_mib)
+    assert peak_mib < 1024

@@ -1,0 +1,99 @@
+"""What each policy builds, and schedules switched live during a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.model.scenario import load_scenario
+from sim.run import run_scenario
+from sim.shaping.policies import DEFAULT_HOTSPOT_CEIL_MBPS, compile_policy, root_bps
+from sim.shaping.schedule import compile_schedule
+from tests.conftest import ROOT
+
+SMALL = ROOT / "scenarios" / "example-small.toml"
+
+
+def plan_for(policy: str, **params):
+    scenario = load_scenario(SMALL, {"policy": {"name": policy, **params}})
+    return scenario, compile_policy(scenario.spec.policy, scenario)
+
+
+def leaves(plan):
+    return {c.site: c for c in plan.down.leaves}
+
+
+def test_equal_static_caps_are_equal_and_hard() -> None:
+    scenario, plan = plan_for("equal-static")
+    share = root_bps(scenario) / len(scenario.sites)
+    for site in scenario.sites:
+        leaf = leaves(plan)[site.id]
+        assert leaf.rate == leaf.ceil == pytest.approx(min(share, site.access_bps))
+
+
+def test_weighted_policies_follow_users() -> None:
+    scenario, plan = plan_for("htb-weighted", guaranteed_share=0.8)
+    users = {s.id: s.users for s in scenario.sites}
+    total = sum(users.values())
+    for site in scenario.sites:
+        leaf = leaves(plan)[site.id]
+        expected = root_bps(scenario) * 0.8 * users[site.id] / total
+        assert leaf.rate == pytest.approx(min(expected, site.access_bps))
+        assert leaf.ceil == pytest.approx(min(root_bps(scenario), site.access_bps))
+        assert leaf.quantum == round(100_000 * users[site.id] / min(users.values()))
+    _, static = plan_for("weighted-static", weights={"setda": 1000.0})
+    rates = {s: c.rate for s, c in leaves(static).items()}
+    assert all(c.rate == c.ceil for c in leaves(static).values())
+    assert rates["setda"] == pytest.approx(min(max(rates.values()), 100e6))
+    assert rates["setda"] > rates["disdik"]
+
+
+def test_htb_priority_tiers_and_hotspot_ceilings() -> None:
+    scenario, plan = plan_for("htb-priority")
+    tiers = {c.id: c for c in plan.down.classes if c.id.startswith("tier_")}
+    assert tiers["tier_essential"].prio < tiers["tier_office"].prio < tiers["tier_hotspot"].prio
+    for site in scenario.sites:
+        leaf = leaves(plan)[site.id]
+        if site.kind == "hotspot":
+            assert leaf.ceil == pytest.approx(min(DEFAULT_HOTSPOT_CEIL_MBPS * 1e6, site.access_bps))
+            assert leaf.parent == "tier_hotspot"
+    assert sum(t.rate for t in tiers.values()) == pytest.approx(root_bps(scenario) * 0.9)
+
+
+def test_max_min_has_no_guarantees_and_equal_quantum() -> None:
+    _, plan = plan_for("max-min")
+    assert {c.quantum for c in plan.down.leaves} == {100_000}
+    assert all(c.rate <= 8_000 for c in plan.down.leaves)
+
+
+def test_schedule_switches_plans_live(tmp_path: Path) -> None:
+    """A site capped at 2 Mbit/s only from 09:00 to 10:00 carries at most that, then more."""
+    text = SMALL.read_text().split("[policy]")[0].replace("../topologies", str(ROOT / "topologies"))
+    text = text.replace('duration = "12h"', 'duration = "6h"')
+    text += """
+[policy]
+name = "schedule"
+
+[[policy.schedule]]
+start = "09:00"
+end = "10:00"
+policy = { name = "htb-weighted", sites = { setda = { ceil_mbps = 2 } } }
+
+[policy.otherwise]
+name = "htb-weighted"
+"""
+    path = tmp_path / "sched.toml"
+    path.write_text(text)
+    scenario = load_scenario(path)
+    schedule = compile_schedule(scenario)
+    record = run_scenario(scenario)
+    column = record.site_ids.index("setda")
+    mbit = record.wire_bytes["down"][:, column] * 8 / record.interval / 1e6
+    hour = (record.times + 6 * 3600) // 3600  # the run starts at 06:00
+    capped = hour == 9
+    assert set(record.plan_index[capped]) == {0} and set(record.plan_index[~capped]) == {1}
+    assert schedule.plans[0] is not schedule.plans[1]
+    assert mbit[capped].max() <= 2.0 + 1e-6
+    assert np.percentile(mbit[(hour >= 10) & (hour < 11)], 90) > 2.0
