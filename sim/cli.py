@@ -74,9 +74,11 @@ def load(
     if duration is not None:
         overrides["scenario.duration"] = duration
     try:
-        return load_scenario(path, overrides)
+        scenario = load_scenario(path, overrides)
+        compile_schedule(scenario)  # plan-level input errors ([policy.sites]) surface here
     except ConfigError as exc:
         fail(str(exc), 2)
+    return scenario
 
 
 @app.command()

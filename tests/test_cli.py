@@ -36,27 +36,59 @@ BAD_INPUTS = [
     # (description, scenario text or None for a missing file, extra args, key in the message)
     ("missing file", None, [], "file not found"),
     ("bad TOML", "[scenario\nname = 1", [], "not valid TOML"),
-    ("misspelt key", GOOD.replace("upstream_mbps", "upstrem_mbps"), [],
-     "purchase.upstrem_mbps: unknown key"),
-    ("zero capacity", GOOD.replace("upstream_mbps = 20", "upstream_mbps = 0"), [],
-     "purchase.upstream_mbps"),
-    ("negative capacity", GOOD.replace("upstream_mbps = 20", "upstream_mbps = -5"), [],
-     "purchase.upstream_mbps"),
-    ("ceil below rate", GOOD + '[policy.sites.office_a]\nrate_mbps = 10\nceil_mbps = 5\n', [],
-     "policy.sites.office_a: ceil_mbps is below rate_mbps"),
+    (
+        "misspelt key",
+        GOOD.replace("upstream_mbps", "upstrem_mbps"),
+        [],
+        "purchase.upstrem_mbps: unknown key",
+    ),
+    (
+        "zero capacity",
+        GOOD.replace("upstream_mbps = 20", "upstream_mbps = 0"),
+        [],
+        "purchase.upstream_mbps",
+    ),
+    (
+        "negative capacity",
+        GOOD.replace("upstream_mbps = 20", "upstream_mbps = -5"),
+        [],
+        "purchase.upstream_mbps",
+    ),
+    (
+        "ceil below rate",
+        GOOD + "[policy.sites.office_a]\nrate_mbps = 10\nceil_mbps = 5\n",
+        [],
+        "policy.sites.office_a: ceil_mbps is below rate_mbps",
+    ),
+    (
+        "rate above the access link",
+        GOOD + "[policy.sites.office_a]\nrate_mbps = 80\n",
+        [],
+        "policy.sites.office_a.rate_mbps: 80 Mbit/s is above the leaf's ceiling",
+    ),
     ("unknown policy", GOOD, ["--policy", "fair-ish"], "policy.name"),
-    ("unknown site in weights", GOOD + "[policy.weights]\nnowhere = 2\n", [],
-     "policy.weights.nowhere: no such site"),
-    ("unknown site to connect", GOOD + '[connect]\nnowhere = "vsat"\n', [],
-     "connect.nowhere: no such site"),
+    (
+        "unknown site in weights",
+        GOOD + "[policy.weights]\nnowhere = 2\n",
+        [],
+        "policy.weights.nowhere: no such site",
+    ),
+    (
+        "unknown site to connect",
+        GOOD + '[connect]\nnowhere = "vsat"\n',
+        [],
+        "connect.nowhere: no such site",
+    ),
     ("bad duration", GOOD, ["--duration", "soon"], "scenario.duration: not a duration"),
 ]
 
 
-@pytest.mark.parametrize(("what", "text", "args", "expected"), BAD_INPUTS,
-                         ids=[case[0] for case in BAD_INPUTS])
-def test_bad_input_is_one_clear_line_and_status_2(netlab, tmp_path, what, text, args,
-                                                  expected) -> None:
+@pytest.mark.parametrize(
+    ("what", "text", "args", "expected"), BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS]
+)
+def test_bad_input_is_one_clear_line_and_status_2(
+    netlab, tmp_path, what, text, args, expected
+) -> None:
     path = tmp_path / "absent.toml" if text is None else scenario(tmp_path, text)
     out = tmp_path / "results"
     result = netlab("run", str(path), "--out", str(out), *args)
@@ -81,7 +113,12 @@ def test_same_seed_same_summary_other_seed_differs(netlab, tmp_path) -> None:
         assert result.returncode == 0, result.stderr
         (folder,) = (tmp_path / out).iterdir()
         assert {p.name for p in folder.iterdir()} == {
-            "manifest.json", "flows.csv", "classes.csv", "summary.json", "report.html"}
+            "manifest.json",
+            "flows.csv",
+            "classes.csv",
+            "summary.json",
+            "report.html",
+        }
         assert "report.html" in result.stdout
         summaries.append(json.loads((folder / "summary.json").read_text()))
         if out == "r1":

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
+from sim.model.errors import ConfigError
 from sim.model.scenario import TIERS, PolicyParams, Scenario
 from sim.model.topology import Site
 from sim.model.units import mbps
@@ -33,10 +35,14 @@ def root_bps(scenario: Scenario) -> float:
     return scenario.upstream_bps * scenario.spec.network.root_headroom
 
 
-def compile_policy(params: PolicyParams, scenario: Scenario) -> ShapingPlan:
-    """Build the plan of a static policy for the scenario's served sites."""
+def compile_policy(params: PolicyParams, scenario: Scenario, key: str = "policy") -> ShapingPlan:
+    """Build the plan of a static policy for the scenario's served sites.
+
+    `key` is where `params` sit in the scenario file, for errors in `[policy.sites]`.
+    """
     sites = scenario.sites
-    classes = with_overrides(BUILDERS[params.name](params, sites, root_bps(scenario)), params)
+    classes = BUILDERS[params.name](params, sites, root_bps(scenario))
+    classes = with_overrides(classes, params, scenario.path, key)
     access = {site.id: site.access_bps for site in sites}
     trees: dict[str, ClassTree] = {}
     warnings: list[str] = []
@@ -47,7 +53,9 @@ def compile_policy(params: PolicyParams, scenario: Scenario) -> ShapingPlan:
     return ShapingPlan(params.name, trees["down"], trees["up"], tuple(warnings))
 
 
-def with_overrides(classes: list[HtbClass], params: PolicyParams) -> list[HtbClass]:
+def with_overrides(
+    classes: list[HtbClass], params: PolicyParams, path: Path, key: str
+) -> list[HtbClass]:
     """Apply `[policy.sites.ID]` settings to the sites' leaves (a given ceil also caps rate)."""
     out = []
     for c in classes:
@@ -55,6 +63,13 @@ def with_overrides(classes: list[HtbClass], params: PolicyParams) -> list[HtbCla
         if override is not None:
             ceil = mbps(override.ceil_mbps) if override.ceil_mbps else c.ceil
             rate = mbps(override.rate_mbps) if override.rate_mbps else min(c.rate, ceil)
+            if rate > ceil:
+                raise ConfigError(
+                    path,
+                    f"{key}.sites.{c.site}.rate_mbps",
+                    f"{rate / 1e6:g} Mbit/s is above the leaf's ceiling of {ceil / 1e6:g} Mbit/s "
+                    "(the policy's ceil or the site's access link)",
+                )
             prio = c.prio if override.prio is None else override.prio
             c = replace(c, rate=rate, ceil=ceil, prio=prio)
         out.append(c)

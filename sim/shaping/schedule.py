@@ -67,8 +67,11 @@ def compile_schedule(scenario: Scenario) -> PlanSchedule:
     assert spec.otherwise is not None  # enforced by PolicySpec
     periods = tuple(
         Period(
-            e.days, clock_seconds(e.start), clock_seconds(e.end), compile_policy(e.policy, scenario)
+            e.days,
+            clock_seconds(e.start),
+            clock_seconds(e.end),
+            compile_policy(e.policy, scenario, f"policy.schedule[{i}].policy"),
         )
-        for e in spec.schedule
+        for i, e in enumerate(spec.schedule)
     )
-    return PlanSchedule(periods, compile_policy(spec.otherwise, scenario))
+    return PlanSchedule(periods, compile_policy(spec.otherwise, scenario, "policy.otherwise"))
