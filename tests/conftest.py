@@ -17,7 +17,13 @@ def netlab():
     """Run `netlab ARGS...` as a user would; returns the CompletedProcess."""
 
     def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(NETLAB), *args], cwd=cwd, capture_output=True, text=True,
-                              timeout=300, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [str(NETLAB), *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            stdin=subprocess.DEVNULL,
+        )
 
     return run

@@ -25,16 +25,33 @@ def trees(draw: st.DrawFn) -> tuple[CompiledTree, list[float]]:
     for g in parents if groups else []:
         rate = capacity * draw(st.floats(0.01, 1.0)) / groups
         ceil = capacity * draw(st.floats(0.05, 1.0))
-        classes.append(HtbClass(g, "root", min(rate, ceil), ceil, draw(st.integers(0, 3)),
-                                draw(st.integers(100_000, 500_000))))
+        classes.append(
+            HtbClass(
+                g,
+                "root",
+                min(rate, ceil),
+                ceil,
+                draw(st.integers(0, 3)),
+                draw(st.integers(100_000, 500_000)),
+            )
+        )
     access = {}
     for i in range(draw(st.integers(1, 12))):
         parent = draw(st.sampled_from(parents))
         site = f"s{i}"
         ceil = capacity * draw(st.floats(0.01, 1.0))
         rate = ceil * draw(st.floats(0.001, 1.0))
-        classes.append(HtbClass(site, parent, rate, ceil, draw(st.integers(0, 3)),
-                                draw(st.integers(100_000, 500_000)), site))
+        classes.append(
+            HtbClass(
+                site,
+                parent,
+                rate,
+                ceil,
+                draw(st.integers(0, 3)),
+                draw(st.integers(100_000, 500_000)),
+                site,
+            )
+        )
         access[site] = capacity * draw(st.floats(0.01, 1.5))
     tree, _ = finalize(classes, access, "test")  # scales oversubscribed guarantees
     compiled = CompiledTree(tree, access)
@@ -116,8 +133,10 @@ def test_design_examples() -> None:
     """DESIGN.md §4: borrowing to ceil, oversubscribed guarantees scaled, priority first."""
     mbit = 1e6
     root = HtbClass("root", None, 50 * mbit, 50 * mbit)
-    leaves = [HtbClass(s, "root", r * mbit, 50 * mbit, 0, 100_000, s)
-              for s, r in (("a", 40), ("b", 20), ("c", 20))]
+    leaves = [
+        HtbClass(s, "root", r * mbit, 50 * mbit, 0, 100_000, s)
+        for s, r in (("a", 40), ("b", 20), ("c", 20))
+    ]
     tree, warnings = finalize([root, *leaves], dict.fromkeys("abc", 1e9), "t")
     assert len(warnings) == 1 and "scaled" in warnings[0]
     alloc = CompiledTree(tree, dict.fromkeys("abc", 1e9)).allocate([0.0] + [math.inf] * 3)
@@ -135,20 +154,25 @@ def test_design_examples() -> None:
     hi = HtbClass("hi", "root", 5 * mbit, 50 * mbit, 0, 100_000, "hi")
     lo = HtbClass("lo", "root", 5 * mbit, 50 * mbit, 1, 100_000, "lo")
     compiled = CompiledTree(ClassTree((root, hi, lo)), {"hi": 1e9, "lo": 1e9})
-    assert compiled.allocate([0.0, math.inf, math.inf])[1:] == [_approx(45 * mbit),
-                                                                 _approx(5 * mbit)]
-    assert compiled.allocate([0.0, 20 * mbit, math.inf])[1:] == [_approx(20 * mbit),
-                                                                  _approx(30 * mbit)]
+    assert compiled.allocate([0.0, math.inf, math.inf])[1:] == [
+        _approx(45 * mbit),
+        _approx(5 * mbit),
+    ]
+    assert compiled.allocate([0.0, 20 * mbit, math.inf])[1:] == [
+        _approx(20 * mbit),
+        _approx(30 * mbit),
+    ]
 
     # quantum 1:3 splits the spare 1:3; an access link caps its leaf
     q1 = HtbClass("q1", "root", 1 * mbit, 50 * mbit, 0, 100_000, "q1")
     q3 = HtbClass("q3", "root", 1 * mbit, 50 * mbit, 0, 300_000, "q3")
     compiled = CompiledTree(ClassTree((root, q1, q3)), {"q1": 1e9, "q3": 1e9})
-    assert compiled.allocate([0.0, math.inf, math.inf])[1:] == [_approx(13 * mbit),
-                                                                 _approx(37 * mbit)]
+    assert compiled.allocate([0.0, math.inf, math.inf])[1:] == [
+        _approx(13 * mbit),
+        _approx(37 * mbit),
+    ]
     capped = CompiledTree(ClassTree((root, q1, q3)), {"q1": 1e9, "q3": 8 * mbit})
-    assert capped.allocate([0.0, math.inf, math.inf])[1:] == [_approx(42 * mbit),
-                                                               _approx(8 * mbit)]
+    assert capped.allocate([0.0, math.inf, math.inf])[1:] == [_approx(42 * mbit), _approx(8 * mbit)]
 
 
 def _prio(tree: CompiledTree, index: int) -> int:

@@ -98,8 +98,10 @@ def test_paced_flows_get_their_rate_first_and_share_when_starved() -> None:
     assert call.status == "done" and call.time_at_rate == pytest.approx(10.0)
     assert call.delivered == pytest.approx(call.size)
     # five 3 Mbit/s videos on a 10 Mbit/s link: each gets capacity/5/overhead goodput
-    videos = [Flow(10 + i, "a", "video", "down", 20.0, size=3e6 * 10 / 8, rate=3e6,
-                   duration=10.0) for i in range(5)]
+    videos = [
+        Flow(10 + i, "a", "video", "down", 20.0, size=3e6 * 10 / 8, rate=3e6, duration=10.0)
+        for i in range(5)
+    ]
     for v in videos:
         backend.transfer(v)
     env.run(until=40.0)
