@@ -14,6 +14,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+from collections.abc import Callable
+from typing import Any
 
 import simpy
 
@@ -83,8 +85,9 @@ class FluidBackend:
         self._leaves = {d: {s: _Leaf(s, d) for s in access_bps} for d in DIRECTIONS}
         self._live: dict[Direction, LiveAllocation] = {}
         self._leaf_at: dict[Direction, list[_Leaf | None]] = {}
-        # all leaves' next finishes: (due time, sequence, leaf, leaf version); one armed timeout
-        self._timers: list[tuple[float, int, _Leaf, int]] = []
+        # every pending deadline (next finish of each leaf, patience, end of a paced flow) as
+        # (due time, sequence, action, leaf, argument), served by one armed SimPy timeout
+        self._timers: list[tuple[float, int, Callable[[_Leaf, Any], None], _Leaf, Any]] = []
         self._sequence = itertools.count()
         self._armed_at = math.inf
 
@@ -117,18 +120,14 @@ class FluidBackend:
             leaf.paced_demand += flow.rate * self.overhead
             leaf.paced_max = max(leaf.paced_max, flow.rate * self.overhead)
             leaf.starved = True
-            self.env.timeout(flow.duration).callbacks.append(
-                lambda _e, f=flow, lf=leaf: self._end_paced(lf, f)
-            )
+            self._at(now + flow.duration, self._end_paced, leaf, flow)
         else:
             finish = leaf.clock + flow.size * self.overhead
             heapq.heappush(leaf.elastic, (finish, flow.id, flow))
             leaf.progress[flow] = leaf.clock
             leaf.n_elastic += 1
             if math.isfinite(flow.patience):
-                self.env.timeout(flow.patience).callbacks.append(
-                    lambda _e, f=flow, lf=leaf: self._abandon(lf, f)
-                )
+                self._at(now + flow.patience, self._abandon, leaf, flow)
         self._demand_changed(leaf)
         return flow.done
 
@@ -229,27 +228,33 @@ class FluidBackend:
         if not heap or leaf.elastic_rate <= 0:
             return
         delay = max(0.0, (heap[0][0] - leaf.clock) * 8.0 / leaf.elastic_rate)
-        due = self.env.now + delay
-        heapq.heappush(self._timers, (due, next(self._sequence), leaf, leaf.version))
+        self._at(self.env.now + delay, self._on_finish, leaf, leaf.version)
+
+    def _at(
+        self, due: float, action: Callable[[_Leaf, Any], None], leaf: _Leaf, argument: Any
+    ) -> None:
+        """Call action(leaf, argument) at `due`; arm a SimPy timeout if it is the earliest."""
+        heapq.heappush(self._timers, (due, next(self._sequence), action, leaf, argument))
         if due < self._armed_at:
             self._armed_at = due
-            self.env.timeout(delay).callbacks.append(self._on_timer)
+            self.env.timeout(due - self.env.now).callbacks.append(self._on_timer)
 
     def _on_timer(self, _event: simpy.Event) -> None:
-        """One SimPy timeout serves all leaves: finish every flow due now, then re-arm."""
+        """One SimPy timeout serves every deadline: run all that are due, then re-arm."""
         now = self.env.now
         timers = self._timers
         while timers and timers[0][0] <= now:
-            _, _, leaf, version = heapq.heappop(timers)
-            if version == leaf.version:
-                self._on_finish(leaf)
+            _, _, action, leaf, argument = heapq.heappop(timers)
+            action(leaf, argument)
         if timers and (self._armed_at <= now or timers[0][0] < self._armed_at):
             self._armed_at = timers[0][0]
             self.env.timeout(self._armed_at - now).callbacks.append(self._on_timer)
         elif not timers:
             self._armed_at = math.inf
 
-    def _on_finish(self, leaf: _Leaf) -> None:
+    def _on_finish(self, leaf: _Leaf, version: int) -> None:
+        if version != leaf.version:  # rescheduled since: a stale entry
+            return
         self._advance(leaf, self.env.now)
         heap = leaf.elastic
         while heap and (heap[0][2].status != "active" or heap[0][0] <= leaf.clock + FINISH_SLACK):

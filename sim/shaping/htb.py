@@ -41,6 +41,7 @@ class CompiledTree:
             prios = sorted({classes[k].prio for k in kids})
             self.levels.append([[k for k in kids if classes[k].prio == p] for p in prios])
         self.internal = [i for i, kids in enumerate(self.children) if kids]
+        self.leaves = [i for i, kids in enumerate(self.children) if not kids and i > 0]
         self.bottom_up = list(reversed(range(len(classes))))
 
     def __len__(self) -> int:
@@ -60,10 +61,15 @@ class CompiledTree:
                 demand[i] = total if total < cap[i] else cap[i]
             elif demand[i] > cap[i]:
                 demand[i] = cap[i]
-        alloc = [0.0] * len(demand)
-        alloc[0] = demand[0]
+        return self.share_down(demand)
+
+    def share_down(self, capped: list[float]) -> list[float]:
+        """The top-down pass alone, from demands already capped bottom-up."""
+        alloc = [0.0] * len(capped)
+        alloc[0] = capped[0]
+        levels = self.levels
         for i in self.internal:
-            self._share(alloc[i], self.levels[i], demand, alloc)
+            self._share(alloc[i], levels[i], capped, alloc)
         return alloc
 
     def _share(
@@ -124,7 +130,7 @@ class LiveAllocation:
         self.saturated: set[int] = set()
         for i in tree.bottom_up:
             self._recap(i)
-        self.alloc = tree.allocate(self.demand)
+        self.alloc = tree.share_down(self.capped)
         self.full_passes = 1
 
     def _recap(self, i: int) -> None:
@@ -146,7 +152,8 @@ class LiveAllocation:
             self.capped[i] = value if value < tree.cap[i] else tree.cap[i]
 
     def set_demand(self, leaf: int, value: float) -> list[int]:
-        """Set one leaf's demand; return the nodes whose allocation changed."""
+        """Set one leaf's demand; return the nodes (or, after a full pass, the leaves) whose
+        allocation changed."""
         was_free = not self.saturated
         self.demand[leaf] = value
         path = []
@@ -160,7 +167,7 @@ class LiveAllocation:
                 self.alloc[i] = self.capped[i]
             return path
         self.full_passes += 1
-        new = self.tree.allocate(self.demand)
-        changed = [i for i, (a, b) in enumerate(zip(new, self.alloc, strict=True)) if a != b]
+        new = self.tree.share_down(self.capped)
+        old = self.alloc
         self.alloc = new
-        return changed
+        return [i for i in self.tree.leaves if new[i] != old[i]]
