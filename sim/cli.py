@@ -6,6 +6,7 @@ status 2; environment problems (emulation without root, missing Mininet) exit wi
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -145,6 +146,78 @@ def check(scenario: ScenarioArg, policy: PolicyOpt = None) -> None:
     for warning in schedule.warnings:
         err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     out.print("[green]ok[/green]")
+
+
+@app.command()
+def export(
+    plan_file: Annotated[
+        Path,
+        typer.Argument(
+            help="A scenario (TOML; its plan is compiled) or a plan file (JSON, from "
+            "`netlab export --format json` or the optimiser).",
+            show_default=False,
+        ),
+    ],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="tc (Linux HTB + u32), mikrotik or json.")
+    ] = "tc",
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="For a schedule: export the plan in force at this local "
+            "time, e.g. 'Tue 09:00' or '09:00' (default: the 'otherwise' plan).",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Turn a shaping plan into deployable configuration.
+
+    Site addresses are placeholders (10.A.B.0/24) marked as such in the output: replace them
+    with the regency's address plan before deploying.
+
+    [bold]Examples[/bold]
+
+      netlab export scenarios/kotim-baseline.toml --format tc > kotim-tc.sh
+      netlab export scenarios/kotim-baseline.toml --format mikrotik -o kotim.rsc
+      netlab export plan.json --format tc
+    """
+    from sim.shaping.export import FORMATS, load_plan_file
+    from sim.shaping.export import export as render
+
+    if fmt not in FORMATS:
+        fail(f"--format: unknown format {fmt!r} (use one of: {', '.join(FORMATS)})", 2)
+    if plan_file.suffix == ".json":
+        try:
+            plan = load_plan_file(plan_file)
+        except ConfigError as exc:
+            fail(str(exc), 2)
+    else:
+        schedule = compile_schedule(load(plan_file))
+        plan = schedule.otherwise if at is None else schedule.plan_at(_moment(at))
+    text = render(plan, fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+        err.print(f"wrote {output}", highlight=False)
+
+
+def _moment(text: str) -> dt.datetime:
+    """'Tue 09:00' or '09:00' as a moment in the week of 31 January 2022 (a Monday)."""
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    parts = text.lower().split()
+    day = days.index(parts[0][:3]) if len(parts) == 2 and parts[0][:3] in days else 0
+    clock = parts[-1]
+    try:
+        hours, minutes = (int(x) for x in clock.split(":"))
+        if not (0 <= hours < 24 and 0 <= minutes < 60):
+            raise ValueError(clock)
+        return dt.datetime(2022, 1, 31) + dt.timedelta(days=day, hours=hours, minutes=minutes)
+    except ValueError:
+        fail(f"--at: not a time: {text!r} (use e.g. '09:00' or 'Sat 19:00')", 2)
 
 
 def print_plan(plan: ShapingPlan) -> None:

@@ -134,3 +134,16 @@ def test_help_teaches_with_examples(netlab) -> None:
     assert result.returncode == 0
     assert "netlab run scenarios/kotim-baseline.toml" in result.stdout
     assert "--policy" in result.stdout
+
+
+def test_export_round_trips_through_a_plan_file(netlab, tmp_path) -> None:
+    path = scenario(tmp_path)
+    plan_json = tmp_path / "plan.json"
+    result = netlab("export", str(path), "--format", "json", "--output", str(plan_json))
+    assert result.returncode == 0, result.stderr
+    from_scenario = netlab("export", str(path), "--format", "tc")
+    from_file = netlab("export", str(plan_json), "--format", "tc")
+    assert from_file.returncode == 0 and from_file.stdout == from_scenario.stdout
+    assert "tc class add dev eth1 parent 1:1" in from_file.stdout
+    bad = netlab("export", str(path), "--format", "cisco")
+    assert bad.returncode == 2 and "--format" in bad.stderr
