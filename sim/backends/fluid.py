@@ -1,12 +1,16 @@
 """Fluid backend: flow-level simulation with exact HTB semantics, event-driven inside SimPy.
 
 The class tree is reallocated only when a leaf's demand changes. A leaf's demand is unbounded
-while it has an elastic flow, else the sum of its paced flows' rates; so most arrivals and
-departures at a busy site only re-split that site's allocation among its flows. Inside a leaf,
-flows share max-min fairly (paced flows capped at their needed rate) and all elastic flows get
-the same rate, so their progress is one virtual clock per leaf (bytes served per elastic flow)
-and each flow's finish is a fixed point on that clock, kept in a heap: processor sharing in
-O(log n) per event. All rates inside are L2 bits/s; flows report goodput (wire / overhead).
+while it has an elastic flow, else the sum of its paced flows' needs; so most arrivals and
+departures at a busy site only re-split that site's allocation among its flows.
+
+Inside a leaf, flows share max-min fairly: a paced flow gets its need if the fair level allows,
+else the level, like every elastic flow. So all flows at the level progress on one virtual
+clock per leaf (wire bytes served to each such flow): an elastic flow's finish is a fixed point
+on that clock, kept in a heap (processor sharing in O(log n) per event), and a paced flow below
+its need reads its bytes off the clock. Paced flows are grouped by need (applications have a
+few fixed rates), so a change of level costs O(groups), not O(flows). All rates inside are L2
+bits/s; flows report goodput (wire / overhead).
 """
 
 from __future__ import annotations
@@ -23,9 +27,21 @@ from sim.backends.base import Flow
 from sim.shaping.htb import CompiledTree, LiveAllocation
 from sim.shaping.plan import DIRECTIONS, Direction, ShapingPlan
 
-FINISH_SLACK = (
-    1.0  # wire bytes of virtual clock within which a flow counts as finished (float time)
-)
+FINISH_SLACK = 1.0  # wire bytes of clock within which a flow counts as finished (float time)
+RATE_TOLERANCE = 1e-9  # relative: a paced flow this close to its need counts as at its need
+
+
+class _PacedGroup:
+    """The paced flows of one leaf that need the same rate: all at their need, or all at the
+    leaf's level. `marks` holds, per flow, the time (at need) or the clock (at the level) at
+    which it was last credited."""
+
+    __slots__ = ("need", "at_need", "marks")
+
+    def __init__(self, need: float) -> None:
+        self.need = need  # wire bits/s
+        self.at_need = True
+        self.marks: dict[Flow, float] = {}
 
 
 class _Leaf:
@@ -37,16 +53,16 @@ class _Leaf:
         "alloc",
         "elastic",
         "n_elastic",
+        "progress",
         "clock",
-        "elastic_rate",
+        "level",
         "since",
-        "paced",
+        "groups",
+        "n_paced",
+        "n_starved",
         "paced_demand",
-        "paced_max",
-        "starved",
         "bytes",
         "version",
-        "progress",
     )
 
     def __init__(self, site: str, direction: Direction) -> None:
@@ -55,16 +71,16 @@ class _Leaf:
         self.alloc = 0.0  # bits/s granted by the tree
         self.elastic: list[tuple[float, int, Flow]] = []  # (finish on clock, id, flow)
         self.n_elastic = 0
-        self.clock = 0.0  # wire bytes served to each elastic flow since the start
-        self.elastic_rate = 0.0  # bits/s each elastic flow gets now
-        self.since = 0.0  # time clock, bytes and paced progress were last brought up to date
-        self.paced: dict[Flow, list[float]] = {}  # paced flow -> [wire bits/s now, since]
+        self.progress: dict[Flow, float] = {}  # elastic flow -> clock at its start
+        self.clock = 0.0  # wire bytes served to each flow at the level since the start
+        self.level = 0.0  # bits/s each flow at the level gets now (0 when none)
+        self.since = 0.0  # time the clock and byte counter were last brought up to date
+        self.groups: dict[float, _PacedGroup] = {}  # need -> paced flows with that need
+        self.n_paced = 0
+        self.n_starved = 0  # paced flows at the level, below their need
         self.paced_demand = 0.0  # wire bits/s all paced flows need
-        self.paced_max = 0.0  # the largest single need
-        self.starved = False  # True when some paced flow may be below its need
         self.bytes = 0.0  # cumulative L2 bytes through the leaf
         self.version = 0  # bumps on every reschedule; stale timer entries check it
-        self.progress: dict[Flow, float] = {}  # elastic flow -> clock at its start
 
     def demand(self) -> float:
         return math.inf if self.n_elastic else self.paced_demand
@@ -116,14 +132,17 @@ class FluidBackend:
         now = self.env.now
         self._advance(leaf, now)
         if flow.paced:
-            leaf.paced[flow] = [0.0, now]
-            leaf.paced_demand += flow.rate * self.overhead
-            leaf.paced_max = max(leaf.paced_max, flow.rate * self.overhead)
-            leaf.starved = True
+            need = flow.rate * self.overhead
+            group = leaf.groups.get(need)
+            if group is None:
+                group = leaf.groups[need] = _PacedGroup(need)
+            group.marks[flow] = now if group.at_need else leaf.clock
+            leaf.n_paced += 1
+            leaf.n_starved += 0 if group.at_need else 1
+            leaf.paced_demand += need
             self._at(now + flow.duration, self._end_paced, leaf, flow)
         else:
-            finish = leaf.clock + flow.size * self.overhead
-            heapq.heappush(leaf.elastic, (finish, flow.id, flow))
+            heapq.heappush(leaf.elastic, (leaf.clock + flow.size * self.overhead, flow.id, flow))
             leaf.progress[flow] = leaf.clock
             leaf.n_elastic += 1
             if math.isfinite(flow.patience):
@@ -139,7 +158,7 @@ class FluidBackend:
         }
 
     def leaf_drops(self, direction: Direction) -> dict[str, int]:
-        return {s: 0 for s in self._leaves[direction]}
+        return dict.fromkeys(self._leaves[direction], 0)
 
     def finish(self) -> None:
         now = self.env.now
@@ -148,62 +167,54 @@ class FluidBackend:
                 self._advance(leaf, now)
                 for flow in list(leaf.progress):
                     self._close_elastic(leaf, flow, "cut")
-                for flow, share in leaf.paced.items():
-                    self._settle(flow, share, now)
-                    flow.delivered = min(flow.delivered, flow.size)
-                    flow.status, flow.end = "cut", now
-                leaf.paced.clear()
+                for group in leaf.groups.values():
+                    for flow in group.marks:
+                        self._credit(leaf, group, flow, now)
+                        flow.delivered = min(flow.delivered, flow.size)
+                        flow.status, flow.end = "cut", now
+                leaf.groups.clear()
+                leaf.n_paced = leaf.n_starved = 0
 
     # -- inside a leaf -----------------------------------------------------------------------
 
     def _advance(self, leaf: _Leaf, now: float) -> None:
-        """Bring the leaf's virtual clock and byte counter up to `now`."""
+        """Bring the leaf's clock and byte counter up to `now`."""
         elapsed = now - leaf.since
         if elapsed > 0:
-            leaf.clock += leaf.elastic_rate * elapsed / 8.0
+            leaf.clock += leaf.level * elapsed / 8.0
             leaf.bytes += leaf.alloc * elapsed / 8.0
             leaf.since = now
 
-    def _settle(self, flow: Flow, share: list[float], now: float) -> None:
-        """Credit a paced flow with what it received at its current rate since it last changed."""
-        rate, since = share
-        elapsed = now - since
-        flow.delivered += rate * elapsed / 8.0 / self.overhead
-        if rate >= flow.rate * self.overhead * (1 - 1e-9):
-            flow.time_at_rate += elapsed
-        share[1] = now
+    def _credit(self, leaf: _Leaf, group: _PacedGroup, flow: Flow, now: float) -> None:
+        """Credit a paced flow with what it received since its mark; mark it now."""
+        mark = group.marks[flow]
+        if group.at_need:
+            flow.delivered += group.need * (now - mark) / 8.0 / self.overhead
+            flow.time_at_rate += now - mark
+            group.marks[flow] = now
+        else:
+            flow.delivered += (leaf.clock - mark) / self.overhead
+            group.marks[flow] = leaf.clock
 
     def _refill(self, leaf: _Leaf) -> None:
-        """Split the leaf's allocation max-min fairly: paced flows capped at their rate."""
-        if leaf.paced:
-            level = self._fill_paced(leaf)
+        """Split the leaf's allocation max-min fairly and re-arm its next finish."""
+        if leaf.groups:
+            level = self._water_fill(leaf)
         else:
             level = leaf.alloc / leaf.n_elastic if leaf.n_elastic else 0.0
-        leaf.elastic_rate = level if leaf.n_elastic else 0.0
+        leaf.level = level if leaf.n_elastic or leaf.n_starved else 0.0
         self._schedule(leaf)
 
-    def _fill_paced(self, leaf: _Leaf) -> float:
-        """Water-fill with paced flows capped at their needs; return the elastic flows' level."""
-        spare = leaf.alloc - leaf.paced_demand
-        if spare >= 0 and (not leaf.n_elastic or spare >= leaf.paced_max * leaf.n_elastic):
-            if leaf.starved:  # all needs fit: give every paced flow its need
-                now = self.env.now
-                for flow, share in leaf.paced.items():
-                    if share[0] != flow.rate * self.overhead:
-                        self._settle(flow, share, now)
-                        share[0] = flow.rate * self.overhead
-                leaf.starved = False
-            return spare / leaf.n_elastic if leaf.n_elastic else math.inf
-        leaf.starved = True
+    def _water_fill(self, leaf: _Leaf) -> float:
+        """The fair level with paced groups capped at their needs; move groups across it."""
         remaining = leaf.alloc
-        sharers = leaf.n_elastic + len(leaf.paced)
+        sharers = leaf.n_elastic + leaf.n_paced
         level = math.inf
-        overhead = self.overhead
-        for flow in sorted(leaf.paced, key=lambda f: f.rate):
-            need = flow.rate * overhead
-            if need * sharers <= remaining:
-                remaining -= need
-                sharers -= 1
+        for need in sorted(leaf.groups):
+            count = len(leaf.groups[need].marks)
+            if need * sharers <= remaining * (1 + RATE_TOLERANCE):
+                remaining -= need * count
+                sharers -= count
             else:
                 level = remaining / sharers
                 break
@@ -211,12 +222,15 @@ class FluidBackend:
             if leaf.n_elastic:
                 level = remaining / leaf.n_elastic
         now = self.env.now
-        for flow, share in leaf.paced.items():
-            need = flow.rate * overhead
-            rate = need if need <= level else level
-            if rate != share[0]:
-                self._settle(flow, share, now)
-                share[0] = rate
+        for need, group in leaf.groups.items():
+            at_need = need <= level * (1 + RATE_TOLERANCE)
+            if at_need != group.at_need:
+                for flow in group.marks:
+                    self._credit(leaf, group, flow, now)
+                group.at_need = at_need
+                for flow in group.marks:
+                    group.marks[flow] = now if at_need else leaf.clock
+                leaf.n_starved += -len(group.marks) if at_need else len(group.marks)
         return level
 
     def _schedule(self, leaf: _Leaf) -> None:
@@ -225,9 +239,9 @@ class FluidBackend:
         heap = leaf.elastic
         while heap and heap[0][2].status != "active":
             heapq.heappop(heap)
-        if not heap or leaf.elastic_rate <= 0:
+        if not heap or leaf.level <= 0:
             return
-        delay = max(0.0, (heap[0][0] - leaf.clock) * 8.0 / leaf.elastic_rate)
+        delay = max(0.0, (heap[0][0] - leaf.clock) * 8.0 / leaf.level)
         self._at(self.env.now + delay, self._on_finish, leaf, leaf.version)
 
     def _at(
@@ -284,9 +298,15 @@ class FluidBackend:
             return
         now = self.env.now
         self._advance(leaf, now)
-        self._settle(flow, leaf.paced.pop(flow), now)
-        leaf.paced_demand = sum(f.rate for f in leaf.paced) * self.overhead
-        leaf.paced_max = max((f.rate for f in leaf.paced), default=0.0) * self.overhead
+        need = flow.rate * self.overhead
+        group = leaf.groups[need]
+        self._credit(leaf, group, flow, now)
+        del group.marks[flow]
+        leaf.n_paced -= 1
+        leaf.n_starved -= 0 if group.at_need else 1
+        if not group.marks:
+            del leaf.groups[need]
+        leaf.paced_demand = sum(g.need * len(g.marks) for g in leaf.groups.values())
         flow.delivered = min(flow.delivered, flow.size)
         flow.status, flow.end = "done", now
         assert flow.done is not None
