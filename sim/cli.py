@@ -101,23 +101,161 @@ def run(
       netlab run scenarios/kotim-baseline.toml --policy max-min --seed 2
       netlab run scenarios/kotim-trial-10d.toml --duration 2d --out /tmp/runs
     """
+    loaded = load(scenario, policy, seed, duration)
+    for warning in compile_schedule(loaded).warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    summary, folder = simulate_and_write(loaded, out_dir, quiet)
+    print_summary(summary, loaded)
+    out.print(f"report: {folder / 'report.html'}", highlight=False, soft_wrap=True)
+
+
+def simulate_and_write(
+    scenario: Scenario, out_dir: Path, quiet: bool, extra: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], Path]:
+    """Run on the fluid backend with a progress bar; write the run folder and its report."""
     from sim.analysis.metrics import summarize
     from sim.report.html import write_report
     from sim.results import write_run
     from sim.run import run_scenario
 
-    loaded = load(scenario, policy, seed, duration)
-    for warning in compile_schedule(loaded).warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     with _progress(quiet) as bar:
-        task = bar.add_task(f"simulating {loaded.name}", total=loaded.duration)
+        task = bar.add_task(f"simulating {scenario.name}", total=scenario.duration)
         record = run_scenario(
-            loaded, progress=lambda done, _total: bar.update(task, completed=done)
+            scenario, progress=lambda done, _total: bar.update(task, completed=done)
         )
     summary = summarize(record)
-    folder = write_run(record, summary, out_dir, write_report)
-    print_summary(summary, loaded)
+    return summary, write_run(record, summary, out_dir, write_report, extra)
+
+
+@app.command()
+def optimize(
+    scenario: ScenarioArg,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="Processes (default: all cores).")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for run folders.")] = Path(
+        "results"
+    ),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Find the cheapest purchase and split that meet the scenario's service objectives.
+
+    Searches each policy in [optimize] by bisection on the purchase grid (one search per seed;
+    the answer is the largest per-seed answer), prices it with the tiered price table, checks
+    it on fresh seeds (stepping up until they all pass) and a 10 % cheaper purchase, finds the
+    answer under demand growth, then simulates the whole scenario at the answer and writes a
+    run folder with recommendation.json and the report. Objectives and search settings are
+    the [optimize] keys in docs/scenario-reference.md.
+
+    [bold]Examples[/bold]
+
+      netlab optimize scenarios/kotim-baseline.toml
+      netlab optimize scenarios/example-small.toml --workers 1
+    """
+    from sim.analysis.optimize import optimize as search
+
+    loaded = load(scenario)
+    with _progress(quiet) as bar:
+        task = bar.add_task("searching purchases", total=None)
+        answer = search(
+            loaded, workers, lambda done, total: bar.update(task, completed=done, total=total)
+        )
+    if not answer["feasible"]:
+        fail(
+            f"{scenario}: optimize: no policy meets the objectives up to "
+            f"{loaded.spec.optimize.max_mbps:g} Mbit/s; raise optimize.max_mbps or relax "
+            "optimize.objectives",
+            4,
+        )
+    chosen = load(scenario, answer["policy"]).spec
+    overrides = {
+        "purchase.upstream_mbps": answer["mbps"],
+        "policy": chosen.policy.model_dump(exclude_defaults=True) | {"name": answer["policy"]},
+    }
+    confirmed = load_with(scenario, overrides)
+    answer["split"] = split_table(confirmed)
+    summary, folder = simulate_and_write(
+        confirmed, out_dir, quiet, extra={"recommendation.json": answer}
+    )
+    answer["idle_yearly_idr"] = (
+        12
+        * confirmed.monthly_cost_idr
+        * (1 - min(1.0, summary["upstream"]["down"]["mean_utilisation"]))
+    )
+    print_recommendation(answer, confirmed)
+    print_summary(summary, confirmed)
+    out.print(f"recommendation: {folder / 'recommendation.json'}", highlight=False, soft_wrap=True)
     out.print(f"report: {folder / 'report.html'}", highlight=False, soft_wrap=True)
+
+
+def load_with(path: Path, overrides: dict[str, Any]) -> Scenario:
+    """Load with arbitrary dotted overrides (bad input exits with status 2)."""
+    try:
+        scenario = load_scenario(path, overrides)
+        compile_schedule(scenario)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    return scenario
+
+
+def split_table(scenario: Scenario) -> list[dict[str, Any]]:
+    """Per-site guarantee, ceiling, priority and quantum of the scenario's plan (downloads)."""
+    plan = compile_schedule(scenario).otherwise
+    return [
+        {
+            "site": c.site,
+            "rate_mbps": round(c.rate / 1e6, 3),
+            "ceil_mbps": round(c.ceil / 1e6, 3),
+            "prio": c.prio,
+            "quantum": c.quantum,
+        }
+        for c in plan.down.leaves
+    ]
+
+
+def print_recommendation(answer: dict[str, Any], scenario: Scenario) -> None:
+    fresh = answer["fresh_seeds"]
+    table = Table(title="optimum usage number", title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("recommended purchase", f"{answer['mbps']:g} Mbit/s with {answer['policy']}"),
+        ("cost", f"Rp{answer['monthly_idr']:,.0f}/month, Rp{answer['yearly_idr']:,.0f}/year"),
+        ("idle capacity (a year at this day's use)", f"Rp{answer['idle_yearly_idr']:,.0f}"),
+        (
+            "fresh seeds meeting objectives",
+            f"{fresh['at_answer_met']} of {len(fresh['seeds'])}"
+            + (
+                f" (search alone found {answer['searched_mbps']:g})"
+                if answer["searched_mbps"] != answer["mbps"]
+                else ""
+            ),
+        ),
+    ]
+    if fresh["cheaper_mbps"] is not None:
+        rows.append(
+            (
+                f"10 % cheaper ({fresh['cheaper_mbps']:g} Mbit/s) meets them",
+                f"{fresh['cheaper_met']} of {len(fresh['seeds'])} seeds",
+            )
+        )
+    for policy, found in answer["policies"].items():
+        value = (
+            "infeasible"
+            if found["mbps"] is None
+            else (
+                f"{found['mbps']:g} Mbit/s (seeds: "
+                + ", ".join(f"{m:g}" for m in found["per_seed"])
+                + ")"
+            )
+        )
+        rows.append((f"{policy} needs", value))
+    for growth, found in answer["growth"].items():
+        value = "above the grid" if found["mbps"] is None else f"{found['mbps']:g} Mbit/s"
+        rows.append((f"with demand x{growth}", value))
+    for name, value in rows:
+        table.add_row(name, value)
+    out.print(table)
 
 
 @app.command()

@@ -67,8 +67,12 @@ def write_run(
     summary: dict[str, Any],
     root: Path,
     report: Callable[[Path], Path] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the run folder under `root` atomically and return its path."""
+    """Write the run folder under `root` atomically and return its path.
+
+    `extra` maps further JSON file names to their data (e.g. the optimiser's recommendation).
+    """
     now = dt.datetime.now(dt.UTC)
     root.mkdir(parents=True, exist_ok=True)
     final = root / run_name(record, now)
@@ -79,6 +83,8 @@ def write_run(
         _write_csv(temporary / "flows.csv", FLOW_COLUMNS, flow_rows(record))
         _write_csv(temporary / "classes.csv", CLASS_COLUMNS, class_rows(record))
         _write_json(temporary / "summary.json", summary)
+        for name, data in (extra or {}).items():
+            _write_json(temporary / name, data)
         if report is not None:
             report(temporary)
         temporary.rename(final)

@@ -196,6 +196,50 @@ class Network(Strict):
         return self
 
 
+class Objectives(Strict):
+    """Service objectives a purchase and split must meet (all of them, on every seed)."""
+
+    office_busy_hour_satisfaction: float = Field(
+        default=0.95,
+        ge=0,
+        le=1,
+        description="95 % of offices get at least this delivered/offered in the busy hour",
+    )
+    paced_at_rate_share: float = Field(
+        default=0.99, ge=0, le=1, description="calls and video at their needed rate, time share"
+    )
+    jain_index: float = Field(default=0.9, ge=0, le=1, description="over sites' satisfaction")
+
+
+StaticPolicyName = Literal[
+    "equal-static", "weighted-static", "htb-equal", "htb-weighted", "htb-priority", "max-min"
+]
+
+
+class OptimizeSpec(Strict):
+    """How `netlab optimize` searches: policies, purchase grid, seeds, evaluation window."""
+
+    policies: list[StaticPolicyName] = Field(
+        default_factory=lambda: ["htb-weighted", "htb-priority"], min_length=1
+    )
+    seeds: int = Field(default=3, ge=1, le=50)
+    min_mbps: float = Field(default=50, gt=0)
+    max_mbps: float = Field(default=1500, gt=0)
+    step_mbps: float = Field(default=25, gt=0)
+    window_start: ClockTime = "08:00"
+    window: Duration = 7200.0
+    growth: list[float] = Field(default_factory=lambda: [1.2, 1.5])
+    objectives: Objectives = Objectives()
+
+    @model_validator(mode="after")
+    def _grid_valid(self) -> OptimizeSpec:
+        if self.min_mbps >= self.max_mbps:
+            raise ValueError("min_mbps must be below max_mbps")
+        if any(g <= 0 for g in self.growth):
+            raise ValueError("growth factors must be positive")
+        return self
+
+
 class ScenarioFile(Strict):
     scenario: ScenarioSection
     purchase: Purchase
@@ -203,6 +247,7 @@ class ScenarioFile(Strict):
     demand: DemandSpec
     network: Network = Network()
     connect: dict[str, str] = {}
+    optimize: OptimizeSpec = OptimizeSpec()
 
 
 @dataclass(frozen=True)
