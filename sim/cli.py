@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -18,6 +19,7 @@ from rich.table import Table
 
 from sim.model.errors import ConfigError
 from sim.model.scenario import POLICY_NAMES, Scenario, load_scenario
+from sim.run import RunRecord
 from sim.shaping.plan import ShapingPlan
 from sim.shaping.schedule import compile_schedule
 
@@ -113,9 +115,6 @@ def simulate_and_write(
     scenario: Scenario, out_dir: Path, quiet: bool, extra: dict[str, Any] | None = None
 ) -> tuple[dict[str, Any], Path]:
     """Run on the fluid backend with a progress bar; write the run folder and its report."""
-    from sim.analysis.metrics import summarize
-    from sim.report.html import write_report
-    from sim.results import write_run
     from sim.run import run_scenario
 
     with _progress(quiet) as bar:
@@ -123,8 +122,7 @@ def simulate_and_write(
         record = run_scenario(
             scenario, progress=lambda done, _total: bar.update(task, completed=done)
         )
-    summary = summarize(record)
-    return summary, write_run(record, summary, out_dir, write_report, extra)
+    return _write_record(record, out_dir, extra)
 
 
 @app.command()
@@ -186,6 +184,150 @@ def optimize(
     print_summary(summary, confirmed)
     out.print(f"recommendation: {folder / 'recommendation.json'}", highlight=False, soft_wrap=True)
     out.print(f"report: {folder / 'report.html'}", highlight=False, soft_wrap=True)
+
+
+WindowOpt = Annotated[
+    str,
+    typer.Option("--window", help="HH:MM+DURATION of the scenario's first day, e.g. 09:00+5m."),
+]
+ScaleOpt = Annotated[
+    float,
+    typer.Option(
+        "--scale",
+        help="Multiply every rate and size on the wire (small machines); "
+        "figures are scaled back and the factor is recorded.",
+        min=0.001,
+    ),
+]
+
+
+@app.command()
+def emulate(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario file (TOML).")] = None,
+    window: WindowOpt = "09:00+5m",
+    scale: ScaleOpt = 1.0,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for run folders.")] = Path(
+        "results"
+    ),
+    cleanup_only: Annotated[
+        bool, typer.Option("--cleanup", help="Only remove leftovers of killed earlier runs.")
+    ] = False,
+) -> None:
+    """Run a window of a scenario on real Mininet hosts: kernel HTB, real TCP (needs root).
+
+    The same SimPy demand drives real transfers between the hosts in real time; the run folder
+    holds the same files as `netlab run`. Delay and loss are emulated only where the kernel
+    has netem (recorded in the manifest). Environment problems exit with status 3.
+
+    [bold]Examples[/bold]
+
+      sudo netlab emulate scenarios/example-small.toml --window 09:00+2m
+      sudo netlab emulate scenarios/kotim-baseline.toml --window 09:00+5m --scale 0.5
+      sudo netlab emulate --cleanup
+    """
+    from sim.emulate import EmulationUnavailable, Terminated, cleanup
+    from sim.emulate import emulate as run_window
+
+    if cleanup_only:
+        removed = cleanup()
+        out.print(f"removed {len(removed)} leftover item(s) of earlier runs", highlight=False)
+        return
+    if scenario is None:
+        fail("emulate: give a scenario file (or --cleanup)", 2)
+    loaded = load(scenario)
+    start, length = _window(window)
+    try:
+        with _progress(False) as bar:
+            task = bar.add_task(f"emulating {loaded.name} (real time)", total=length)
+            record = run_window(
+                loaded, start, length, scale, lambda done, _t: bar.update(task, completed=done)
+            )
+    except EmulationUnavailable as exc:
+        fail(str(exc), 3)
+    except Terminated as exc:
+        fail(f"stopped by {exc}; the emulated network was removed", 143)
+    except ValueError as exc:
+        fail(f"{scenario}: --window: {exc}", 2)
+    summary, folder = _write_record(record, out_dir)
+    for warning in record.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    print_summary(summary, record.scenario)
+    out.print(f"report: {folder / 'report.html'}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def validate(
+    scenario: ScenarioArg,
+    window: WindowOpt = "09:00+2m",
+    scale: ScaleOpt = 1.0,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for run folders.")] = Path(
+        "results"
+    ),
+) -> None:
+    """Run a window on both backends with the same seed; compare them class by class.
+
+    Writes the kernel's run folder with validation.csv and validation.html (fluid against
+    kernel throughput per site and direction) and prints the largest differences.
+
+    [bold]Example[/bold]
+
+      sudo netlab validate scenarios/example-small.toml --window 09:00+2m
+    """
+    from sim.emulate import EmulationUnavailable, Terminated
+    from sim.emulate import validate as compare_window
+    from sim.report.validation import write_validation
+
+    loaded = load(scenario)
+    start, length = _window(window)
+    try:
+        result = compare_window(loaded, start, length, scale)
+    except EmulationUnavailable as exc:
+        fail(str(exc), 3)
+    except Terminated as exc:
+        fail(f"stopped by {exc}; the emulated network was removed", 143)
+    except ValueError as exc:
+        fail(f"{scenario}: --window: {exc}", 2)
+    rows = [r.as_dict() for r in result.rows]
+    _, folder = _write_record(
+        result.kernel, out_dir, also=lambda f: write_validation(f, rows, loaded.name)
+    )
+    table = Table(title="fluid vs kernel, busiest classes", title_justify="left")
+    for column in ("site", "dir", "fluid Mbit/s", "kernel Mbit/s", "difference"):
+        table.add_column(column, justify="left" if column in ("site", "dir") else "right")
+    for r in sorted(result.rows, key=lambda r: -r.fluid_bps)[:15]:
+        table.add_row(
+            r.site,
+            r.direction,
+            f"{r.fluid_bps / 1e6:.2f}",
+            f"{r.kernel_bps / 1e6:.2f}",
+            _fmt(r.rel_diff * 100, "+.1f", suffix=" %") if r.fluid_bps > 0 else "n/a",
+        )
+    out.print(table)
+    out.print(f"validation: {folder / 'validation.html'}", highlight=False, soft_wrap=True)
+
+
+def _window(text: str) -> tuple[float, float]:
+    from sim.emulate import parse_window
+
+    try:
+        return parse_window(text)
+    except ValueError as exc:
+        fail(f"--window: {exc}", 2)
+
+
+def _write_record(
+    record: RunRecord,
+    out_dir: Path,
+    extra: dict[str, Any] | None = None,
+    also: Callable[[Path], object] | None = None,
+) -> tuple[dict[str, Any], Path]:
+    """Summarise a record and write its run folder with the report."""
+    from sim.analysis.metrics import summarize
+    from sim.report.html import write_report
+    from sim.results import write_run
+
+    summary = summarize(record)
+    return summary, write_run(record, summary, out_dir, write_report, extra, also)
 
 
 def load_with(path: Path, overrides: dict[str, Any]) -> Scenario:

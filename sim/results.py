@@ -68,10 +68,12 @@ def write_run(
     root: Path,
     report: Callable[[Path], Path] | None = None,
     extra: dict[str, Any] | None = None,
+    also: Callable[[Path], object] | None = None,
 ) -> Path:
     """Write the run folder under `root` atomically and return its path.
 
-    `extra` maps further JSON file names to their data (e.g. the optimiser's recommendation).
+    `extra` maps further JSON file names to their data (e.g. the optimiser's recommendation);
+    `also` writes further files into the folder before it is renamed into place.
     """
     now = dt.datetime.now(dt.UTC)
     root.mkdir(parents=True, exist_ok=True)
@@ -87,6 +89,8 @@ def write_run(
             _write_json(temporary / name, data)
         if report is not None:
             report(temporary)
+        if also is not None:
+            also(temporary)
         temporary.rename(final)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)

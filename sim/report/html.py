@@ -56,32 +56,33 @@ def write_report(run_dir: Path) -> Path:
         "<h2>Summary</h2>",
         _summary_table(summary),
         "<h2>Upstream</h2>",
-        _div(_utilisation_figure(root_series, start, float(manifest["purchase_mbps"]))),
+        div(_utilisation_figure(root_series, start, float(manifest["purchase_mbps"]))),
         "<h2>Sites</h2>",
-        _div(_satisfaction_figure(summary["sites"])),
+        div(_satisfaction_figure(summary["sites"])),
         _sites_table(summary["sites"]),
         _unserved(summary["unserved"]),
         "<h2>Applications</h2>",
-        _div(
-            _ecdf_figure(fct, "Flow completion time of finished transfers", "completion time (s)")
-        ),
-        _div(
+        div(_ecdf_figure(fct, "Flow completion time of finished transfers", "completion time (s)")),
+        div(
             _ecdf_figure(slowdown, "Slowdown of finished transfers (time / time alone)", "slowdown")
         ),
-        _div(_at_rate_figure(summary["apps"])),
+        div(_at_rate_figure(summary["apps"])),
         _apps_table(summary["apps"]),
     ]
-    title = escape(manifest["scenario"]["scenario"]["name"])
-    page = (
+    path = run_dir / "report.html"
+    path.write_text(page(manifest["scenario"]["scenario"]["name"], body), encoding="utf-8")
+    return path
+
+
+def page(title: str, body: list[str]) -> str:
+    """A self-contained HTML page: plotly.js inlined once, then the body's parts."""
+    return (
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>netlab report: {title}</title>\n<style>{STYLE}</style>\n"
+        f"<title>netlab report: {escape(title)}</title>\n<style>{STYLE}</style>\n"
         f"<script>{get_plotlyjs()}</script>\n</head>\n<body>\n"
         + "\n".join(body)
         + "\n</body>\n</html>\n"
     )
-    path = run_dir / "report.html"
-    path.write_text(page, encoding="utf-8")
-    return path
 
 
 # -- reading the run folder --------------------------------------------------------------------
@@ -240,7 +241,8 @@ def _at_rate_figure(apps: dict[str, dict[str, Any]]) -> go.Figure:
     return fig
 
 
-def _div(fig: go.Figure) -> str:
+def div(fig: go.Figure) -> str:
+    """A figure as an HTML fragment that uses the page's one copy of plotly.js."""
     return pio.to_html(fig, full_html=False, include_plotlyjs=False, config=PLOT_CONFIG)
 
 
