@@ -357,40 +357,31 @@ def split_table(scenario: Scenario) -> list[dict[str, Any]]:
 
 def print_recommendation(answer: dict[str, Any], scenario: Scenario) -> None:
     fresh = answer["fresh_seeds"]
+    at_answer, at_cheaper = fresh["at_answer"], fresh["at_cheaper"]
     table = Table(title="optimum usage number", title_justify="left")
     table.add_column("figure")
     table.add_column("value", justify="right")
+    searched = answer["searched_mbps"]
     rows = [
         ("recommended purchase", f"{answer['mbps']:g} Mbit/s with {answer['policy']}"),
         ("cost", f"Rp{answer['monthly_idr']:,.0f}/month, Rp{answer['yearly_idr']:,.0f}/year"),
         ("idle capacity (a year at this day's use)", f"Rp{answer['idle_yearly_idr']:,.0f}"),
         (
-            "fresh seeds meeting objectives",
-            f"{fresh['at_answer_met']} of {len(fresh['seeds'])}"
-            + (
-                f" (search alone found {answer['searched_mbps']:g})"
-                if answer["searched_mbps"] != answer["mbps"]
-                else ""
-            ),
+            f"on {at_answer['seeds']} fresh seeds",
+            ("meets the objectives" if at_answer["feasible"] else "misses the objectives")
+            + f" (each seed alone: {at_answer['seeds_meeting']} of {at_answer['seeds']})"
+            + (f"; search alone found {searched:g}" if searched != answer["mbps"] else ""),
         ),
     ]
-    if fresh["cheaper_mbps"] is not None:
+    if at_cheaper is not None:
         rows.append(
             (
-                f"10 % cheaper ({fresh['cheaper_mbps']:g} Mbit/s) meets them",
-                f"{fresh['cheaper_met']} of {len(fresh['seeds'])} seeds",
+                f"10 % cheaper ({fresh['cheaper_mbps']:g} Mbit/s)",
+                "meets them too" if at_cheaper["feasible"] else "misses them",
             )
         )
     for policy, found in answer["policies"].items():
-        value = (
-            "infeasible"
-            if found["mbps"] is None
-            else (
-                f"{found['mbps']:g} Mbit/s (seeds: "
-                + ", ".join(f"{m:g}" for m in found["per_seed"])
-                + ")"
-            )
-        )
+        value = "infeasible on the grid" if found["mbps"] is None else f"{found['mbps']:g} Mbit/s"
         rows.append((f"{policy} needs", value))
     for growth, found in answer["growth"].items():
         value = "above the grid" if found["mbps"] is None else f"{found['mbps']:g} Mbit/s"

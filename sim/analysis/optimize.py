@@ -1,12 +1,15 @@
 """The purchase-and-split optimiser: the cheapest purchase whose split meets the objectives.
 
-Structure instead of brute force: for a given policy, more capacity never hurts the
-objectives (monotonicity, checked by the probes themselves), so the smallest purchase that
-meets them on one seed is found by bisection on the Mbps grid; the answer for all seeds is the
-largest of the per-seed answers, and their spread says how stable it is. Prices are tiered
-(the price per Mbps falls with size), so a larger purchase can cost less: the cheapest
-feasible purchase is the per-policy minimum or the first grid point of a cheaper tier above it.
-Each (policy, seed) bisection is one job; jobs run in a process pool on all cores.
+Structure instead of brute force: for a given policy, more capacity does not hurt the
+objectives (monotonicity; the probes check it and report violations), so the smallest
+purchase that meets them is found by bisection on the Mbps grid. A purchase meets the
+objectives when the figures averaged over the seeds do (the objectives are about expected
+service, not one lucky day); the per-seed figures are kept to show the spread. All policies
+(and later all growth factors) are bisected in lockstep, every seed of every probe in one
+process pool. Prices are tiered (the price per Mbps falls with size), so a larger purchase
+can cost less: the cheapest feasible purchase is the per-policy minimum or the first grid
+point of a cheaper tier above it. The answer is then confirmed on fresh seeds (stepped up a
+grid point at a time until they agree) and a purchase 10 % cheaper is tried on them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,7 +42,20 @@ class Probe:
     office_busy_hour_satisfaction: float
     paced_at_rate_share: float
     jain_index: float
+    feasible: bool  # this seed alone meets the objectives
+
+
+@dataclass(frozen=True)
+class Point:
+    """A purchase judged over all its seeds: feasible when the mean figures meet targets."""
+
+    policy: str
+    mbps: float
+    growth: float
+    mean: dict[str, float]
     feasible: bool
+    seeds_meeting: int
+    probes: list[Probe]
 
 
 def objective_figures(summary: dict[str, Any]) -> dict[str, float]:
@@ -112,37 +128,100 @@ def probe(
     )
 
 
-def bisect(
-    path: str,
-    base: dict[str, Any],
-    policy: dict[str, Any],
-    grid: list[float],
-    seed: int,
-    growth: float,
-) -> list[Probe]:
-    """Probes of a bisection for the smallest feasible grid point (top of the grid first)."""
-    probes = [probe(path, base, policy, grid[-1], seed, growth)]
-    if not probes[0].feasible:
-        return probes
-    low, high = -1, len(grid) - 1  # grid[high] is feasible; grid[low] is not (or off-grid)
-    while high - low > 1:
-        middle = (low + high) // 2
-        probes.append(probe(path, base, policy, grid[middle], seed, growth))
-        if probes[-1].feasible:
-            high = middle
+OBJECTIVES = tuple(Objectives.model_fields)
+
+
+def judge(probes: list[Probe], objectives: Objectives) -> Point:
+    """Pool the seeds of one purchase: the mean of each figure against its target."""
+    first = probes[0]
+    mean = {name: float(np.mean([getattr(p, name) for p in probes])) for name in OBJECTIVES}
+    return Point(
+        first.policy,
+        first.mbps,
+        first.growth,
+        mean,
+        meets(mean, objectives),
+        sum(p.feasible for p in probes),
+        probes,
+    )
+
+
+@dataclass
+class Bisection:
+    """The state of one lockstep bisection for the smallest feasible grid point."""
+
+    key: tuple[str, float]  # (policy, growth)
+    grid: list[float]
+    low: int = -1  # grid[low] is infeasible (or off the grid)
+    high: int | None = None  # grid[high] is feasible; None until the top was probed
+    points: list[Point] = field(default_factory=list)
+    top_infeasible: bool = False
+
+    def next_mbps(self) -> float | None:
+        if self.top_infeasible:
+            return None
+        if self.high is None:
+            return self.grid[-1]
+        if self.high - self.low <= 1:
+            return None
+        return self.grid[(self.low + self.high) // 2]
+
+    def record(self, point: Point) -> None:
+        self.points.append(point)
+        index = self.grid.index(point.mbps)
+        if self.high is None and not point.feasible:
+            self.top_infeasible = True
+        elif point.feasible:
+            self.high = index
         else:
-            low = middle
-    return probes
+            self.low = index
 
-
-def smallest_feasible(probes: list[Probe]) -> float | None:
-    """The smallest feasible purchase among one bisection's probes (None: none feasible)."""
-    feasible = [p.mbps for p in probes if p.feasible]
-    return min(feasible) if feasible else None
+    @property
+    def answer(self) -> float | None:
+        return None if self.top_infeasible or self.high is None else self.grid[self.high]
 
 
 def purchase_grid(low: float, high: float, step: float) -> list[float]:
     return [float(m) for m in np.arange(low, high + step / 2, step)]
+
+
+class _Pool:
+    """A process pool that evaluates batches of probes and reports progress."""
+
+    def __init__(self, workers: int, progress: Progress | None) -> None:
+        self.executor = ProcessPoolExecutor(max_workers=workers)
+        self.progress = progress
+        self.done = 0
+
+    def probes(self, jobs: list[tuple[Any, ...]]) -> list[Probe]:
+        futures = [self.executor.submit(probe, *job) for job in jobs]
+        results = []
+        for future in futures:
+            results.append(future.result())
+            self.done += 1
+            if self.progress is not None:
+                self.progress(self.done, self.done + len(futures) - len(results))
+        return results
+
+
+def _bisect_all(
+    pool: _Pool,
+    path: str,
+    base: dict[str, Any],
+    tables: dict[str, Any],
+    searches: list[Bisection],
+    seeds: list[int],
+    objectives: Objectives,
+) -> None:
+    """Advance every bisection one probe per round; each round's seeds run together."""
+    while True:
+        round_ = [(b, m) for b in searches if (m := b.next_mbps()) is not None]
+        if not round_:
+            return
+        jobs = [(path, base, tables[b.key[0]], m, s, b.key[1]) for b, m in round_ for s in seeds]
+        probes = pool.probes(jobs)
+        for n, (search, _) in enumerate(round_):
+            search.record(judge(probes[n * len(seeds) : (n + 1) * len(seeds)], objectives))
 
 
 def optimize(
@@ -150,43 +229,22 @@ def optimize(
 ) -> dict[str, Any]:
     """Search every policy, pick the cheapest feasible purchase, then test the answer.
 
-    Returns plain data: the recommendation, per-policy answers with their seed spread, the
-    probed frontier, the answer under demand growth, and a check on fresh seeds of the
-    recommendation (raised a grid step at a time until every fresh seed meets the objectives;
-    `searched_mbps` keeps what the search alone found) and of a purchase 10 % cheaper.
+    Returns plain data: the recommendation, per-policy answers with the probed points, the
+    answer under demand growth, and the check on fresh seeds of the recommendation
+    (`searched_mbps` keeps what the search alone found) and of a purchase 10 % cheaper.
     """
     spec = scenario.spec.optimize
     path = str(scenario.path)
     base = window_overrides(scenario) | {"demand.growth": scenario.spec.demand.growth}
     grid = purchase_grid(spec.min_mbps, spec.max_mbps, spec.step_mbps)
     seeds = list(range(1, spec.seeds + 1))
-    workers = workers or os.cpu_count() or 1
-    done = 0
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-
-        def run_all(jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[Any]:
-            nonlocal done
-            futures = [pool.submit(fn, *args) for fn, args in jobs]
-            results = []
-            for future in futures:
-                results.append(future.result())
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-            return results
-
-        total = len(spec.policies) * len(seeds)
-        searches = run_all(
-            [
-                (bisect, (path, base, policy_table(scenario, p), grid, seed, 1.0))
-                for p in spec.policies
-                for seed in seeds
-            ]
-        )
-        by_policy: dict[str, list[list[Probe]]] = {p: [] for p in spec.policies}
-        for probes in searches:
-            by_policy[probes[0].policy].append(probes)
-        answers = {p: _answer(runs) for p, runs in by_policy.items()}
+    fresh = [FRESH_SEED_BASE + s for s in seeds]
+    tables = {p: policy_table(scenario, p) for p in spec.policies}
+    pool = _Pool(workers or os.cpu_count() or 1, progress)
+    try:
+        searches = [Bisection((p, 1.0), grid) for p in spec.policies]
+        _bisect_all(pool, path, base, tables, searches, seeds, spec.objectives)
+        answers = {b.key[0]: _answer(b) for b in searches}
         choice = _cheapest(scenario, answers, grid)
         if choice is None:
             return {
@@ -196,73 +254,74 @@ def optimize(
                 "objectives": spec.objectives.model_dump(),
             }
         policy, mbps = choice
-        table = policy_table(scenario, policy)
-        fresh = [FRESH_SEED_BASE + s for s in seeds]
         searched_mbps = mbps
-        while True:  # confirm on fresh seeds; step up the grid while any of them fails
-            total = done + len(fresh)
-            at_answer = run_all([(probe, (path, base, table, mbps, s, 1.0)) for s in fresh])
+        while True:  # confirm on fresh seeds; step up the grid while they disagree
+            confirm = judge(
+                pool.probes([(path, base, tables[policy], mbps, s, 1.0) for s in fresh]),
+                spec.objectives,
+            )
             above = [m for m in grid if m > mbps]
-            if all(p.feasible for p in at_answer) or not above:
+            if confirm.feasible or not above:
                 break
             mbps = above[0]
         cheaper = _cheaper_by(scenario, mbps, 0.10, grid)
-        check_jobs = [(probe, (path, base, table, cheaper, s, 1.0)) for s in fresh]
-        growth_jobs = [
-            (bisect, (path, base, table, [m for m in grid if m >= mbps], s, g))
-            for g in spec.growth
-            for s in seeds
-        ]
-        if cheaper is None:
-            check_jobs = []
-        total = done + len(check_jobs) + len(growth_jobs)
-        at_cheaper = run_all(check_jobs)
-        growth_runs = run_all(growth_jobs)
+        cheaper_point = None
+        if cheaper is not None:
+            cheaper_point = judge(
+                pool.probes([(path, base, tables[policy], cheaper, s, 1.0) for s in fresh]),
+                spec.objectives,
+            )
+        grown = [Bisection((policy, g), [m for m in grid if m >= mbps]) for g in spec.growth]
+        _bisect_all(pool, path, base, tables, grown, seeds, spec.objectives)
+    finally:
+        pool.executor.shutdown()
     return {
-        "feasible": True,
+        "feasible": confirm.feasible,
         "policy": policy,
         "mbps": mbps,
+        "searched_mbps": searched_mbps,
         "monthly_idr": _monthly(scenario, mbps),
         "yearly_idr": 12 * _monthly(scenario, mbps),
         "objectives": spec.objectives.model_dump(),
         "grid": _grid_info(spec),
         "window": base,
         "policies": answers,
-        "frontier": [asdict(p) for runs in by_policy[policy] for p in runs],
-        "searched_mbps": searched_mbps,
         "fresh_seeds": {
             "seeds": fresh,
-            "at_answer_met": sum(p.feasible for p in at_answer),
+            "at_answer": _point_dict(confirm),
             "cheaper_mbps": cheaper,
-            "cheaper_met": sum(p.feasible for p in at_cheaper) if cheaper else None,
-            "probes": [asdict(p) for p in [*at_answer, *at_cheaper]],
+            "at_cheaper": _point_dict(cheaper_point) if cheaper_point else None,
         },
-        "growth": {
-            str(g): _answer([r for r in growth_runs if r[0].growth == g]) for g in spec.growth
-        },
+        "growth": {str(b.key[1]): _answer(b) for b in grown},
     }
 
 
-def _answer(runs: list[list[Probe]]) -> dict[str, Any]:
-    """Per-seed smallest feasible purchases and the answer for all seeds (their maximum).
+def _point_dict(point: Point) -> dict[str, Any]:
+    return {
+        "mbps": point.mbps,
+        "feasible": point.feasible,
+        "mean": point.mean,
+        "seeds_meeting": point.seeds_meeting,
+        "seeds": len(point.probes),
+        "per_seed": [asdict(p) for p in point.probes],
+    }
 
-    `monotonicity_violations` counts probe pairs of one seed where the larger purchase failed
-    and the smaller met the objectives: the assumption bisection rests on, checked.
-    """
-    per_seed = [smallest_feasible(r) for r in runs]
+
+def _answer(search: Bisection) -> dict[str, Any]:
+    """A bisection's answer, its probed points, and a check of the monotonicity it assumes:
+    pairs of probes of one seed where the larger purchase failed and the smaller met."""
+    probes = [p for point in search.points for p in point.probes]
     violations = sum(
-        1 for r in runs for a in r for b in r if a.mbps < b.mbps and a.feasible and not b.feasible
+        1
+        for a in probes
+        for b in probes
+        if a.seed == b.seed and a.mbps < b.mbps and a.feasible and not b.feasible
     )
-    answer: dict[str, Any] = {
-        "mbps": None,
-        "per_seed": per_seed,
-        "probes": sum(len(r) for r in runs),
+    return {
+        "mbps": search.answer,
+        "points": [_point_dict(p) for p in sorted(search.points, key=lambda p: p.mbps)],
         "monotonicity_violations": violations,
     }
-    if all(m is not None for m in per_seed):
-        values = [m for m in per_seed if m is not None]
-        answer |= {"mbps": max(values), "spread_mbps": max(values) - min(values)}
-    return answer
 
 
 def _monthly(scenario: Scenario, mbps: float) -> float:

@@ -1,0 +1,90 @@
+"""The optimiser's answer holds on seeds it never saw, and a cheaper purchase does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.analysis.optimize import _monthly, judge, optimize, policy_table, probe, window_overrides
+from sim.model.errors import ConfigError
+from sim.model.scenario import load_scenario
+from tests.conftest import ROOT
+
+SCENARIO = f"""
+[scenario]
+name = "opt-test"
+topology = "{(ROOT / "topologies" / "small.toml").as_posix()}"
+seed = 1
+start = 2022-02-01T00:00:00
+duration = "24h"
+
+[purchase]
+upstream_mbps = 100
+
+[policy]
+name = "htb-weighted"
+
+[optimize]
+policies = ["htb-weighted", "max-min"]
+seeds = 5
+min_mbps = 5
+max_mbps = 120
+step_mbps = 5
+window_start = "08:00"
+window = "2h"
+growth = [1.5]
+"""
+UNSEEN = [2001, 2002, 2003]
+
+
+@pytest.fixture(scope="module")
+def answer_and_scenario(tmp_path_factory):
+    path = tmp_path_factory.mktemp("opt") / "opt.toml"
+    path.write_text(SCENARIO)
+    scenario = load_scenario(path)
+    return optimize(scenario, workers=2), scenario
+
+
+def test_answer_meets_objectives_on_unseen_seeds_and_10pc_cheaper_does_not(
+    answer_and_scenario,
+) -> None:
+    answer, scenario = answer_and_scenario
+    assert answer["feasible"] and answer["fresh_seeds"]["at_answer"]["feasible"]
+    base = window_overrides(scenario) | {"demand.growth": 1.0}
+    table = policy_table(scenario, answer["policy"])
+    path = str(scenario.path)
+    objectives = scenario.spec.optimize.objectives
+    at_answer = judge(
+        [probe(path, base, table, answer["mbps"], s, 1.0) for s in UNSEEN], objectives
+    )
+    assert at_answer.feasible, at_answer.mean
+    cheaper = answer["fresh_seeds"]["cheaper_mbps"]
+    assert cheaper is not None and cheaper < answer["mbps"]
+    assert _monthly(scenario, cheaper) <= 0.9 * answer["monthly_idr"]
+    at_cheaper = judge([probe(path, base, table, cheaper, s, 1.0) for s in UNSEEN], objectives)
+    assert not at_cheaper.feasible, at_cheaper.mean
+
+
+def test_answer_is_the_cheapest_policy_and_growth_needs_more(answer_and_scenario) -> None:
+    answer, _ = answer_and_scenario
+    needs = {p: a["mbps"] for p, a in answer["policies"].items() if a["mbps"] is not None}
+    for found in answer["policies"].values():  # bisection: feasible above, infeasible below
+        points = found["points"]
+        if found["mbps"] is not None:
+            assert all(p["feasible"] == (p["mbps"] >= found["mbps"]) for p in points)
+    assert answer["searched_mbps"] == min(needs.values())
+    assert all(a["monotonicity_violations"] == 0 for a in answer["policies"].values())
+    grown = answer["growth"]["1.5"]["mbps"]
+    assert grown is None or grown >= answer["mbps"]
+    assert answer["yearly_idr"] == pytest.approx(12 * answer["monthly_idr"])
+
+
+def test_bad_optimize_section_names_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(SCENARIO.replace("min_mbps = 5", "min_mbps = 500"))
+    with pytest.raises(ConfigError, match="optimize: min_mbps must be below max_mbps"):
+        load_scenario(path)
+    path.write_text(SCENARIO.replace("seeds = 5", "seedz = 5"))
+    with pytest.raises(ConfigError, match=r"optimize\.seedz: unknown key"):
+        load_scenario(path)
