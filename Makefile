@@ -9,7 +9,7 @@ SCENARIO ?= scenarios/kotim-baseline.toml
 $(BIN)/netlab: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,emulation]'
+	$(BIN)/pip install -q -e '.[dev,emulation,cluster]'
 	touch $(BIN)/netlab
 
 setup: $(BIN)/netlab
@@ -20,7 +20,7 @@ system-deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mininet iperf3 bridge-utils iputils-ping iproute2
 
 run: setup
-	$(BIN)/netlab run $(SCENARIO)
+	$(BIN)/netlab optimize $(SCENARIO)
 
 lint: setup
 	$(BIN)/ruff check .

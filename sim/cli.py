@@ -186,6 +186,114 @@ def optimize(
     out.print(f"report: {folder / 'report.html'}", highlight=False, soft_wrap=True)
 
 
+WorkersOpt = Annotated[
+    int | None, typer.Option("--workers", "-w", help="Processes (default: all cores).")
+]
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        help="Run on a Dask scheduler at this address, or 'local' for a "
+        "local cluster (needs the cluster extra).",
+    ),
+]
+
+
+@app.command()
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep file (TOML).", show_default=False)],
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by", help="Group the comparison report by this key (default: the sweep's grid keys)."
+        ),
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Results root.")] = Path("results"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run a grid of scenario variants over seeds; resumable, on all cores or on Dask.
+
+    Finished runs are recorded in results/sweeps/NAME/index.sqlite as they arrive: run the
+    same command again after an interruption and only the rest is run. A failed run is
+    recorded with its error and does not stop the sweep. Writes results.csv (and
+    results.parquet with pyarrow) and comparison.html.
+
+    [bold]Examples[/bold]
+
+      netlab sweep scenarios/sweeps/tiny-policies.toml
+      netlab sweep scenarios/sweeps/kotim-purchase.toml --workers 2
+      netlab sweep scenarios/sweeps/tiny-policies.toml --dask local
+    """
+    result = _run_sweep(sweep_file, workers, dask, out_dir, quiet)
+    keys = [by] if by else list(result.sweep.keys)
+    report = _comparison(result, keys)
+    out.print(
+        f"{result.sweep.name}: ran {result.ran}, already done {result.skipped}, failed "
+        f"{result.failed} (wall {result.wall_s:.1f} s, runs {result.run_s:.1f} s)",
+        highlight=False,
+    )
+    out.print(f"table: {result.csv_path}", highlight=False, soft_wrap=True)
+    out.print(f"comparison: {report}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def compare(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep file (TOML).", show_default=False)],
+    by: Annotated[str, typer.Option("--by", help="The key to compare by.")] = "policy.name",
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Results root.")] = Path("results"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Compare policies (or any grid key) side by side over seeds, with a plain verdict.
+
+    Runs what is missing of the sweep, then reports per group the mean and 95 % confidence
+    interval of each figure, paired differences on common seeds against the best group,
+    cost against satisfaction and fairness (Pareto), and a per-site heatmap.
+
+    [bold]Example[/bold]
+
+      netlab compare scenarios/sweeps/tiny-policies.toml --by policy.name
+    """
+    from sim.analysis.compare import compare as summarise_groups
+
+    result = _run_sweep(sweep_file, workers, dask, out_dir, quiet)
+    report = _comparison(result, [by])
+    comparison = summarise_groups(result.rows, by)
+    for line in comparison["verdicts"]:
+        out.print(f"- {line}", highlight=False)
+    out.print(f"comparison: {report}", highlight=False, soft_wrap=True)
+
+
+def _run_sweep(
+    path: Path, workers: int | None, dask: str | None, out_dir: Path, quiet: bool
+) -> Any:
+    from sim.sweep import run_sweep
+
+    with _progress(quiet) as bar:
+        task = bar.add_task(f"sweeping {path.name}", total=None)
+        try:
+            return run_sweep(
+                path,
+                workers,
+                dask,
+                out_dir,
+                lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        except ConfigError as exc:
+            fail(str(exc), 2)
+        except ImportError as exc:
+            fail(f"--dask needs the cluster extra (pip install 'netlab[cluster]'): {exc}", 3)
+
+
+def _comparison(result: Any, keys: list[str]) -> Path:
+    from sim.analysis.compare import compare_report
+
+    return compare_report(result, result.rows, result.folder / "comparison.html", keys)
+
+
 WindowOpt = Annotated[
     str,
     typer.Option("--window", help="HH:MM+DURATION of the scenario's first day, e.g. 09:00+5m."),

@@ -147,3 +147,19 @@ def test_export_round_trips_through_a_plan_file(netlab, tmp_path) -> None:
     assert "tc class add dev eth1 parent 1:1" in from_file.stdout
     bad = netlab("export", str(path), "--format", "cisco")
     assert bad.returncode == 2 and "--format" in bad.stderr
+
+
+def test_sweep_and_compare_from_the_command_line(netlab, tmp_path) -> None:
+    sweep = ROOT / "scenarios" / "sweeps" / "tiny-policies.toml"
+    result = netlab("sweep", str(sweep), "--out", str(tmp_path), "-q", "--workers", "2")
+    assert result.returncode == 0, result.stderr
+    assert "ran 30, already done 0, failed 0" in result.stdout
+    again = netlab("compare", str(sweep), "--out", str(tmp_path), "-q")
+    assert again.returncode == 0, again.stderr
+    assert "beats" in again.stdout  # a plain verdict
+    folder = tmp_path / "sweeps" / "tiny-policies"
+    assert (folder / "results.csv").exists() and (folder / "comparison.html").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(sweep.read_text().replace("mode =", "mood ="))
+    failed = netlab("sweep", str(bad), "--out", str(tmp_path))
+    assert failed.returncode == 2 and "sweep.mood: unknown key" in failed.stderr

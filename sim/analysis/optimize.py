@@ -148,37 +148,40 @@ def judge(probes: list[Probe], objectives: Objectives) -> Point:
 
 @dataclass
 class Bisection:
-    """The state of one lockstep bisection for the smallest feasible grid point."""
+    """The state of one lockstep bisection for the smallest feasible grid point.
+
+    The top of the grid is taken as feasible and probed only if the search ends there.
+    """
 
     key: tuple[str, float]  # (policy, growth)
     grid: list[float]
     low: int = -1  # grid[low] is infeasible (or off the grid)
-    high: int | None = None  # grid[high] is feasible; None until the top was probed
+    high: int = -1  # grid[high] is feasible, or the top of the grid, not yet probed
+    top_probed: bool = False
     points: list[Point] = field(default_factory=list)
-    top_infeasible: bool = False
+
+    def __post_init__(self) -> None:
+        self.high = len(self.grid) - 1
 
     def next_mbps(self) -> float | None:
-        if self.top_infeasible:
-            return None
-        if self.high is None:
+        if self.high - self.low > 1:
+            return self.grid[(self.low + self.high) // 2]
+        if self.high == len(self.grid) - 1 and not self.top_probed:
             return self.grid[-1]
-        if self.high - self.low <= 1:
-            return None
-        return self.grid[(self.low + self.high) // 2]
+        return None
 
     def record(self, point: Point) -> None:
         self.points.append(point)
         index = self.grid.index(point.mbps)
-        if self.high is None and not point.feasible:
-            self.top_infeasible = True
-        elif point.feasible:
+        self.top_probed |= index == len(self.grid) - 1
+        if point.feasible:
             self.high = index
         else:
             self.low = index
 
     @property
     def answer(self) -> float | None:
-        return None if self.top_infeasible or self.high is None else self.grid[self.high]
+        return self.grid[self.high] if self.high > self.low else None
 
 
 def purchase_grid(low: float, high: float, step: float) -> list[float]:
@@ -271,8 +274,7 @@ def optimize(
                 pool.probes([(path, base, tables[policy], cheaper, s, 1.0) for s in fresh]),
                 spec.objectives,
             )
-        grown = [Bisection((policy, g), [m for m in grid if m >= mbps]) for g in spec.growth]
-        _bisect_all(pool, path, base, tables, grown, seeds, spec.objectives)
+        grown = _growth_searches(pool, path, base, tables, policy, mbps, grid, seeds, spec)
     finally:
         pool.executor.shutdown()
     return {
@@ -294,6 +296,38 @@ def optimize(
         },
         "growth": {str(b.key[1]): _answer(b) for b in grown},
     }
+
+
+def _growth_searches(
+    pool: _Pool,
+    path: str,
+    base: dict[str, Any],
+    tables: dict[str, Any],
+    policy: str,
+    mbps: float,
+    grid: list[float],
+    seeds: list[int],
+    spec: Any,
+) -> list[Bisection]:
+    """Bisect for each growth factor, first between the answer and the answer scaled by
+    1.25 x growth (demand rarely needs more), then above that bracket if it was too small."""
+    searches = []
+    for growth in spec.growth:
+        upper = mbps * growth * 1.25
+        bracket = [m for m in grid if mbps <= m <= upper] or [mbps]
+        searches.append(Bisection((policy, growth), bracket))
+    _bisect_all(pool, path, base, tables, searches, seeds, spec.objectives)
+    retry = [i for i, b in enumerate(searches) if b.answer is None]
+    wider = [
+        Bisection(searches[i].key, [m for m in grid if m > searches[i].grid[-1]]) for i in retry
+    ]
+    wider = [b for b in wider if b.grid]
+    _bisect_all(pool, path, base, tables, wider, seeds, spec.objectives)
+    for search in wider:
+        i = next(i for i in retry if searches[i].key == search.key)
+        search.points = searches[i].points + search.points
+        searches[i] = search
+    return searches
 
 
 def _point_dict(point: Point) -> dict[str, Any]:
@@ -333,15 +367,16 @@ def _cheapest(
     scenario: Scenario, answers: dict[str, dict[str, Any]], grid: list[float]
 ) -> tuple[str, float] | None:
     """The cheapest (policy, purchase) at or above each policy's answer (tiers may help)."""
-    best: tuple[float, float, str] | None = None
+    best: tuple[float, float, float, str] | None = None
     for policy, answer in answers.items():
         if answer["mbps"] is None:
             continue
         for mbps in (m for m in grid if m >= answer["mbps"]):
-            key = (_monthly(scenario, mbps), mbps, policy)
+            # at equal cost, prefer the policy with more margin (a lower answer of its own)
+            key = (_monthly(scenario, mbps), mbps, answer["mbps"], policy)
             if best is None or key < best:
                 best = key
-    return None if best is None else (best[2], best[1])
+    return None if best is None else (best[3], best[1])
 
 
 def _cheaper_by(

@@ -1,0 +1,216 @@
+"""Sweep files: one scenario, a grid of overrides (product or zip) and seeds, checked up front.
+
+    [sweep]
+    name = "tiny-policies"
+    scenario = "../example-small.toml"   # relative to the sweep file
+    mode = "product"                     # or "zip": the i-th values of every key go together
+    seeds = 5                            # 1..5, or a list such as [1, 2, 3]
+
+    [sweep.set]                          # overrides for every point (optional)
+    "scenario.duration" = "2h"
+
+    [sweep.grid]                         # dotted scenario keys -> lists of values
+    "purchase.upstream_mbps" = [100, 200]
+    "policy.name" = ["htb-weighted", "max-min"]
+
+Keys are `load_scenario` override keys: a key naming a table ("policy" = [{name = "..."}])
+replaces that table, and a nested TOML table (`[sweep.grid.purchase]`) reads as dotted keys.
+Every point is loaded (validated and resolved) and its shaping plans compiled here, before
+anything runs, so a bad key or value is a ConfigError naming the sweep file and the grid key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+
+from sim.model.errors import ConfigError
+from sim.model.loading import Strict, read_toml, validate
+from sim.model.scenario import Scenario, load_scenario
+from sim.shaping.schedule import compile_schedule
+
+
+class SweepSection(Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    description: str = ""
+    scenario: str = Field(description="scenario file, relative to the sweep file")
+    mode: Literal["product", "zip"] = "product"
+    seeds: int | list[int] = 1
+    set: dict[str, Any] = {}
+    grid: dict[str, Any] = {}
+
+    @field_validator("seeds")
+    @classmethod
+    def _seed_list(cls, seeds: int | list[int]) -> list[int]:
+        if isinstance(seeds, int):
+            if seeds < 1:
+                raise ValueError("a number of seeds must be at least 1")
+            return list(range(1, seeds + 1))
+        if not seeds:
+            raise ValueError("needs at least one seed")
+        if any(seed < 0 for seed in seeds):
+            raise ValueError("seeds must be non-negative")
+        if len(set(seeds)) != len(seeds):
+            raise ValueError("a seed appears twice")
+        return seeds
+
+
+class SweepFile(Strict):
+    sweep: SweepSection
+
+
+@dataclass(frozen=True)
+class Point:
+    """One combination of grid values, resolved to a scenario (its seed is set per run)."""
+
+    index: int
+    values: dict[str, Any]  # grid key -> value
+    scenario: Scenario
+    hash: str  # of the overrides and the resolved scenario and topology, seed left out
+
+
+@dataclass(frozen=True)
+class Sweep:
+    path: Path
+    name: str
+    description: str
+    keys: list[str]  # grid keys, in file order
+    seeds: list[int]
+    points: list[Point]
+
+
+def load_sweep(path: Path | str) -> Sweep:
+    """Read a sweep file and resolve every point (raises ConfigError naming file and key)."""
+    path = Path(path)
+    section = validate(path, read_toml(path), SweepFile).sweep
+    fixed = _flatten(section.set)
+    grid = _flatten(section.grid)
+    _check_grid(path, fixed, grid, section.mode)
+    if section.mode == "product":
+        combos = list(itertools.product(*grid.values()))
+    else:
+        combos = list(zip(*grid.values(), strict=True))
+    scenario_path = path.parent / section.scenario
+    points = []
+    for index, combo in enumerate(combos):
+        values = dict(zip(grid, combo, strict=True))
+        overrides = {**fixed, **values}
+        try:
+            scenario = load_scenario(scenario_path, overrides)
+            compile_schedule(scenario)  # plan errors, e.g. a guarantee above a ceiling
+        except ConfigError as exc:
+            raise _blame(path, exc, fixed, values) from None
+        points.append(Point(index, values, scenario, point_hash(overrides, scenario)))
+    return Sweep(
+        path=path,
+        name=section.name,
+        description=section.description,
+        keys=list(grid),
+        seeds=list(section.seeds),  # a list after validation
+        points=points,
+    )
+
+
+def point_hash(overrides: dict[str, Any], scenario: Scenario) -> str:
+    """Identity of a point in the index: changing the scenario or topology changes it."""
+    spec = scenario.spec.model_dump(mode="json")
+    spec["scenario"]["seed"] = None
+    blob = json.dumps(
+        {
+            "overrides": overrides,
+            "scenario": spec,
+            "topology": scenario.topology.model_dump(mode="json"),
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def key_label(table: str, key: str) -> str:
+    """sweep.grid."policy.name": the TOML path of a dotted override key."""
+    return f'sweep.{table}."{key}"' if "." in key else f"sweep.{table}.{key}"
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"purchase": {"upstream_mbps": [..]}} -> {"purchase.upstream_mbps": [..]}."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _check_grid(path: Path, fixed: dict[str, Any], grid: dict[str, Any], mode: str) -> None:
+    if not grid:
+        raise ConfigError(path, "sweep.grid", 'needs at least one key, e.g. "policy.name" = [...]')
+    for table, keys in (("set", fixed), ("grid", grid)):
+        if "scenario.seed" in keys:
+            raise ConfigError(path, key_label(table, "scenario.seed"), "give seeds in [sweep]")
+    for key, values in grid.items():
+        label = key_label("grid", key)
+        if key in fixed:
+            raise ConfigError(path, label, "is also set in [sweep.set]")
+        if not isinstance(values, list):
+            raise ConfigError(path, label, "must be a list of values, e.g. [100, 200]")
+        if not values:
+            raise ConfigError(path, label, "needs at least one value")
+        seen = [json.dumps(value, sort_keys=True, default=str) for value in values]
+        if mode == "product" and len(set(seen)) != len(seen):
+            raise ConfigError(path, label, "a value appears twice")
+    if mode == "zip":
+        _check_zip(path, grid)
+
+
+def _check_zip(path: Path, grid: dict[str, Any]) -> None:
+    """Zip mode: every key has as many values as the first, and no combination repeats."""
+    first, *rest = grid
+    for key in rest:
+        if len(grid[key]) != len(grid[first]):
+            raise ConfigError(
+                path,
+                key_label("grid", key),
+                f"has {len(grid[key])} values but {first!r} has {len(grid[first])} "
+                "(zip mode takes the i-th value of every key together)",
+            )
+    combos = zip(*grid.values(), strict=True)
+    seen = [json.dumps(combo, sort_keys=True, default=str) for combo in combos]
+    if len(set(seen)) != len(seen):
+        raise ConfigError(path, "sweep.grid", "a combination of values appears twice")
+
+
+def _blame(
+    path: Path, exc: ConfigError, fixed: dict[str, Any], values: dict[str, Any]
+) -> ConfigError:
+    """Re-address a scenario error to the sweep key that caused it (else to sweep.scenario).
+
+    An error at or below an override's key is that override's; an error at a table above
+    several overrides (a cross-field check) names the whole point.
+    """
+    keys = {("grid", k): v for k, v in values.items()} | {("set", k): v for k, v in fixed.items()}
+    at_or_below = [k for k in keys if _within(exc.key, k[1])]
+    above = [k for k in keys if _within(k[1], exc.key)]
+    if at_or_below or len(above) == 1:
+        table, key = max(at_or_below, key=lambda k: len(k[1])) if at_or_below else above[0]
+        where = "" if exc.key == key else f" (scenario key {exc.key})"
+        problem = f"{keys[table, key]!r}: {exc.problem}{where}"
+        return ConfigError(path, key_label(table, key), problem)
+    if above:
+        point = json.dumps(values, default=str)
+        return ConfigError(path, "sweep.grid", f"point {point}: {exc.key}: {exc.problem}")
+    return ConfigError(path, "sweep.scenario", str(exc))
+
+
+def _within(key: str, table: str) -> bool:
+    """Whether the dotted key is the table itself or lies inside it ("" is no key at all)."""
+    if not key or not table:
+        return False
+    return key == table or key.startswith((f"{table}.", f"{table}["))
