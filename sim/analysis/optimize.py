@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -155,6 +155,7 @@ class Bisection:
 
     key: tuple[str, float]  # (policy, growth)
     grid: list[float]
+    anchor: float | None = None  # a first probe likely near the answer (the current purchase)
     low: int = -1  # grid[low] is infeasible (or off the grid)
     high: int = -1  # grid[high] is feasible, or the top of the grid, not yet probed
     top_probed: bool = False
@@ -164,6 +165,10 @@ class Bisection:
         self.high = len(self.grid) - 1
 
     def next_mbps(self) -> float | None:
+        if not self.points and self.anchor is not None:
+            inside = [m for m in self.grid[:-1] if m >= self.anchor]
+            if inside:
+                return inside[0]
         if self.high - self.low > 1:
             return self.grid[(self.low + self.high) // 2]
         if self.high == len(self.grid) - 1 and not self.top_probed:
@@ -189,22 +194,29 @@ def purchase_grid(low: float, high: float, step: float) -> list[float]:
 
 
 class _Pool:
-    """A process pool that evaluates batches of probes and reports progress."""
+    """A process pool that evaluates probes and reports progress as they finish."""
 
     def __init__(self, workers: int, progress: Progress | None) -> None:
         self.executor = ProcessPoolExecutor(max_workers=workers)
         self.progress = progress
         self.done = 0
+        self.submitted = 0
 
-    def probes(self, jobs: list[tuple[Any, ...]]) -> list[Probe]:
-        futures = [self.executor.submit(probe, *job) for job in jobs]
+    def submit(self, jobs: list[tuple[Any, ...]]) -> list[Future[Probe]]:
+        self.submitted += len(jobs)
+        return [self.executor.submit(probe, *job) for job in jobs]
+
+    def collect(self, futures: list[Future[Probe]]) -> list[Probe]:
         results = []
         for future in futures:
             results.append(future.result())
             self.done += 1
             if self.progress is not None:
-                self.progress(self.done, self.done + len(futures) - len(results))
+                self.progress(self.done, self.submitted)
         return results
+
+    def probes(self, jobs: list[tuple[Any, ...]]) -> list[Probe]:
+        return self.collect(self.submit(jobs))
 
 
 def _bisect_all(
@@ -245,7 +257,8 @@ def optimize(
     tables = {p: policy_table(scenario, p) for p in spec.policies}
     pool = _Pool(workers or os.cpu_count() or 1, progress)
     try:
-        searches = [Bisection((p, 1.0), grid) for p in spec.policies]
+        current = scenario.spec.purchase.upstream_mbps
+        searches = [Bisection((p, 1.0), grid, anchor=current) for p in spec.policies]
         _bisect_all(pool, path, base, tables, searches, seeds, spec.objectives)
         answers = {b.key[0]: _answer(b) for b in searches}
         choice = _cheapest(scenario, answers, grid)
@@ -258,23 +271,26 @@ def optimize(
             }
         policy, mbps = choice
         searched_mbps = mbps
-        while True:  # confirm on fresh seeds; step up the grid while they disagree
-            confirm = judge(
-                pool.probes([(path, base, tables[policy], mbps, s, 1.0) for s in fresh]),
-                spec.objectives,
-            )
+
+        def on_fresh(at: float) -> list[Future[Probe]]:
+            return pool.submit([(path, base, tables[policy], at, s, 1.0) for s in fresh])
+
+        # the checks on fresh seeds run alongside the growth searches
+        cheaper = _cheaper_by(scenario, mbps, 0.10, grid)
+        confirming = on_fresh(mbps)
+        cheapening = on_fresh(cheaper) if cheaper is not None else []
+        grown = _growth_searches(pool, path, base, tables, policy, mbps, grid, seeds, spec)
+        confirm = judge(pool.collect(confirming), spec.objectives)
+        cheaper_probes = pool.collect(cheapening)
+        while not confirm.feasible:  # step up the grid while the fresh seeds disagree
             above = [m for m in grid if m > mbps]
-            if confirm.feasible or not above:
+            if not above:
                 break
             mbps = above[0]
-        cheaper = _cheaper_by(scenario, mbps, 0.10, grid)
-        cheaper_point = None
-        if cheaper is not None:
-            cheaper_point = judge(
-                pool.probes([(path, base, tables[policy], cheaper, s, 1.0) for s in fresh]),
-                spec.objectives,
-            )
-        grown = _growth_searches(pool, path, base, tables, policy, mbps, grid, seeds, spec)
+            confirm = judge(pool.collect(on_fresh(mbps)), spec.objectives)
+            cheaper = _cheaper_by(scenario, mbps, 0.10, grid)
+            cheaper_probes = pool.collect(on_fresh(cheaper)) if cheaper is not None else []
+        cheaper_point = judge(cheaper_probes, spec.objectives) if cheaper_probes else None
     finally:
         pool.executor.shutdown()
     return {
