@@ -5,8 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sim.analysis.optimize import _monthly, judge, optimize, policy_table, probe, window_overrides
+from sim.analysis.optimize import (
+    Bisection,
+    Point,
+    _monthly,
+    judge,
+    optimize,
+    policy_table,
+    probe,
+    window_overrides,
+)
 from sim.model.errors import ConfigError
 from sim.model.scenario import load_scenario
 from tests.conftest import ROOT
@@ -88,3 +99,22 @@ def test_bad_optimize_section_names_the_key(tmp_path: Path) -> None:
     path.write_text(SCENARIO.replace("seeds = 5", "seedz = 5"))
     with pytest.raises(ConfigError, match=r"optimize\.seedz: unknown key"):
         load_scenario(path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 80),
+    st.integers(0, 81),
+    st.one_of(st.none(), st.floats(0, 2000)),
+)
+def test_search_finds_the_smallest_feasible_point(size: int, threshold: int, anchor) -> None:
+    """Against any monotone objective (feasible from `threshold` on), from any anchor."""
+    grid = [25.0 * (i + 1) for i in range(size)]
+    search = Bisection(("p", 1.0), grid, anchor=anchor)
+    probed = 0
+    while (mbps := search.next_mbps()) is not None:
+        probed += 1
+        index = grid.index(mbps)
+        search.record(Point("p", mbps, 1.0, {}, index >= threshold, 0, []))
+        assert probed <= 2 * size.bit_length() + 4
+    assert search.answer == (grid[threshold] if threshold < size else None)

@@ -14,6 +14,7 @@ grid point at a time until they agree) and a purchase 10 % cheaper is tried on t
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -148,45 +149,49 @@ def judge(probes: list[Probe], objectives: Objectives) -> Point:
 
 @dataclass
 class Bisection:
-    """The state of one lockstep bisection for the smallest feasible grid point.
+    """One lockstep search for the smallest feasible grid point.
 
-    The top of the grid is taken as feasible and probed only if the search ends there.
+    It starts at the anchor (the current purchase, a likely neighbour of the answer), gallops
+    up or down in strides of 2, 4, 8... grid points until it has seen both outcomes, then
+    bisects between them: O(log n) probes, fewer the nearer the anchor.
     """
 
     key: tuple[str, float]  # (policy, growth)
     grid: list[float]
-    anchor: float | None = None  # a first probe likely near the answer (the current purchase)
-    low: int = -1  # grid[low] is infeasible (or off the grid)
-    high: int = -1  # grid[high] is feasible, or the top of the grid, not yet probed
-    top_probed: bool = False
+    anchor: float | None = None
+    low: int = -1  # the largest index known infeasible (-1: none)
+    high: int = -1  # the smallest index known feasible (len(grid): none); set in __post_init__
     points: list[Point] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.high = len(self.grid) - 1
+        self.high = len(self.grid)
 
     def next_mbps(self) -> float | None:
-        if not self.points and self.anchor is not None:
-            inside = [m for m in self.grid[:-1] if m >= self.anchor]
-            if inside:
-                return inside[0]
-        if self.high - self.low > 1:
-            return self.grid[(self.low + self.high) // 2]
-        if self.high == len(self.grid) - 1 and not self.top_probed:
-            return self.grid[-1]
-        return None
+        grid, low, high = self.grid, self.low, self.high
+        if high - low <= 1:
+            return None
+        if not self.points:
+            if self.anchor is None:
+                return grid[(len(grid) - 1) // 2]
+            return grid[min(bisect.bisect_left(grid, self.anchor), len(grid) - 1)]
+        stride = 2 ** len(self.points)  # exponential search: 2, 4, 8... grid points away
+        if high == len(grid):  # only failures so far: gallop up
+            return grid[min(low + stride, len(grid) - 1)]
+        if low == -1:  # only successes so far: gallop down
+            return grid[max(high - stride, 0)]
+        return grid[(low + high) // 2]
 
     def record(self, point: Point) -> None:
         self.points.append(point)
         index = self.grid.index(point.mbps)
-        self.top_probed |= index == len(self.grid) - 1
         if point.feasible:
-            self.high = index
+            self.high = min(self.high, index)
         else:
-            self.low = index
+            self.low = max(self.low, index)
 
     @property
     def answer(self) -> float | None:
-        return self.grid[self.high] if self.high > self.low else None
+        return self.grid[self.high] if self.high < len(self.grid) else None
 
 
 def purchase_grid(low: float, high: float, step: float) -> list[float]:
