@@ -229,6 +229,9 @@ class OptimizeSpec(Strict):
     window_start: ClockTime = "08:00"
     window: Duration = 7200.0
     growth: list[float] = Field(default_factory=lambda: [1.2, 1.5])
+    growth_seeds: int = Field(
+        default=2, ge=1, le=50, description="seeds for the growth searches (indicative)"
+    )
     objectives: Objectives = Objectives()
 
     @model_validator(mode="after")
