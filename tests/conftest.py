@@ -16,7 +16,9 @@ NETLAB = Path(sys.executable).parent / "netlab"
 def netlab():
     """Run `netlab ARGS...` as a user would; returns the CompletedProcess."""
 
-    def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(NETLAB), *args],
             cwd=cwd,
@@ -24,6 +26,7 @@ def netlab():
             text=True,
             timeout=300,
             stdin=subprocess.DEVNULL,
+            env=env,
         )
 
     return run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,16 @@ def test_sweep_and_compare_from_the_command_line(netlab, tmp_path) -> None:
     bad.write_text(sweep.read_text().replace("mode =", "mood ="))
     failed = netlab("sweep", str(bad), "--out", str(tmp_path))
     assert failed.returncode == 2 and "sweep.mood: unknown key" in failed.stderr
+
+
+def test_emulation_without_its_tools_is_status_3(netlab, tmp_path) -> None:
+    """An environment problem is one line saying how to fix it, exit 3, no traceback."""
+    env = {**os.environ, "PATH": "/usr/sbin:/sbin"}  # tc, ip, brctl but no mnexec
+    result = netlab("emulate", str(scenario(tmp_path)), "--window", "08:00+10s", env=env)
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    expected = "mnexec not found" if os.geteuid() == 0 else "needs root"
+    assert expected in result.stderr
+    assert not (ROOT / "results").exists() or not any(
+        p.name.startswith("cli-test") for p in (ROOT / "results").iterdir()
+    )
