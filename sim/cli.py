@@ -6,9 +6,10 @@ status 2; environment problems (emulation without root, missing Mininet) exit wi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -333,7 +334,7 @@ def emulate(
       sudo netlab emulate scenarios/kotim-baseline.toml --window 09:00+5m --scale 0.5
       sudo netlab emulate --cleanup
     """
-    from sim.emulate import EmulationUnavailable, Terminated, cleanup
+    from sim.emulate import cleanup
     from sim.emulate import emulate as run_window
 
     if cleanup_only:
@@ -344,18 +345,11 @@ def emulate(
         fail("emulate: give a scenario file (or --cleanup)", 2)
     loaded = load(scenario)
     start, length = _window(window)
-    try:
-        with _progress(False) as bar:
-            task = bar.add_task(f"emulating {loaded.name} (real time)", total=length)
-            record = run_window(
-                loaded, start, length, scale, lambda done, _t: bar.update(task, completed=done)
-            )
-    except EmulationUnavailable as exc:
-        fail(str(exc), 3)
-    except Terminated as exc:
-        fail(f"stopped by {exc}; the emulated network was removed", 143)
-    except ValueError as exc:
-        fail(f"{scenario}: --window: {exc}", 2)
+    with _emulation_errors(scenario), _progress(False) as bar:
+        task = bar.add_task(f"emulating {loaded.name} (real time)", total=length)
+        record = run_window(
+            loaded, start, length, scale, lambda done, _t: bar.update(task, completed=done)
+        )
     summary, folder = _write_record(record, out_dir)
     for warning in record.warnings:
         err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
@@ -381,20 +375,13 @@ def validate(
 
       sudo netlab validate scenarios/example-small.toml --window 09:00+2m
     """
-    from sim.emulate import EmulationUnavailable, Terminated
     from sim.emulate import validate as compare_window
     from sim.report.validation import write_validation
 
     loaded = load(scenario)
     start, length = _window(window)
-    try:
+    with _emulation_errors(scenario):
         result = compare_window(loaded, start, length, scale)
-    except EmulationUnavailable as exc:
-        fail(str(exc), 3)
-    except Terminated as exc:
-        fail(f"stopped by {exc}; the emulated network was removed", 143)
-    except ValueError as exc:
-        fail(f"{scenario}: --window: {exc}", 2)
     rows = [r.as_dict() for r in result.rows]
     _, folder = _write_record(
         result.kernel, out_dir, also=lambda f: write_validation(f, rows, loaded.name)
@@ -412,6 +399,21 @@ def validate(
         )
     out.print(table)
     out.print(f"validation: {folder / 'validation.html'}", highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _emulation_errors(scenario: Path) -> Iterator[None]:
+    """Environment problems exit 3, a window outside the scenario 2, a signal 143."""
+    from sim.emulate import EmulationUnavailable, Terminated
+
+    try:
+        yield
+    except EmulationUnavailable as exc:
+        fail(str(exc), 3)
+    except Terminated as exc:
+        fail(f"stopped by {exc}; the emulated network was removed", 143)
+    except ValueError as exc:
+        fail(f"{scenario}: --window: {exc}", 2)
 
 
 def _window(text: str) -> tuple[float, float]:

@@ -18,27 +18,14 @@ import re
 import subprocess
 from dataclasses import dataclass
 
+from sim.shaping.export import burst_bytes, queue_packets
 from sim.shaping.plan import ClassTree, HtbClass
 
-BURST_S = 0.05  # burst/cburst hold this much time of the rate ...
-MIN_BURST = 15_000  # ... and at least this many bytes
-QUEUE_S = 0.2  # leaf FIFO holds about this much time of the ceiling ...
-QUEUE_PACKETS = (100, 1000)  # ... within these bounds (packets of 1514 bytes)
-FRAME = 1514
 TC_TIMEOUT = 30
 
 
 class TcError(RuntimeError):
     """tc refused a command, or the kernel's classes differ from the plan."""
-
-
-def burst_bytes(rate_bps: float) -> int:
-    return max(MIN_BURST, int(rate_bps * BURST_S / 8))
-
-
-def queue_packets(rate_bps: float) -> int:
-    low, high = QUEUE_PACKETS
-    return max(low, min(high, int(rate_bps * QUEUE_S / 8 / FRAME)))
 
 
 def _bits(rate_bps: float) -> str:
