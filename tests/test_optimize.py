@@ -39,6 +39,7 @@ name = "htb-weighted"
 [optimize]
 policies = ["htb-weighted", "max-min"]
 seeds = 5
+confirm_seeds = 5
 min_mbps = 5
 max_mbps = 120
 step_mbps = 5

@@ -258,7 +258,7 @@ def optimize(
     base = window_overrides(scenario) | {"demand.growth": scenario.spec.demand.growth}
     grid = purchase_grid(spec.min_mbps, spec.max_mbps, spec.step_mbps)
     seeds = list(range(1, spec.seeds + 1))
-    fresh = [FRESH_SEED_BASE + s for s in seeds]
+    fresh = [FRESH_SEED_BASE + s for s in range(1, spec.confirm_seeds + 1)]
     tables = {p: policy_table(scenario, p) for p in spec.policies}
     pool = _Pool(workers or os.cpu_count() or 1, progress)
     try:
@@ -415,5 +415,6 @@ def _grid_info(spec: Any) -> dict[str, Any]:
         "max_mbps": spec.max_mbps,
         "step_mbps": spec.step_mbps,
         "seeds": spec.seeds,
+        "confirm_seeds": spec.confirm_seeds,
         "policies": list(spec.policies),
     }

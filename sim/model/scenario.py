@@ -222,7 +222,10 @@ class OptimizeSpec(Strict):
     policies: list[StaticPolicyName] = Field(
         default_factory=lambda: ["htb-weighted", "htb-priority"], min_length=1
     )
-    seeds: int = Field(default=3, ge=1, le=50)
+    seeds: int = Field(default=2, ge=1, le=50, description="seeds per probe of the search")
+    confirm_seeds: int = Field(
+        default=3, ge=1, le=50, description="fresh seeds the answer must also satisfy"
+    )
     min_mbps: float = Field(default=50, gt=0)
     max_mbps: float = Field(default=1500, gt=0)
     step_mbps: float = Field(default=25, gt=0)
