@@ -330,8 +330,10 @@ def _growth_searches(
     seeds: list[int],
     spec: Any,
 ) -> list[Bisection]:
-    """Bisect for each growth factor, first between the answer and the answer scaled by
-    1.25 x growth (demand rarely needs more), then above that bracket if it was too small."""
+    """Search for each growth factor, first between the answer and the answer scaled by
+    1.25 x growth (demand rarely needs more), then above that bracket if it was too small;
+    on `growth_seeds` of the seeds (indicative: the recommendation itself uses them all)."""
+    seeds = seeds[: spec.growth_seeds]
     searches = []
     for growth in spec.growth:
         upper = mbps * growth * 1.25
