@@ -16,8 +16,8 @@ setup: $(BIN)/netlab
 
 # Debian packages that emulation needs (mnexec, bridges, iperf3); run as root.
 system-deps:
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mininet iperf3 bridge-utils iputils-ping iproute2
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq mininet iperf3 bridge-utils iputils-ping iproute2
 
 run: setup
 	$(BIN)/netlab optimize $(SCENARIO)
