@@ -170,6 +170,8 @@ def optimize(
     overrides = {
         "purchase.upstream_mbps": answer["mbps"],
         "policy": chosen.policy.model_dump(exclude_defaults=True) | {"name": answer["policy"]},
+        "scenario.description": f"netlab optimize's answer for {chosen.scenario.name}: "
+        f"{answer['mbps']:g} Mbit/s with {answer['policy']}",
     }
     confirmed = load_with(scenario, overrides)
     answer["split"] = split_table(confirmed)
