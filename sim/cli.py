@@ -501,6 +501,27 @@ def print_recommendation(answer: dict[str, Any], scenario: Scenario) -> None:
     for name, value in rows:
         table.add_row(name, value)
     out.print(table)
+    print_frontier(answer, scenario)
+
+
+def print_frontier(answer: dict[str, Any], scenario: Scenario) -> None:
+    """The purchases probed around the answer for the chosen policy: cost against service."""
+    from sim.analysis.optimize import monthly_cost
+
+    frontier = Table(title=f"frontier ({answer['policy']}, mean over seeds)", title_justify="left")
+    for column in ("Mbit/s", "Rp/month", "offices busy-hour", "calls at rate", "Jain", "meets"):
+        frontier.add_column(column, justify="right")
+    for point in answer["policies"][answer["policy"]]["points"]:
+        mean = point["mean"]
+        frontier.add_row(
+            f"{point['mbps']:g}",
+            f"{monthly_cost(scenario, point['mbps']):,.0f}",
+            f"{mean['office_busy_hour_satisfaction']:.3f}",
+            f"{mean['paced_at_rate_share']:.3f}",
+            f"{mean['jain_index']:.3f}",
+            "yes" if point["feasible"] else "no",
+        )
+    out.print(frontier)
 
 
 @app.command()

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from sim.analysis.optimize import (
     Bisection,
     Point,
-    _monthly,
     judge,
+    monthly_cost,
     optimize,
     policy_table,
     probe,
@@ -73,7 +73,7 @@ def test_answer_meets_objectives_on_unseen_seeds_and_10pc_cheaper_does_not(
     assert at_answer.feasible, at_answer.mean
     cheaper = answer["fresh_seeds"]["cheaper_mbps"]
     assert cheaper is not None and cheaper < answer["mbps"]
-    assert _monthly(scenario, cheaper) <= 0.9 * answer["monthly_idr"]
+    assert monthly_cost(scenario, cheaper) <= 0.9 * answer["monthly_idr"]
     at_cheaper = judge([probe(path, base, table, cheaper, s, 1.0) for s in UNSEEN], objectives)
     assert not at_cheaper.feasible, at_cheaper.mean
 

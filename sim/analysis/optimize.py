@@ -303,8 +303,8 @@ def optimize(
         "policy": policy,
         "mbps": mbps,
         "searched_mbps": searched_mbps,
-        "monthly_idr": _monthly(scenario, mbps),
-        "yearly_idr": 12 * _monthly(scenario, mbps),
+        "monthly_idr": monthly_cost(scenario, mbps),
+        "yearly_idr": 12 * monthly_cost(scenario, mbps),
         "objectives": spec.objectives.model_dump(),
         "grid": _grid_info(spec),
         "window": base,
@@ -381,7 +381,8 @@ def _answer(search: Bisection) -> dict[str, Any]:
     }
 
 
-def _monthly(scenario: Scenario, mbps: float) -> float:
+def monthly_cost(scenario: Scenario, mbps: float) -> float:
+    """Purchase at `mbps` (tiered price) plus the scenario's last-mile options, per month."""
     purchase = scenario.spec.purchase.model_copy(update={"upstream_mbps": mbps})
     return purchase.monthly_cost_idr() + scenario.lastmile_idr_month
 
@@ -396,7 +397,7 @@ def _cheapest(
             continue
         for mbps in (m for m in grid if m >= answer["mbps"]):
             # at equal cost, prefer the policy with more margin (a lower answer of its own)
-            key = (_monthly(scenario, mbps), mbps, answer["mbps"], policy)
+            key = (monthly_cost(scenario, mbps), mbps, answer["mbps"], policy)
             if best is None or key < best:
                 best = key
     return None if best is None else (best[3], best[1])
@@ -406,8 +407,8 @@ def _cheaper_by(
     scenario: Scenario, mbps: float, fraction: float, grid: list[float]
 ) -> float | None:
     """The largest grid purchase costing at least `fraction` less than `mbps` does."""
-    limit = _monthly(scenario, mbps) * (1 - fraction)
-    cheaper = [m for m in grid if _monthly(scenario, m) <= limit]
+    limit = monthly_cost(scenario, mbps) * (1 - fraction)
+    cheaper = [m for m in grid if monthly_cost(scenario, m) <= limit]
     return max(cheaper) if cheaper else None
 
 
