@@ -77,12 +77,7 @@ def load(
         overrides["scenario.seed"] = seed
     if duration is not None:
         overrides["scenario.duration"] = duration
-    try:
-        scenario = load_scenario(path, overrides)
-        compile_schedule(scenario)  # plan-level input errors ([policy.sites]) surface here
-    except ConfigError as exc:
-        fail(str(exc), 2)
-    return scenario
+    return load_with(path, overrides)
 
 
 @app.command()
@@ -446,7 +441,7 @@ def load_with(path: Path, overrides: dict[str, Any]) -> Scenario:
     """Load with arbitrary dotted overrides (bad input exits with status 2)."""
     try:
         scenario = load_scenario(path, overrides)
-        compile_schedule(scenario)
+        compile_schedule(scenario)  # plan-level input errors ([policy.sites]) surface here
     except ConfigError as exc:
         fail(str(exc), 2)
     return scenario

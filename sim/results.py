@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.analysis.metrics import bottleneck_bps, slowdown
 from sim.run import RunRecord
 from sim.shaping.plan import DIRECTIONS, ClassTree
 
@@ -125,17 +126,17 @@ def manifest(record: RunRecord, now: dt.datetime) -> dict[str, Any]:
 def flow_rows(record: RunRecord) -> Iterator[list[object]]:
     """One row a flow; fct and slowdown only for completed elastic flows."""
     kinds = {site.id: site.kind for site in record.scenario.sites}
-    bottleneck = {
-        site.id: min(site.access_bps, record.scenario.upstream_bps)
-        for site in record.scenario.sites
-    }
+    column = {site: i for i, site in enumerate(record.site_ids)}
+    flows = record.flows
+    elapsed = np.array([f.end - f.start for f in flows], dtype=float)
+    sizes = np.array([f.size for f in flows], dtype=float)
+    sites = np.array([column[f.site] for f in flows], dtype=int)
     overhead = record.scenario.spec.network.overhead
-    for f in record.flows:
-        fct = slowdown = ""
+    ratios = slowdown(elapsed, sizes, bottleneck_bps(record)[sites], overhead) if flows else []
+    for f, fct_s, ratio in zip(flows, elapsed, ratios, strict=False):
+        fct = slowdown_text = ""
         if not f.paced and f.status == "done":
-            elapsed = f.end - f.start
-            ideal = f.size * overhead * 8.0 / bottleneck[f.site]
-            fct, slowdown = _num(elapsed), _num(max(elapsed / ideal, 1.0) if ideal > 0 else 1.0)
+            fct, slowdown_text = _num(float(fct_s)), _num(float(ratio))
         yield [
             f.id,
             f.site,
@@ -150,7 +151,7 @@ def flow_rows(record: RunRecord) -> Iterator[list[object]]:
             _num(f.time_at_rate),
             f.status,
             fct,
-            slowdown,
+            slowdown_text,
         ]
 
 

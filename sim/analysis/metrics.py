@@ -245,24 +245,34 @@ def _sites(
     return out
 
 
-def _apps(record: RunRecord, flows: FlowArrays, offered: np.ndarray) -> dict[str, dict[str, Any]]:
-    """Per application: completion times and slowdowns of finished elastic flows, at-rate share."""
+def bottleneck_bps(record: RunRecord) -> np.ndarray:
+    """Per site (in record.site_ids order): the slower of its access link and the purchase."""
     scenario = record.scenario
     access = {site.id: site.access_bps for site in scenario.sites}
-    bottleneck = np.array([min(access[s], scenario.upstream_bps) for s in record.site_ids])
-    overhead = scenario.spec.network.overhead
+    return np.array([min(access[s], scenario.upstream_bps) for s in record.site_ids])
+
+
+def slowdown(
+    fct: np.ndarray, size: np.ndarray, bottleneck: np.ndarray, overhead: float
+) -> np.ndarray:
+    """Completion time over the time alone at the bottleneck; never below 1 (below is noise)."""
+    ideal = size * overhead * 8.0 / bottleneck
+    return np.maximum(np.divide(fct, ideal, out=np.ones_like(fct), where=ideal > 0), 1.0)
+
+
+def _apps(record: RunRecord, flows: FlowArrays, offered: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Per application: completion times and slowdowns of finished elastic flows, at-rate share."""
+    overhead = record.scenario.spec.network.overhead
     paced = flows.paced
     finished = ~paced & (flows.status == _DONE)
     fct = flows.ran_s
-    ideal = flows.size * overhead * 8.0 / bottleneck[flows.site]
-    # A flow cannot beat its bottleneck; below 1 is float or counter noise (as in flows.csv).
-    slowdown = np.maximum(np.divide(fct, ideal, out=np.ones_like(fct), where=ideal > 0), 1.0)
+    slowdowns = slowdown(fct, flows.size, bottleneck_bps(record)[flows.site], overhead)
     out = {}
     for code, name in sorted(enumerate(flows.apps), key=lambda item: item[1]):
         mine = flows.app == code
         done = mine & finished
         fct_p = _percentiles(fct[done], (50, 95, 99))
-        slow_p = _percentiles(slowdown[done], (50, 95))
+        slow_p = _percentiles(slowdowns[done], (50, 95))
         out[name] = {
             "kind": "paced" if paced[mine].any() else "elastic",
             "flows": int(np.count_nonzero(mine)),

@@ -336,8 +336,3 @@ class FluidBackend:
             touched_refilled |= other is leaf
         if not touched_refilled:
             self._refill(leaf)
-
-    @property
-    def full_passes(self) -> int:
-        """How many times a whole tree was reallocated (a measure of the fast path's use)."""
-        return sum(live.full_passes for live in self._live.values())

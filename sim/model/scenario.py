@@ -115,6 +115,11 @@ class ScheduleEntry(Strict):
         return self
 
 
+StaticPolicyName = Literal[
+    "equal-static", "weighted-static", "htb-equal", "htb-weighted", "htb-priority", "max-min"
+]
+
+
 class SiteOverride(Strict):
     """Explicit class settings for one site's leaf, applied after the policy built the plan."""
 
@@ -132,9 +137,7 @@ class SiteOverride(Strict):
 class PolicyParams(Strict):
     """A static policy and its parameters (see docs/scenario-reference.md for each)."""
 
-    name: Literal[
-        "equal-static", "weighted-static", "htb-equal", "htb-weighted", "htb-priority", "max-min"
-    ]
+    name: StaticPolicyName
     guaranteed_share: float = Field(default=0.9, gt=0, le=1)
     weights: dict[str, float] = {}
     tier_share: dict[str, float] = {}
@@ -209,11 +212,6 @@ class Objectives(Strict):
         default=0.99, ge=0, le=1, description="calls and video at their needed rate, time share"
     )
     jain_index: float = Field(default=0.9, ge=0, le=1, description="over sites' satisfaction")
-
-
-StaticPolicyName = Literal[
-    "equal-static", "weighted-static", "htb-equal", "htb-weighted", "htb-priority", "max-min"
-]
 
 
 class OptimizeSpec(Strict):

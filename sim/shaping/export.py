@@ -296,6 +296,17 @@ def _check_name(name: str, pattern: re.Pattern[str], what: str) -> str:
     return name
 
 
+def _notes(plan: ShapingPlan, placeholder: bool) -> list[str]:
+    """Comment lines every export carries: the placeholder warning and the plan's warnings."""
+    out = []
+    if placeholder:
+        out += [
+            "# WARNING: the site addresses below are PLACEHOLDERS (10.0.N.0/24) from netlab's",
+            "# default_site_addresses: replace them with the sites' real subnets.",
+        ]
+    return out + [f"# plan warning: {_comment(w)}" for w in plan.warnings]
+
+
 def _comment(text: str) -> str:
     """Free text reduced to something inert in a `#` comment of sh or RouterOS script."""
     return re.sub(r"[^A-Za-z0-9 _.,:;()/%+=<>'-]", "?", text)
@@ -367,12 +378,7 @@ def to_tc_script(
         "# If the hub masquerades (SNAT) on the WAN side, source addresses there are already",
         "# translated: shape uploads on an IFB fed from the LAN side's ingress instead.",
     ]
-    if placeholder:
-        out += [
-            "# WARNING: the site addresses below are PLACEHOLDERS (10.0.N.0/24) from netlab's",
-            "# default_site_addresses: replace them with the sites' real subnets.",
-        ]
-    out += [f"# plan warning: {_comment(w)}" for w in plan.warnings]
+    out += _notes(plan, placeholder)
     out += ["set -e", ""]
     for direction, dev, match in (("down", lan_dev, "dst"), ("up", wan_dev, "src")):
         out += _tc_direction(plan.tree(direction), direction, dev, match, addresses)
@@ -469,12 +475,7 @@ def to_mikrotik(
         "# Rates are L2 bits/s. Queues only see traffic that FastTrack does not bypass:",
         "# disable FastTrack for the shaped sites or these queues will not act.",
     ]
-    if placeholder:
-        out += [
-            "# WARNING: the site addresses below are PLACEHOLDERS (10.0.N.0/24) from netlab's",
-            "# default_site_addresses: replace them with the sites' real subnets.",
-        ]
-    out += [f"# plan warning: {_comment(w)}" for w in plan.warnings]
+    out += _notes(plan, placeholder)
     out += [
         '/queue tree remove [find where comment~"^netlab:"]',
         '/ip firewall mangle remove [find where comment~"^netlab:"]',

@@ -131,7 +131,6 @@ class LiveAllocation:
         for i in tree.bottom_up:
             self._recap(i)
         self.alloc = tree.share_down(self.capped)
-        self.full_passes = 1
 
     def _recap(self, i: int) -> None:
         """Recompute node i's capped demand from its children (exact, no running sums)."""
@@ -166,7 +165,6 @@ class LiveAllocation:
             for i in path:
                 self.alloc[i] = self.capped[i]
             return path
-        self.full_passes += 1
         new = self.tree.share_down(self.capped)
         old = self.alloc
         self.alloc = new
