@@ -21,7 +21,7 @@ from rich.table import Table
 from sim.model.errors import ConfigError
 from sim.model.scenario import POLICY_NAMES, Scenario, load_scenario
 from sim.run import RunRecord
-from sim.shaping.plan import ShapingPlan
+from sim.shaping.plan import ShapingPlan, kernel_quantum
 from sim.shaping.schedule import compile_schedule
 
 app = typer.Typer(
@@ -630,7 +630,7 @@ def print_plan(plan: ShapingPlan) -> None:
             f"{c.rate / 1e6:.2f}",
             f"{c.ceil / 1e6:.2f}",
             str(c.prio),
-            str(c.quantum),
+            str(c.quantum) if c.quantum is not None else f"({kernel_quantum(c)})",
         )
     out.print(table)
 

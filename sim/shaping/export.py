@@ -33,7 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from sim.model.errors import ConfigError
-from sim.shaping.plan import DIRECTIONS, MIN_QUANTUM, ClassTree, HtbClass, ShapingPlan
+from sim.shaping.plan import (
+    DIRECTIONS,
+    MIN_QUANTUM,
+    ClassTree,
+    HtbClass,
+    ShapingPlan,
+    kernel_quantum,
+)
 
 FORMATS: tuple[str, ...] = ("tc", "mikrotik", "json")
 
@@ -413,7 +420,8 @@ def _tc_direction(
         lines.append(
             _sh(
                 *f"tc class add dev {dev} parent {parent} classid 1:{minor:x} htb"
-                f" rate {_bits(c.rate)} ceil {_bits(c.ceil)} prio {c.prio} quantum {c.quantum}"
+                f" rate {_bits(c.rate)} ceil {_bits(c.ceil)} prio {c.prio}"
+                f" quantum {kernel_quantum(c)}"
                 f" burst {burst_bytes(c.rate)} cburst {burst_bytes(c.ceil)}".split()
             )
         )

@@ -11,7 +11,7 @@ makes one bottom-up and one top-down pass with plain floats.
 
 from __future__ import annotations
 
-from sim.shaping.plan import ClassTree
+from sim.shaping.plan import ClassTree, kernel_quantum
 
 EPSILON = 1e-9  # bits/s below which a want or a remainder counts as zero
 
@@ -28,7 +28,7 @@ class CompiledTree:
         self.cap = [
             min(c.ceil, access_bps[c.site]) if c.site is not None else c.ceil for c in classes
         ]
-        self.quantum = [float(c.quantum) for c in classes]
+        self.quantum = [float(kernel_quantum(c)) for c in classes]
         self.parent = [index[c.parent] if c.parent is not None else -1 for c in classes]
         self.children: list[list[int]] = [[] for _ in classes]
         for i, c in enumerate(classes):

@@ -1,19 +1,22 @@
 """ShapingPlan: the HTB class tree per direction, as data shared by both backends and exporters.
 
-Rates are bits/s of L2 traffic (what HTB counts); quantum is bytes. A tree lists parents before
-children and its first class is the root. `finalize` enforces the one rule the kernel does not:
-guarantees that sum past their parent's rate are scaled down in proportion, with a warning,
-so that the fluid model and the tc configuration agree (DESIGN.md §4).
+Rates are bits/s of L2 traffic (what HTB counts); quantum is bytes, or None for the kernel's
+default (rate / r2q, clamped). A tree lists parents before children and its first class is the
+root. `finalize` checks a tree and warns about what the kernel would do that a plan's author may
+not expect: guarantees that oversubscribe their parent are all delivered, an inner class's prio
+and quantum are ignored (docs/architecture.md, "HTB semantics").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 Direction = Literal["down", "up"]
 DIRECTIONS: tuple[Direction, Direction] = ("down", "up")
 MIN_QUANTUM = 100_000  # bytes: HTB splits spare in proportion to quantum only when it is large
+R2Q = 10  # tc's default rate-to-quantum divisor
+KERNEL_QUANTUM_MIN, KERNEL_QUANTUM_MAX = 1_000, 200_000  # sch_htb.c clamps a derived quantum
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +28,7 @@ class HtbClass:
     rate: float
     ceil: float
     prio: int = 0
-    quantum: int = MIN_QUANTUM
+    quantum: int | None = None
     site: str | None = None
 
 
@@ -86,8 +89,16 @@ def _class_dict(c: HtbClass) -> dict[str, object]:
     }
 
 
+def kernel_quantum(c: HtbClass) -> int:
+    """The quantum the kernel uses for class c: the plan's, else rate / r2q in bytes, clamped."""
+    if c.quantum is not None:
+        return c.quantum
+    derived = int(c.rate / 8 / R2Q)
+    return min(max(derived, KERNEL_QUANTUM_MIN), KERNEL_QUANTUM_MAX)
+
+
 def quanta(weights: dict[str, float]) -> dict[str, int]:
-    """Quantum per key in proportion to weight, the smallest MIN_QUANTUM bytes (DESIGN.md §4)."""
+    """Quantum per key in proportion to weight, the smallest MIN_QUANTUM bytes."""
     smallest = min(weights.values())
     return {key: int(round(MIN_QUANTUM * w / smallest)) for key, w in weights.items()}
 
@@ -95,37 +106,37 @@ def quanta(weights: dict[str, float]) -> dict[str, int]:
 def finalize(
     classes: list[HtbClass], access_bps: dict[str, float], label: str
 ) -> tuple[ClassTree, list[str]]:
-    """Check a tree and scale oversubscribed guarantees; return the tree and its warnings.
+    """Check a tree; return it unchanged with its warnings.
 
-    Warns about guarantees that sum past the parent (and scales them, top-down), ceilings
-    above the parent's ceiling, and guarantees above a site's access link.
+    Warns about guarantees that sum past the parent's rate (the kernel delivers them all the
+    same), ceilings above the parent's ceiling, guarantees above a site's access link, and prio
+    or quantum set on an inner class (the kernel ignores both there).
     """
-    warnings: list[str] = []
-    by_id = {c.id: c for c in classes}
-    ordered: list[HtbClass] = []
     for c in classes:
         if c.rate <= 0 or c.ceil < c.rate:
             raise ValueError(f"{label}: class {c.id}: need 0 < rate <= ceil")
-        c = by_id[c.id]  # may have been rescaled as a child of an earlier class
-        ordered.append(c)
+    by_id = {c.id: c for c in classes}
+    warnings: list[str] = []
+    for c in classes:
         kids = [k for k in classes if k.parent == c.id]
-        total = sum(by_id[k.id].rate for k in kids)
+        total = sum(k.rate for k in kids)
         if kids and total > c.rate * (1 + 1e-9):
-            factor = c.rate / total
             warnings.append(
-                f"{label}: guarantees under {c.id} sum to {total / 1e6:.1f} Mbit/s, above its "
-                f"rate {c.rate / 1e6:.1f}; scaled by {factor:.3f}"
+                f"{label}: OVERSUBSCRIBED: guarantees under {c.id} sum to {total / 1e6:.1f} "
+                f"Mbit/s, above its rate {c.rate / 1e6:.1f}; the kernel delivers them all, so "
+                f"{c.id} may carry more than its rate"
             )
-            for k in kids:
-                scaled = by_id[k.id]
-                by_id[k.id] = replace(scaled, rate=scaled.rate * factor)
-        for k in kids:
-            if by_id[k.id].ceil > c.ceil * (1 + 1e-9):
-                warnings.append(f"{label}: ceil of {k.id} is above its parent {c.id}'s ceil")
-    for c in ordered:
+        if kids and (c.prio != 0 or c.quantum is not None):
+            warnings.append(
+                f"{label}: prio/quantum of inner class {c.id} are ignored by the kernel: only "
+                "leaves' prio and quantum count"
+            )
+        parent = by_id.get(c.parent) if c.parent is not None else None
+        if parent is not None and c.ceil > parent.ceil * (1 + 1e-9):
+            warnings.append(f"{label}: ceil of {c.id} is above its parent {parent.id}'s ceil")
         if c.site is not None and c.rate > access_bps[c.site] * (1 + 1e-9):
             warnings.append(
                 f"{label}: guarantee of {c.id} ({c.rate / 1e6:.1f} Mbit/s) is above its access "
                 f"link ({access_bps[c.site] / 1e6:.1f} Mbit/s)"
             )
-    return ClassTree(tuple(ordered)), warnings
+    return ClassTree(tuple(classes)), warnings

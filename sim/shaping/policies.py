@@ -152,7 +152,7 @@ def htb_priority(params: PolicyParams, sites: list[Site], capacity: float) -> li
         members = [s for s in sites if tier_of(s) == tier]
         tier_rate = capacity * params.guaranteed_share * shares[tier] / share_total
         tier_id = f"tier_{tier}"
-        classes.append(HtbClass(tier_id, "root", tier_rate, capacity, prios[tier]))
+        classes.append(HtbClass(tier_id, "root", tier_rate, capacity))
         member_weights = {s.id: weights[s.id] for s in members}
         total = sum(member_weights.values())
         quantum = quanta(member_weights)

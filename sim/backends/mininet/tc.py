@@ -19,7 +19,7 @@ import subprocess
 from dataclasses import dataclass
 
 from sim.shaping.export import burst_bytes, queue_packets
-from sim.shaping.plan import ClassTree, HtbClass
+from sim.shaping.plan import ClassTree, HtbClass, kernel_quantum
 
 TC_TIMEOUT = 30
 
@@ -220,7 +220,7 @@ class Shaper:
             "prio",
             str(c.prio),
             "quantum",
-            str(int(c.quantum)),
+            str(kernel_quantum(c)),
         ]
 
     def _build_lines(self, tree: ClassTree) -> list[list[str]]:
@@ -298,8 +298,9 @@ class Shaper:
                 value = float(got.get(key, 0.0))  # type: ignore[arg-type]
                 if abs(value - want) > 0.01 * want + 1000:
                     problems.append(f"class {c.id}: {key} {value:.0f} != {want:.0f}")
-            if got.get("quantum", int(c.quantum)) != int(c.quantum):
-                problems.append(f"class {c.id}: quantum {got.get('quantum')} != {c.quantum}")
+            quantum = kernel_quantum(c)
+            if got.get("quantum", quantum) != quantum:
+                problems.append(f"class {c.id}: quantum {got.get('quantum')} != {quantum}")
         if problems:
             raise TcError(
                 f"{self.dev}: kernel classes differ from the plan: " + "; ".join(problems[:5])
