@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.backends.base import Flow
+from sim.model.flow import Flow
 from sim.model.units import MBPS
 from sim.run import RunRecord
 from sim.shaping.plan import DIRECTIONS
