@@ -287,7 +287,7 @@ def _run_sweep(
 
 
 def _comparison(result: Any, keys: list[str]) -> Path:
-    from sim.analysis.compare import compare_report
+    from sim.report.comparison import compare_report
 
     return compare_report(result, result.rows, result.folder / "comparison.html", keys)
 
