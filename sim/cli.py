@@ -430,7 +430,7 @@ def _write_record(
 ) -> tuple[dict[str, Any], Path]:
     """Summarise a record and write its run folder with the report."""
     from sim.analysis.metrics import summarize
-    from sim.report.html import write_report
+    from sim.report.run_report import write_report
     from sim.results import write_run
 
     summary = summarize(record)

@@ -27,7 +27,7 @@ from sim.analysis.compare import (
     pareto_front,
 )
 from sim.analysis.table import cell_text
-from sim.report.html import div, page
+from sim.report.page import div, page
 
 if TYPE_CHECKING:
     from sim.sweep.runner import SweepResult
