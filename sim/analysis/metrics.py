@@ -1,4 +1,5 @@
-"""The figures every run reports (DESIGN.md §5), computed from a RunRecord as plain JSON data.
+"""The figures every run reports (docs/architecture.md, "The results folder"), computed from a
+RunRecord as plain JSON data.
 
 `summarize` is what a run folder's summary.json holds and what reports and comparisons read.
 The flows are turned into numpy arrays once, so a 10-day run (about a million flows) takes
