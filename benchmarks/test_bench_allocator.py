@@ -6,8 +6,8 @@ import math
 
 import simpy
 
-from sim.backends.base import Flow
 from sim.backends.fluid import FluidBackend
+from sim.model.flow import Flow
 from sim.shaping.htb import CompiledTree
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan, finalize
 
