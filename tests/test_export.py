@@ -50,9 +50,7 @@ def _plans() -> list[tuple[str, ShapingPlan]]:
         schedule = compile_schedule(load_scenario(ROOT / "scenarios" / f"{name}.toml"))
         out += [(f"{name}-{i}-{plan.policy}", plan) for i, plan in enumerate(schedule.plans)]
     for policy in STATIC_POLICIES:
-        scenario = load_scenario(
-            ROOT / "scenarios" / "example-small.toml", {"policy": {"name": policy}}
-        )
+        scenario = load_scenario(ROOT / "scenarios" / "example-small.toml").with_policy(policy)
         out.append((f"small-{policy}", compile_schedule(scenario).otherwise))
     return out
 

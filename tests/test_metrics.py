@@ -116,7 +116,8 @@ def record() -> RunRecord:
 
 @pytest.fixture(scope="module")
 def summary(record: RunRecord) -> dict:
-    return summarize(record)
+    """What summary.json holds for the synthetic run."""
+    return summarize(record).to_json()
 
 
 def _site(summary: dict, site_id: str) -> dict:
@@ -280,7 +281,7 @@ def test_unserved_sites_and_an_empty_run() -> None:
         drops={"down": np.zeros((steps, n)), "up": np.zeros((steps, n))},
         plan_index=np.zeros(steps, dtype=int),
     )
-    summary = summarize(empty)
+    summary = summarize(empty).to_json()
     assert summary["unserved"] == [
         {"id": "kec_seranau", "name": "Kecamatan Seranau", "users": 6, "kind": "subdistrict"}
     ]

@@ -17,7 +17,7 @@ SMALL = ROOT / "scenarios" / "example-small.toml"
 
 
 def plan_for(policy: str, **params):
-    scenario = load_scenario(SMALL, {"policy": {"name": policy, **params}})
+    scenario = load_scenario(SMALL).with_policy(policy, **params)
     return scenario, compile_policy(scenario.spec.policy, scenario)
 
 

@@ -10,6 +10,11 @@ process pool. Prices are tiered (the price per Mbps falls with size), so a large
 can cost less: the cheapest feasible purchase is the per-policy minimum or the first grid
 point of a cheaper tier above it. The answer is then confirmed on fresh seeds (stepped up a
 grid point at a time until they agree) and a purchase 10 % cheaper is tried on them.
+
+`recommend` does all of it and returns a `Recommendation` (what recommendation.json holds),
+with the scenario at the answer, ready for the final full run. Every point simulated is the
+scenario itself changed by its typed `with_*` methods, so the policy searched, confirmed and
+recommended is the scenario's own, parameters included.
 """
 
 from __future__ import annotations
@@ -24,12 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.metrics import summarize
-from sim.model.scenario import Objectives, Scenario, clock_seconds, load_scenario
+from sim.analysis.metrics import Summary, summarize
+from sim.model.scenario import Objectives, OptimizeSpec, Scenario, clock_seconds
 from sim.run import run_scenario
+from sim.shaping.schedule import compile_schedule
 
 FRESH_SEED_BASE = 1000  # validation seeds are disjoint from the search seeds 1..N
+WINDOW_SAMPLE_INTERVAL = 300.0  # seconds: the probes need no finer series
 Progress = Callable[[int, int], None]
+Job = tuple[Scenario, float, int, float]  # a probe's arguments: scenario, mbps, seed, growth
 
 
 @dataclass(frozen=True)
@@ -58,22 +66,46 @@ class Point:
     seeds_meeting: int
     probes: list[Probe]
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mbps": self.mbps,
+            "feasible": self.feasible,
+            "mean": self.mean,
+            "seeds_meeting": self.seeds_meeting,
+            "seeds": len(self.probes),
+            "per_seed": [asdict(p) for p in self.probes],
+        }
 
-def objective_figures(summary: dict[str, Any]) -> dict[str, float]:
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Point:
+        probes = [Probe(**p) for p in data["per_seed"]]
+        first = probes[0]
+        return cls(
+            first.policy,
+            data["mbps"],
+            first.growth,
+            data["mean"],
+            data["feasible"],
+            data["seeds_meeting"],
+            probes,
+        )
+
+
+def objective_figures(summary: Summary) -> dict[str, float]:
     """The three objective figures of a run summary (1.0 where there is nothing to measure)."""
     offices = [
-        s["busy_hour_satisfaction"]
-        for s in summary["sites"]
-        if s["kind"] == "office" and s["busy_hour_satisfaction"] is not None
+        s.busy_hour_satisfaction
+        for s in summary.sites
+        if s.kind == "office" and s.busy_hour_satisfaction is not None
     ]
-    paced = summary["overall"]["paced_at_rate_share"]
+    paced, jain_index = summary.overall.paced_at_rate_share, summary.overall.jain_index
     return {
         # the level that 95 % of offices reach or exceed
         "office_busy_hour_satisfaction": float(np.percentile(offices, 5, method="lower"))
         if offices
         else 1.0,
         "paced_at_rate_share": 1.0 if paced is None else float(paced),
-        "jain_index": float(summary["overall"]["jain_index"]),
+        "jain_index": 1.0 if jain_index is None else float(jain_index),
     }
 
 
@@ -81,8 +113,8 @@ def meets(figures: dict[str, float], objectives: Objectives) -> bool:
     return all(figures[name] >= target for name, target in objectives.model_dump().items())
 
 
-def window_overrides(scenario: Scenario) -> dict[str, Any]:
-    """Evaluate on the optimiser's window of the scenario's first working day."""
+def windowed(scenario: Scenario) -> Scenario:
+    """The scenario on the optimiser's window of its first working day."""
     spec = scenario.spec.optimize
     day = scenario.start.date()
     while day.weekday() >= 5:
@@ -90,37 +122,31 @@ def window_overrides(scenario: Scenario) -> dict[str, Any]:
     start = dt.datetime.combine(day, dt.time()) + dt.timedelta(
         seconds=clock_seconds(spec.window_start)
     )
+    return scenario.with_run(
+        start=start, duration=float(spec.window), sample_interval=WINDOW_SAMPLE_INTERVAL
+    )
+
+
+def window_json(window: Scenario) -> dict[str, Any]:
+    """How recommendation.json states the evaluation window (as the scenario keys it sets)."""
     return {
-        "scenario.start": start.isoformat(),
-        "scenario.duration": float(spec.window),
-        "scenario.sample_interval": 300.0,
+        "scenario.start": window.start.isoformat(),
+        "scenario.duration": window.duration,
+        "scenario.sample_interval": float(window.spec.scenario.sample_interval),
+        "demand.growth": window.spec.demand.growth,
     }
 
 
-def policy_table(scenario: Scenario, policy: str) -> dict[str, Any]:
-    """The scenario's own parameters when it already uses this policy, else the defaults."""
-    own = scenario.spec.policy
-    if own.name == policy:
-        return own.model_dump(exclude={"schedule", "otherwise"}, exclude_defaults=True) | {
-            "name": policy
-        }
-    return {"name": policy}
-
-
-def probe(
-    path: str, base: dict[str, Any], policy: dict[str, Any], mbps: float, seed: int, growth: float
-) -> Probe:
-    """Simulate one point and judge it against the scenario's objectives."""
-    overrides = base | {
-        "purchase.upstream_mbps": mbps,
-        "policy": policy,
-        "scenario.seed": seed,
-        "demand.growth": base.get("demand.growth", 1.0) * growth,
-    }
-    scenario = load_scenario(path, overrides)
-    figures = objective_figures(summarize(run_scenario(scenario)))
+def probe(scenario: Scenario, mbps: float, seed: int, growth: float) -> Probe:
+    """Simulate the scenario (window and policy already set) at a purchase, seed and growth."""
+    point = (
+        scenario.with_purchase(mbps)
+        .with_run(seed=seed)
+        .with_growth(scenario.spec.demand.growth * growth)
+    )
+    figures = objective_figures(summarize(run_scenario(point)))
     return Probe(
-        policy["name"],
+        point.spec.policy.name,
         mbps,
         seed,
         growth,
@@ -207,7 +233,7 @@ class _Pool:
         self.done = 0
         self.submitted = 0
 
-    def submit(self, jobs: list[tuple[Any, ...]]) -> list[Future[Probe]]:
+    def submit(self, jobs: list[Job]) -> list[Future[Probe]]:
         self.submitted += len(jobs)
         return [self.executor.submit(probe, *job) for job in jobs]
 
@@ -220,165 +246,291 @@ class _Pool:
                 self.progress(self.done, self.submitted)
         return results
 
-    def probes(self, jobs: list[tuple[Any, ...]]) -> list[Probe]:
+    def probes(self, jobs: list[Job]) -> list[Probe]:
         return self.collect(self.submit(jobs))
 
 
 def _bisect_all(
     pool: _Pool,
-    path: str,
-    base: dict[str, Any],
-    tables: dict[str, Any],
+    scenarios: dict[str, Scenario],
     searches: list[Bisection],
     seeds: list[int],
     objectives: Objectives,
 ) -> None:
-    """Advance every bisection one probe per round; each round's seeds run together."""
+    """Advance every bisection one probe per round; each round's seeds run together.
+
+    `scenarios` maps each policy to the windowed scenario that uses it."""
     while True:
         round_ = [(b, m) for b in searches if (m := b.next_mbps()) is not None]
         if not round_:
             return
-        jobs = [(path, base, tables[b.key[0]], m, s, b.key[1]) for b, m in round_ for s in seeds]
+        jobs = [(scenarios[b.key[0]], m, s, b.key[1]) for b, m in round_ for s in seeds]
         probes = pool.probes(jobs)
         for n, (search, _) in enumerate(round_):
             search.record(judge(probes[n * len(seeds) : (n + 1) * len(seeds)], objectives))
 
 
-def optimize(
-    scenario: Scenario, workers: int | None = None, progress: Progress | None = None
-) -> dict[str, Any]:
-    """Search every policy, pick the cheapest feasible purchase, then test the answer.
+@dataclass(frozen=True)
+class PolicyAnswer:
+    """A bisection's answer with its probed points, and how often the monotonicity it assumes
+    was violated (pairs of probes of one seed: the larger purchase failed, the smaller met)."""
 
-    Returns plain data: the recommendation, per-policy answers with the probed points, the
-    answer under demand growth, and the check on fresh seeds of the recommendation
-    (`searched_mbps` keeps what the search alone found) and of a purchase 10 % cheaper.
+    mbps: float | None
+    points: list[Point]  # by purchase
+    monotonicity_violations: int
+
+    @classmethod
+    def of(cls, search: Bisection) -> PolicyAnswer:
+        probes = [p for point in search.points for p in point.probes]
+        violations = sum(
+            1
+            for a in probes
+            for b in probes
+            if a.seed == b.seed and a.mbps < b.mbps and a.feasible and not b.feasible
+        )
+        return cls(search.answer, sorted(search.points, key=lambda p: p.mbps), violations)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mbps": self.mbps,
+            "points": [p.to_json() for p in self.points],
+            "monotonicity_violations": self.monotonicity_violations,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PolicyAnswer:
+        points = [Point.from_json(p) for p in data["points"]]
+        return cls(data["mbps"], points, data["monotonicity_violations"])
+
+
+@dataclass(frozen=True)
+class FreshCheck:
+    """The answer, and a purchase 10 % cheaper, on seeds the search never saw."""
+
+    seeds: list[int]
+    at_answer: Point
+    cheaper_mbps: float | None
+    at_cheaper: Point | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seeds": self.seeds,
+            "at_answer": self.at_answer.to_json(),
+            "cheaper_mbps": self.cheaper_mbps,
+            "at_cheaper": None if self.at_cheaper is None else self.at_cheaper.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FreshCheck:
+        cheaper = data["at_cheaper"]
+        return cls(
+            data["seeds"],
+            Point.from_json(data["at_answer"]),
+            data["cheaper_mbps"],
+            None if cheaper is None else Point.from_json(cheaper),
+        )
+
+
+@dataclass(frozen=True)
+class SplitRow:
+    """One site's leaf in the recommended plan (downloads; uploads have the same shape)."""
+
+    site: str
+    rate_mbps: float
+    ceil_mbps: float
+    prio: int
+    quantum: int | None
+
+
+def split_table(scenario: Scenario) -> list[SplitRow]:
+    """Per-site guarantee, ceiling, priority and quantum of the scenario's plan (downloads)."""
+    plan = compile_schedule(scenario).otherwise
+    return [
+        SplitRow(c.site or c.id, round(c.rate / 1e6, 3), round(c.ceil / 1e6, 3), c.prio, c.quantum)
+        for c in plan.down.leaves
+    ]
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What recommendation.json holds: the purchase and policy to buy and deploy, what each
+    policy needed, the checks on fresh seeds and under growth, and the recommended split.
+
+    When no policy meets the objectives on the grid only `feasible`, `policies`, `grid` and
+    `objectives` are set. `scenario` (not in the JSON) is the scenario at the answer.
     """
+
+    feasible: bool
+    policies: dict[str, PolicyAnswer]
+    grid: dict[str, Any]
+    objectives: dict[str, float]
+    policy: str | None = None
+    policy_params: dict[str, Any] = field(default_factory=dict)  # those not at their default
+    mbps: float | None = None
+    searched_mbps: float | None = None  # what the search alone found
+    monthly_idr: float | None = None
+    yearly_idr: float | None = None
+    window: dict[str, Any] = field(default_factory=dict)
+    fresh_seeds: FreshCheck | None = None
+    growth: dict[str, PolicyAnswer] = field(default_factory=dict)  # by growth factor
+    split: list[SplitRow] = field(default_factory=list)
+    scenario: Scenario | None = field(default=None, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON data; parameters of the policy appear only where they differ from its
+        defaults."""
+        policies = {name: answer.to_json() for name, answer in self.policies.items()}
+        if self.policy is None or self.fresh_seeds is None:
+            return {
+                "feasible": self.feasible,
+                "policies": policies,
+                "grid": self.grid,
+                "objectives": self.objectives,
+            }
+        params = {"policy_params": self.policy_params} if self.policy_params else {}
+        return {
+            "feasible": self.feasible,
+            "policy": self.policy,
+            **params,
+            "mbps": self.mbps,
+            "searched_mbps": self.searched_mbps,
+            "monthly_idr": self.monthly_idr,
+            "yearly_idr": self.yearly_idr,
+            "objectives": self.objectives,
+            "grid": self.grid,
+            "window": self.window,
+            "policies": policies,
+            "fresh_seeds": self.fresh_seeds.to_json(),
+            "growth": {factor: answer.to_json() for factor, answer in self.growth.items()},
+            "split": [asdict(row) for row in self.split],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Recommendation:
+        fresh = data.get("fresh_seeds")
+        return cls(
+            feasible=data["feasible"],
+            policies={k: PolicyAnswer.from_json(v) for k, v in data["policies"].items()},
+            grid=data["grid"],
+            objectives=data["objectives"],
+            policy=data.get("policy"),
+            policy_params=data.get("policy_params", {}),
+            mbps=data.get("mbps"),
+            searched_mbps=data.get("searched_mbps"),
+            monthly_idr=data.get("monthly_idr"),
+            yearly_idr=data.get("yearly_idr"),
+            window=data.get("window", {}),
+            fresh_seeds=None if fresh is None else FreshCheck.from_json(fresh),
+            growth={k: PolicyAnswer.from_json(v) for k, v in data.get("growth", {}).items()},
+            split=[SplitRow(**row) for row in data.get("split", [])],
+        )
+
+
+def recommend(
+    scenario: Scenario, workers: int | None = None, progress: Progress | None = None
+) -> Recommendation:
+    """Search every policy, pick the cheapest feasible purchase, confirm it on fresh seeds
+    (stepping up the grid until they agree), try 10 % cheaper, search under demand growth, and
+    set up the scenario at the answer with its split."""
     spec = scenario.spec.optimize
-    path = str(scenario.path)
-    base = window_overrides(scenario) | {"demand.growth": scenario.spec.demand.growth}
+    window = windowed(scenario)
     grid = purchase_grid(spec.min_mbps, spec.max_mbps, spec.step_mbps)
-    seeds = list(range(1, spec.seeds + 1))
-    fresh = [FRESH_SEED_BASE + s for s in range(1, spec.confirm_seeds + 1)]
-    tables = {p: policy_table(scenario, p) for p in spec.policies}
+    scenarios = {p: window.with_policy(p) for p in spec.policies}
     pool = _Pool(workers or os.cpu_count() or 1, progress)
     try:
         current = scenario.spec.purchase.upstream_mbps
         searches = [Bisection((p, 1.0), grid, anchor=current) for p in spec.policies]
-        _bisect_all(pool, path, base, tables, searches, seeds, spec.objectives)
-        answers = {b.key[0]: _answer(b) for b in searches}
+        _bisect_all(pool, scenarios, searches, _seeds(spec), spec.objectives)
+        answers = {b.key[0]: PolicyAnswer.of(b) for b in searches}
         choice = _cheapest(scenario, answers, grid)
         if choice is None:
-            return {
-                "feasible": False,
-                "policies": answers,
-                "grid": _grid_info(spec),
-                "objectives": spec.objectives.model_dump(),
-            }
-        policy, mbps = choice
-        searched_mbps = mbps
-
-        def on_fresh(at: float) -> list[Future[Probe]]:
-            return pool.submit([(path, base, tables[policy], at, s, 1.0) for s in fresh])
-
-        # the checks on fresh seeds run alongside the growth searches
-        cheaper = _cheaper_by(scenario, mbps, 0.10, grid)
-        confirming = on_fresh(mbps)
-        cheapening = on_fresh(cheaper) if cheaper is not None else []
-        grown = _growth_searches(pool, path, base, tables, policy, mbps, grid, seeds, spec)
-        confirm = judge(pool.collect(confirming), spec.objectives)
-        cheaper_probes = pool.collect(cheapening)
-        while not confirm.feasible:  # step up the grid while the fresh seeds disagree
-            above = [m for m in grid if m > mbps]
-            if not above:
-                break
-            mbps = above[0]
-            confirm = judge(pool.collect(on_fresh(mbps)), spec.objectives)
-            cheaper = _cheaper_by(scenario, mbps, 0.10, grid)
-            cheaper_probes = pool.collect(on_fresh(cheaper)) if cheaper is not None else []
-        cheaper_point = judge(cheaper_probes, spec.objectives) if cheaper_probes else None
+            return Recommendation(False, answers, _grid_info(spec), spec.objectives.model_dump())
+        policy, searched_mbps = choice
+        fresh, grown = _check(pool, scenario, scenarios[policy], searched_mbps, grid)
     finally:
         pool.executor.shutdown()
-    return {
-        "feasible": confirm.feasible,
-        "policy": policy,
-        "mbps": mbps,
-        "searched_mbps": searched_mbps,
-        "monthly_idr": monthly_cost(scenario, mbps),
-        "yearly_idr": 12 * monthly_cost(scenario, mbps),
-        "objectives": spec.objectives.model_dump(),
-        "grid": _grid_info(spec),
-        "window": base,
-        "policies": answers,
-        "fresh_seeds": {
-            "seeds": fresh,
-            "at_answer": _point_dict(confirm),
-            "cheaper_mbps": cheaper,
-            "at_cheaper": _point_dict(cheaper_point) if cheaper_point else None,
-        },
-        "growth": {str(b.key[1]): _answer(b) for b in grown},
-    }
+    mbps = fresh.at_answer.mbps
+    answer = scenario.with_purchase(mbps).with_policy(policy)
+    answer = answer.with_run(
+        description=f"netlab optimize's answer for {scenario.name}: {mbps:g} Mbit/s with {policy}"
+    )
+    return Recommendation(
+        feasible=fresh.at_answer.feasible,
+        policies=answers,
+        grid=_grid_info(spec),
+        objectives=spec.objectives.model_dump(),
+        policy=policy,
+        policy_params=answer.spec.policy.model_dump(exclude={"name"}, exclude_defaults=True),
+        mbps=mbps,
+        searched_mbps=searched_mbps,
+        monthly_idr=monthly_cost(scenario, mbps),
+        yearly_idr=12 * monthly_cost(scenario, mbps),
+        window=window_json(window),
+        fresh_seeds=fresh,
+        growth={str(b.key[1]): PolicyAnswer.of(b) for b in grown},
+        split=split_table(answer),
+        scenario=answer,
+    )
+
+
+def _seeds(spec: OptimizeSpec) -> list[int]:
+    return list(range(1, spec.seeds + 1))
+
+
+def _check(
+    pool: _Pool, scenario: Scenario, chosen: Scenario, mbps: float, grid: list[float]
+) -> tuple[FreshCheck, list[Bisection]]:
+    """The answer and 10 % cheaper on fresh seeds, beside the growth searches; while the fresh
+    seeds disagree with the answer, step up the grid."""
+    spec = scenario.spec.optimize
+    fresh = [FRESH_SEED_BASE + s for s in range(1, spec.confirm_seeds + 1)]
+
+    def on_fresh(at: float) -> list[Future[Probe]]:
+        return pool.submit([(chosen, at, s, 1.0) for s in fresh])
+
+    cheaper = _cheaper_by(scenario, mbps, 0.10, grid)
+    confirming = on_fresh(mbps)
+    cheapening = on_fresh(cheaper) if cheaper is not None else []
+    grown = _growth_searches(pool, chosen, mbps, grid, spec)
+    confirm = judge(pool.collect(confirming), spec.objectives)
+    cheaper_probes = pool.collect(cheapening)
+    while not confirm.feasible:
+        above = [m for m in grid if m > mbps]
+        if not above:
+            break
+        mbps = above[0]
+        confirm = judge(pool.collect(on_fresh(mbps)), spec.objectives)
+        cheaper = _cheaper_by(scenario, mbps, 0.10, grid)
+        cheaper_probes = pool.collect(on_fresh(cheaper)) if cheaper is not None else []
+    cheaper_point = judge(cheaper_probes, spec.objectives) if cheaper_probes else None
+    return FreshCheck(fresh, confirm, cheaper, cheaper_point), grown
 
 
 def _growth_searches(
-    pool: _Pool,
-    path: str,
-    base: dict[str, Any],
-    tables: dict[str, Any],
-    policy: str,
-    mbps: float,
-    grid: list[float],
-    seeds: list[int],
-    spec: Any,
+    pool: _Pool, chosen: Scenario, mbps: float, grid: list[float], spec: OptimizeSpec
 ) -> list[Bisection]:
     """Search for each growth factor, first between the answer and the answer scaled by
     1.25 x growth (demand rarely needs more), then above that bracket if it was too small;
     on `growth_seeds` of the seeds (indicative: the recommendation itself uses them all)."""
-    seeds = seeds[: spec.growth_seeds]
+    seeds = _seeds(spec)[: spec.growth_seeds]
+    scenarios = {chosen.spec.policy.name: chosen}
     searches = []
     for growth in spec.growth:
         upper = mbps * growth * 1.25
         bracket = [m for m in grid if mbps <= m <= upper] or [mbps]
-        searches.append(Bisection((policy, growth), bracket))
-    _bisect_all(pool, path, base, tables, searches, seeds, spec.objectives)
+        searches.append(Bisection((chosen.spec.policy.name, growth), bracket))
+    _bisect_all(pool, scenarios, searches, seeds, spec.objectives)
     retry = [i for i, b in enumerate(searches) if b.answer is None]
     wider = [
         Bisection(searches[i].key, [m for m in grid if m > searches[i].grid[-1]]) for i in retry
     ]
     wider = [b for b in wider if b.grid]
-    _bisect_all(pool, path, base, tables, wider, seeds, spec.objectives)
+    _bisect_all(pool, scenarios, wider, seeds, spec.objectives)
     for search in wider:
         i = next(i for i in retry if searches[i].key == search.key)
         search.points = searches[i].points + search.points
         searches[i] = search
     return searches
-
-
-def _point_dict(point: Point) -> dict[str, Any]:
-    return {
-        "mbps": point.mbps,
-        "feasible": point.feasible,
-        "mean": point.mean,
-        "seeds_meeting": point.seeds_meeting,
-        "seeds": len(point.probes),
-        "per_seed": [asdict(p) for p in point.probes],
-    }
-
-
-def _answer(search: Bisection) -> dict[str, Any]:
-    """A bisection's answer, its probed points, and a check of the monotonicity it assumes:
-    pairs of probes of one seed where the larger purchase failed and the smaller met."""
-    probes = [p for point in search.points for p in point.probes]
-    violations = sum(
-        1
-        for a in probes
-        for b in probes
-        if a.seed == b.seed and a.mbps < b.mbps and a.feasible and not b.feasible
-    )
-    return {
-        "mbps": search.answer,
-        "points": [_point_dict(p) for p in sorted(search.points, key=lambda p: p.mbps)],
-        "monotonicity_violations": violations,
-    }
 
 
 def monthly_cost(scenario: Scenario, mbps: float) -> float:
@@ -388,16 +540,16 @@ def monthly_cost(scenario: Scenario, mbps: float) -> float:
 
 
 def _cheapest(
-    scenario: Scenario, answers: dict[str, dict[str, Any]], grid: list[float]
+    scenario: Scenario, answers: dict[str, PolicyAnswer], grid: list[float]
 ) -> tuple[str, float] | None:
     """The cheapest (policy, purchase) at or above each policy's answer (tiers may help)."""
     best: tuple[float, float, float, str] | None = None
     for policy, answer in answers.items():
-        if answer["mbps"] is None:
+        if answer.mbps is None:
             continue
-        for mbps in (m for m in grid if m >= answer["mbps"]):
+        for mbps in (m for m in grid if m >= answer.mbps):
             # at equal cost, prefer the policy with more margin (a lower answer of its own)
-            key = (monthly_cost(scenario, mbps), mbps, answer["mbps"], policy)
+            key = (monthly_cost(scenario, mbps), mbps, answer.mbps, policy)
             if best is None or key < best:
                 best = key
     return None if best is None else (best[3], best[1])
@@ -412,7 +564,7 @@ def _cheaper_by(
     return max(cheaper) if cheaper else None
 
 
-def _grid_info(spec: Any) -> dict[str, Any]:
+def _grid_info(spec: OptimizeSpec) -> dict[str, Any]:
     return {
         "min_mbps": spec.min_mbps,
         "max_mbps": spec.max_mbps,
