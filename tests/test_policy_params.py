@@ -63,24 +63,24 @@ def leaf_rates_mbps(manifest_plan: dict) -> dict[str, float]:
     return {c["site"]: c["rate_bps"] / 1e6 for c in manifest_plan["down"] if c["site"]}
 
 
-def test_run_with_the_files_own_policy_keeps_its_parameters(netlab, tmp_path) -> None:
+def run_plan(netlab, tmp_path: Path, policy: str) -> dict:
+    """`netlab run --policy POLICY` on the half-share baseline; the plan its manifest records."""
     path = half_share_baseline(tmp_path)
     out = tmp_path / "runs"
-    result = netlab("run", str(path), "--policy", "htb-weighted", "--out", str(out), "-q")
+    result = netlab("run", str(path), "--policy", policy, "--out", str(out), "-q")
     assert result.returncode == 0, result.stderr
     (folder,) = out.iterdir()
     (plan,) = json.loads((folder / "manifest.json").read_text())["plans"]
+    return plan
+
+
+def test_run_with_the_files_own_policy_keeps_its_parameters(netlab, tmp_path) -> None:
+    plan = run_plan(netlab, tmp_path, "htb-weighted")
     assert leaf_rates_mbps(plan) == pytest.approx(expected_rates_mbps(500, SHARE), rel=1e-9)
 
 
 def test_run_with_another_policy_starts_from_its_defaults(netlab, tmp_path) -> None:
-    path = half_share_baseline(tmp_path)
-    out = tmp_path / "runs"
-    result = netlab("run", str(path), "--policy", "htb-equal", "--out", str(out), "-q")
-    assert result.returncode == 0, result.stderr
-    (folder,) = out.iterdir()
-    (plan,) = json.loads((folder / "manifest.json").read_text())["plans"]
-    rates = leaf_rates_mbps(plan)
+    rates = leaf_rates_mbps(run_plan(netlab, tmp_path, "htb-equal"))
     equal = 500 * HEADROOM * 0.9 / len(rates)  # the default share, split equally
     assert list(rates.values()) == pytest.approx([equal] * len(rates), rel=1e-9)
 

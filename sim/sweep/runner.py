@@ -147,12 +147,7 @@ def run_sweep(
             _run_local(tasks, min(workers or _cpus(), len(tasks)), on_result)
         elif tasks:
             _run_dask(tasks, dask, workers or _cpus(), on_result)
-        stored = {
-            (h, s): (status, row, error)
-            for h, s, status, row, error in db.execute(
-                "SELECT point_hash, seed, status, row, error FROM runs"
-            )
-        }
+        stored = _stored(db)
     columns = ["point", "point_hash", *sweep.keys, "seed", "status", *METRIC_COLUMNS, "error"]
     rows = _table(sweep, stored)
     csv_path = _write_csv(folder / "results.csv", columns, rows)
@@ -289,6 +284,12 @@ def _record(db: sqlite3.Connection, point: Point, seed: int, outcome: Outcome) -
                 outcome.runtime_s,
             ),
         )
+
+
+def _stored(db: sqlite3.Connection) -> dict[tuple[str, int], tuple[str, str | None, str | None]]:
+    """Every run in the index: (point hash, seed) -> (status, headline row, error)."""
+    query = "SELECT point_hash, seed, status, row, error FROM runs"
+    return {(h, s): (status, row, error) for h, s, status, row, error in db.execute(query)}
 
 
 def _table(
