@@ -284,7 +284,7 @@ def _run_sweep(
 
 
 def _comparison(result: SweepResult, keys: list[str]) -> Path:
-    from sim.analysis.compare import compare_report
+    from sim.report.comparison import compare_report
 
     return compare_report(result, result.rows, result.folder / "comparison.html", keys)
 
@@ -427,7 +427,7 @@ def _write_record(
 ) -> tuple[Summary, Path]:
     """Summarise a record and write its run folder with the report."""
     from sim.analysis.metrics import summarize
-    from sim.report.html import write_report
+    from sim.report.run_report import write_report
     from sim.results import write_run
 
     summary = summarize(record)

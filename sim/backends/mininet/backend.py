@@ -26,9 +26,9 @@ from typing import Any
 
 import simpy
 
-from sim.backends.base import Flow
 from sim.backends.mininet import cleanup, tc, topo
 from sim.backends.mininet.agents import Agents
+from sim.model.flow import Flow
 from sim.shaping.plan import DIRECTIONS, ClassTree, Direction, ShapingPlan
 
 POLL_S = 0.02  # how often agent events are delivered into SimPy
