@@ -9,16 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.analysis.optimize import (
-    Bisection,
-    Point,
-    Recommendation,
-    judge,
-    monthly_cost,
-    probe,
-    recommend,
-    windowed,
-)
+from sim.analysis.optimize import Bisection, judge, monthly_cost, probe, recommend, windowed
+from sim.analysis.recommendation import Point, Recommendation
 from sim.model.errors import ConfigError
 from sim.model.scenario import load_scenario
 from tests.conftest import ROOT
