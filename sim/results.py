@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import hashlib
 import json
 import math
@@ -69,16 +70,19 @@ def write_run(
     report: Callable[[Path], Path] | None = None,
     extra: dict[str, Any] | None = None,
     also: Callable[[Path], object] | None = None,
+    now: dt.datetime | None = None,
 ) -> Path:
     """Write the run folder under `root` atomically and return its path.
 
     `extra` maps further JSON file names to their data (e.g. the optimiser's recommendation);
-    `also` writes further files into the folder before it is renamed into place.
+    `also` writes further files into the folder before it is renamed into place. Partial
+    folders that killed runs left behind are removed first.
     """
-    now = dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     root.mkdir(parents=True, exist_ok=True)
-    final = root / run_name(record, now)
-    temporary = root / f".{final.name}.partial-{os.getpid()}"
+    remove_dead_partials(root)
+    name = run_name(record, now)
+    temporary = root / f".{name}{PARTIAL}{os.getpid()}"
     try:
         temporary.mkdir()
         _write_json(temporary / "manifest.json", manifest(record, now))
@@ -91,11 +95,52 @@ def write_run(
             report(temporary)
         if also is not None:
             also(temporary)
-        temporary.rename(final)
+        return _rename_unique(temporary, root, name)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
-    return final
+
+
+PARTIAL = ".partial-"  # a folder being written: .<name>.partial-<pid>
+
+
+def _rename_unique(temporary: Path, root: Path, name: str) -> Path:
+    """Rename the finished folder to `name`, or `name-2`, `name-3`, ... when a run of the same
+    scenario and seed finished in the same second: rename is atomic and refuses a non-empty
+    target, so two writers never overwrite each other."""
+    for n in range(1, 1000):
+        final = root / (name if n == 1 else f"{name}-{n}")
+        if final.exists():
+            continue
+        try:
+            temporary.rename(final)
+            return final
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+    raise FileExistsError(f"{root / name}: 999 runs of this name already exist")
+
+
+def remove_dead_partials(root: Path) -> list[Path]:
+    """Remove the `.<name>.partial-<pid>` folders under `root` whose writer is no longer
+    alive (a run killed with SIGKILL); return what was removed."""
+    removed = []
+    for path in root.glob(f".*{PARTIAL}*"):
+        pid = path.name.rpartition(PARTIAL)[2]
+        if path.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def manifest(record: RunRecord, now: dt.datetime) -> dict[str, Any]:
