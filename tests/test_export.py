@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from sim.model.errors import ConfigError
-from sim.model.scenario import load_scenario
+from sim.model.scenario import STATIC_POLICIES, load_scenario
 from sim.shaping.export import (
     DEFAULT_MINOR,
     FORMATS,
@@ -33,14 +33,6 @@ from sim.shaping.schedule import compile_schedule
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ("example-small", "kotim-baseline")
-STATIC_POLICIES = (
-    "equal-static",
-    "weighted-static",
-    "htb-equal",
-    "htb-weighted",
-    "htb-priority",
-    "max-min",
-)
 
 
 def _plans() -> list[tuple[str, ShapingPlan]]:
@@ -50,9 +42,7 @@ def _plans() -> list[tuple[str, ShapingPlan]]:
         schedule = compile_schedule(load_scenario(ROOT / "scenarios" / f"{name}.toml"))
         out += [(f"{name}-{i}-{plan.policy}", plan) for i, plan in enumerate(schedule.plans)]
     for policy in STATIC_POLICIES:
-        scenario = load_scenario(
-            ROOT / "scenarios" / "example-small.toml", {"policy": {"name": policy}}
-        )
+        scenario = load_scenario(ROOT / "scenarios" / "example-small.toml").with_policy(policy)
         out.append((f"small-{policy}", compile_schedule(scenario).otherwise))
     return out
 

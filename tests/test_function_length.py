@@ -1,7 +1,6 @@
 """No function in sim/ is over 60 lines, docstring included: a longer one does several jobs.
 
-Measured as the AST sees it (end_lineno - lineno + 1 of every def, nested ones too). Files
-whose long functions are being split elsewhere (issue 7) are expected to fail until then.
+Measured as the AST sees it (end_lineno - lineno + 1 of every def, nested ones too).
 """
 
 from __future__ import annotations
@@ -13,10 +12,6 @@ import pytest
 
 SIM = Path(__file__).resolve().parents[1] / "sim"
 MAX_LINES = 60
-BEING_SPLIT = {  # file: its long functions on the day this test was written
-    "analysis/optimize.py": "optimize (73 lines)",
-    "sweep/runner.py": "run_sweep (62 lines)",
-}
 
 
 def long_functions(source: str) -> list[str]:
@@ -29,18 +24,10 @@ def long_functions(source: str) -> list[str]:
     ]
 
 
-def _cases() -> list[object]:
-    cases = []
-    for path in sorted(SIM.rglob("*.py")):
-        name = path.relative_to(SIM).as_posix()
-        marks = []
-        if name in BEING_SPLIT:
-            marks = [pytest.mark.xfail(strict=False, reason=f"being split: {BEING_SPLIT[name]}")]
-        cases.append(pytest.param(path, id=name, marks=marks))
-    return cases
+SOURCES = sorted(SIM.rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", _cases())
+@pytest.mark.parametrize("path", SOURCES, ids=[p.relative_to(SIM).as_posix() for p in SOURCES])
 def test_no_function_over_60_lines(path: Path) -> None:
     assert long_functions(path.read_text(encoding="utf-8")) == []
 

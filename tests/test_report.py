@@ -29,7 +29,7 @@ FIGURE_TITLES = [
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     record = run_scenario(load_scenario(ROOT / "scenarios" / "example-small.toml"))
     return write_run(
-        record, summarize(record), tmp_path_factory.mktemp("results"), report=write_report
+        record, summarize(record).to_json(), tmp_path_factory.mktemp("results"), report=write_report
     )
 
 

@@ -22,16 +22,14 @@ SAME_SECOND = dt.datetime(2026, 11, 29, 12, 0, 0, tzinfo=dt.UTC)
 
 @pytest.fixture(scope="module")
 def record() -> RunRecord:
-    scenario = load_scenario(
-        ROOT / "scenarios" / "example-small.toml", {"scenario.duration": "10m"}
-    )
+    scenario = load_scenario(ROOT / "scenarios" / "example-small.toml").with_run(duration="10m")
     return run_scenario(scenario)
 
 
 def test_same_scenario_seed_and_second_gives_two_complete_folders(
     record: RunRecord, tmp_path: Path
 ) -> None:
-    summary = summarize(record)
+    summary = summarize(record).to_json()
     first = write_run(record, summary, tmp_path, now=SAME_SECOND)
     second = write_run(record, summary, tmp_path, now=SAME_SECOND)
     assert first != second and second.name == f"{first.name}-2"
@@ -50,6 +48,6 @@ def test_partials_of_dead_writers_are_removed_and_live_ones_kept(
     foreign = tmp_path / ".not-ours"
     for folder in (dead_partial, live_partial, foreign):
         folder.mkdir()
-    write_run(record, summarize(record), tmp_path, now=SAME_SECOND)
+    write_run(record, summarize(record).to_json(), tmp_path, now=SAME_SECOND)
     assert not dead_partial.exists()
     assert live_partial.exists() and foreign.exists()
