@@ -1,0 +1,120 @@
+"""Where a plan is deployed: each site's networks, the hub's interfaces and whether it NATs.
+
+Real figures come from the topology (`subnets` of a site; `lan_interface`, `wan_interface`,
+`nat` of the hub: docs/scenario-reference.md). What the topology does not say is filled with a
+placeholder and named in `placeholders`, so every export can flag it: site N (in plan order)
+gets 10.A.B.0/24 with N = 256 A + B, skipping networks that overlap a real subnet.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sim.model.topology import Topology
+from sim.shaping.plan import DIRECTIONS, ShapingPlan
+
+PLACEHOLDER_SPACE = ipaddress.IPv4Network("10.0.0.0/8")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The sites' networks and the hub's interfaces; `placeholders` lists what was assumed."""
+
+    networks: dict[str, tuple[str, ...]]
+    lan_interface: str | None
+    wan_interface: str | None
+    nat: bool
+    placeholders: tuple[str, ...]  # "addresses of sites a, b", "nat", ...
+
+    @property
+    def placeholder_sites(self) -> bool:
+        return any(p.startswith("addresses") for p in self.placeholders)
+
+
+def plan_sites(plan: ShapingPlan) -> list[str]:
+    """The plan's sites in plan order: downloads' leaves, then any only in uploads."""
+    seen: dict[str, None] = {}
+    for direction in DIRECTIONS:
+        for c in plan.tree(direction).leaves:
+            assert c.site is not None
+            seen.setdefault(c.site, None)
+    return list(seen)
+
+
+def deployment(
+    plan: ShapingPlan,
+    topology: Topology | None = None,
+    site_networks: Mapping[str, tuple[str, ...]] | None = None,
+) -> Deployment:
+    """The deployment of plan from the topology (or explicit site networks), placeholders else."""
+    given: dict[str, tuple[str, ...]] = dict(site_networks or {})
+    if topology is not None:
+        for site in topology.sites:
+            if site.subnets and site.id not in given:
+                given[site.id] = tuple(str(n) for n in site.subnets)
+    sites = plan_sites(plan)
+    missing = [s for s in sites if not given.get(s)]
+    networks = {s: _checked(s, given[s]) for s in sites if s not in missing}
+    _check_disjoint(networks)
+    networks |= _placeholder_networks(missing, networks)
+    hub = topology.hub if topology is not None else None
+    placeholders = []
+    if missing:
+        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        placeholders.append(f"addresses of {len(missing)} sites ({shown})")
+    for key in ("lan_interface", "wan_interface", "nat"):
+        if hub is None or getattr(hub, key) is None:
+            placeholders.append(key)
+    return Deployment(
+        {s: networks[s] for s in sites},
+        hub.lan_interface if hub else None,
+        hub.wan_interface if hub else None,
+        True if hub is None or hub.nat is None else hub.nat,
+        tuple(placeholders),
+    )
+
+
+def _checked(site: str, texts: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for text in texts:
+        try:
+            network = ipaddress.IPv4Network(str(text), strict=True)
+        except ValueError as exc:
+            raise ValueError(
+                f"site_networks.{site}: {text!r} is not an IPv4 network "
+                f"(use 10.0.1.0/24 for a subnet or 10.0.1.5/32 for one host): {exc}"
+            ) from None
+        out.append(str(network))
+    return tuple(out)
+
+
+def _check_disjoint(networks: dict[str, tuple[str, ...]]) -> None:
+    owner: list[tuple[ipaddress.IPv4Network, str]] = []
+    for site, texts in networks.items():
+        for text in texts:
+            network = ipaddress.IPv4Network(text)
+            for other, other_site in owner:
+                if network.overlaps(other):
+                    raise ValueError(
+                        f"site_networks.{site}: {network} overlaps {other_site}'s {other}"
+                    )
+            owner.append((network, site))
+
+
+def _placeholder_networks(
+    sites: list[str], real: dict[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
+    taken = [ipaddress.IPv4Network(t) for texts in real.values() for t in texts]
+    candidates = PLACEHOLDER_SPACE.subnets(new_prefix=24)
+    next(candidates)  # 10.0.0.0/24 is left to the hub
+    out: dict[str, tuple[str, ...]] = {}
+    for site in sites:
+        network = next(candidates, None)
+        while network is not None and any(network.overlaps(t) for t in taken):
+            network = next(candidates, None)
+        if network is None:
+            raise ValueError("more sites than placeholder networks in 10.0.0.0/8")
+        out[site] = (str(network),)
+    return out
