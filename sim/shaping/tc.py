@@ -204,8 +204,10 @@ def upload_redirect(lan: str, ifb: str, networks: dict[str, tuple[str, ...]]) ->
     """
     head = ["filter", "add", "dev", lan, "parent", "ffff:", "protocol", "ip"]
     out: list[Argv] = [["qdisc", "add", "dev", lan, "handle", "ffff:", "ingress"]]
-    for nets in networks.values():
-        out += [[*head, "prio", "1", "u32", "match", "ip", "dst", n, "action", "ok"] for n in nets]
+    for nets in networks.values():  # a match without action ends the search: the packet stays
+        out += [
+            [*head, "prio", "1", "u32", "match", "ip", "dst", n, "flowid", "ffff:1"] for n in nets
+        ]
     redirect = ["action", "mirred", "egress", "redirect", "dev", ifb]
     return [*out, [*head, "prio", "2", "u32", "match", "ip", "dst", "0.0.0.0/0", *redirect]]
 

@@ -61,7 +61,7 @@ def to_tc_script(plan: ShapingPlan, where: Deployment) -> str:
         out += [
             f"# ---- uploads: redirected from {lan}'s ingress to {IFB_DEV}, before source NAT ----",
             _sh(["ip", "link", "add", IFB_DEV, "type", "ifb"]) + " 2>/dev/null || true",
-            _sh(["ip", "link", "set", "dev", IFB_DEV, "up"]),
+            _sh(["ip", "link", "set", "dev", IFB_DEV, "txqueuelen", "1000", "up"]),
         ]
     out += _device_lines(plan.up, up, "uploads", where)
     if where.nat:
