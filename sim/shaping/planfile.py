@@ -124,8 +124,9 @@ def _validated(data: Any, model: type[BaseModel], prefix: str) -> Any:
         raise PlanError(key, f"{first['msg'].removeprefix('Value error, ')}") from None
 
 
-def _plan(spec: PlanSpec) -> ShapingPlan:
-    trees = {d: _check_tree(getattr(spec, d), d) for d in DIRECTIONS}
+def _plan(spec: PlanSpec, prefix: str = "") -> ShapingPlan:
+    """The plan of a validated spec; prefix: where the plan sits in its file (`plan.`)."""
+    trees = {d: _check_tree(getattr(spec, d), prefix + d) for d in DIRECTIONS}
     warnings = list(spec.warnings)
     for direction in DIRECTIONS:
         infinite = {c.site: math.inf for c in trees[direction].leaves if c.site is not None}
@@ -174,7 +175,7 @@ def load_plan_file(path: Path | str) -> ShapingPlan:
     data = _read_json(path)
     try:
         if isinstance(data, dict) and "plan" in data:
-            return _plan(_validated(data, Wrapped, "").plan)
+            return _plan(_validated(data, Wrapped, "").plan, "plan.")
         if isinstance(data, dict) and "down" not in data and "mbps" in data:
             return _from_manifest(path)
         return plan_from_dict(data)
@@ -191,7 +192,7 @@ def _from_manifest(recommendation: Path) -> ShapingPlan:
         plans = _validated(_read_json(path), Manifest, "").plans
         if len(plans) > 1:
             raise PlanError("plans", f"{len(plans)} plans (a schedule): export the scenario --at")
-        return _plan(plans[0])
+        return _plan(plans[0], "plans[0].")
     except PlanError as exc:
         raise ConfigError(path, exc.key, exc.problem) from None
 
