@@ -354,7 +354,7 @@ def test_tc_script_with_real_and_placeholder_addresses(tmp_path: Path) -> None:
     assert "match ip dst 192.168.10.0/24 flowid 1:3" in script
     assert "match ip dst 192.168.11.0/24 flowid 1:3" in script
     assert "match ip dst 10.0.1.0/24 flowid 1:4" in script  # b: a placeholder
-    assert "PLACEHOLDERS below" in script and "addresses of 1 sites (b)" in script
+    assert "PLACEHOLDERS below" in script and "addresses of 1 site (b)" in script
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,9 @@ class Hub(Strict):
     link_mbps: float = Field(gt=0, description="physical capacity of the provider link")
     lan_interface: Interface | None = Field(default=None, description="towards the sites")
     wan_interface: Interface | None = Field(default=None, description="towards the provider")
-    nat: bool | None = Field(default=None, description="the hub masquerades towards the provider")
+    nat: bool | None = Field(
+        default=None, strict=True, description="the hub masquerades towards the provider"
+    )
 
     @model_validator(mode="after")
     def _interfaces_differ(self) -> Hub:

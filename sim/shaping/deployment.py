@@ -63,7 +63,8 @@ def deployment(
     placeholders = []
     if missing:
         shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
-        placeholders.append(f"addresses of {len(missing)} sites ({shown})")
+        sites_word = "site" if len(missing) == 1 else "sites"
+        placeholders.append(f"addresses of {len(missing)} {sites_word} ({shown})")
     for key in ("lan_interface", "wan_interface", "nat"):
         if hub is None or getattr(hub, key) is None:
             placeholders.append(key)

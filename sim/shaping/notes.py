@@ -21,12 +21,14 @@ def notes(plan: ShapingPlan, where: Deployment, warnings: list[str], placeholder
     """`# WARNING` lines for placeholders (placeholder: what an assumed interface means) and
     `# plan warning` lines for the plan's and the compiler's warnings."""
     out = []
+    assumed_interface = any(p.endswith("_interface") for p in where.placeholders)
     if where.placeholders:
         out += [
             "# WARNING: PLACEHOLDERS below, not in the topology: "
             + comment(", ".join(where.placeholders))
             + ".",
-            "# Site addresses that are placeholders are 10.A.B.0/24; " + placeholder,
+            "# Placeholder site addresses are 10.A.B.0/24"
+            + ("; " + placeholder if assumed_interface else "."),
             "# Set subnets, lan_interface, wan_interface and nat in the topology and export again.",
         ]
     return out + [f"# plan warning: {comment(w)}" for w in [*plan.warnings, *warnings]]
