@@ -2,8 +2,10 @@
 
 The script (`netlab export --format tc`) runs on one pair of veth devices, the emulator's
 Shaper on another, for the same plan; `tc -d class show`, `tc qdisc show` and `tc filter show`
-must print the same lines. Needs root (network namespaces) and mnexec (the Shaper enters a
-namespace with it), like the emulation tests.
+must print the same lines. Then the script on a routed hub between two offices and an
+internet host: uploads taken from the LAN's ingress (before NAT) and downloads land in the
+sending site's leaf, office-to-office traffic in neither tree. Needs root (namespaces), and
+mnexec (the Shaper enters a namespace with it) and ping, like the emulation tests.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.backends.mininet.shaper import Shaper
+from sim.backends.mininet.shaper import Shaper, parse_classes
 from sim.model.scenario import load_scenario
 from sim.shaping.deployment import Deployment
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan
@@ -120,3 +122,82 @@ def test_exported_script_builds_the_emulators_tree(namespace, name, nat, tmp_pat
         assert ingress.count(f"Redirect to device {IFB_DEV}") == 1
         assert ingress.count("*flowid ffff:1") == len(sites)  # to a site: stays on the LAN
         assert "htb" not in _run(["ip", "netns", "exec", ns, "tc", "qdisc", "show", "dev", "s-wan"])
+
+
+def _ns(ns: str, *argv: str) -> str:
+    return _run(["ip", "netns", "exec", ns, *argv])
+
+
+@pytest.fixture
+def routed():
+    """Namespaces hub, two sites (10.20.1.2 and 10.20.2.2 on the hub's bridge) and an internet
+    host (198.51.100.2 beyond the hub's wan0), with routes both ways; all removed after."""
+    if os.geteuid() != 0 or shutil.which("ping") is None:
+        pytest.skip("needs root and ping (make system-deps)")
+    tag = f"nlt-{os.getpid()}-{secrets.token_hex(2)}"
+    names = {role: f"{tag}-{role}" for role in ("hub", "a", "b", "net")}
+    try:
+        for ns in names.values():
+            _run(["ip", "netns", "add", ns])
+            _ns(ns, "ip", "link", "set", "lo", "up")
+        hub = names["hub"]
+        _ns(hub, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        _ns(hub, "ip", "link", "add", "lanbr", "type", "bridge")
+        for site, number in (("a", 1), ("b", 2)):
+            port = f"p{site}"
+            _run(["ip", "-n", hub, "link", "add", port, "type", "veth", "peer", "name", "eth0"])
+            _run(["ip", "-n", hub, "link", "set", "eth0", "netns", names[site]])
+            _ns(hub, "ip", "link", "set", port, "master", "lanbr", "up")
+            _ns(hub, "ip", "addr", "add", f"10.20.{number}.1/24", "dev", "lanbr")
+            _ns(names[site], "ip", "addr", "add", f"10.20.{number}.2/24", "dev", "eth0")
+            _ns(names[site], "ip", "link", "set", "eth0", "up")
+            _ns(names[site], "ip", "route", "add", "default", "via", f"10.20.{number}.1")
+        _ns(hub, "ip", "link", "set", "lanbr", "up")
+        _run(["ip", "-n", hub, "link", "add", "wan0", "type", "veth", "peer", "name", "eth0"])
+        _run(["ip", "-n", hub, "link", "set", "eth0", "netns", names["net"]])
+        _ns(hub, "ip", "addr", "add", "198.51.100.1/30", "dev", "wan0")
+        _ns(hub, "ip", "link", "set", "wan0", "up")
+        _ns(names["net"], "ip", "addr", "add", "198.51.100.2/30", "dev", "eth0")
+        _ns(names["net"], "ip", "link", "set", "eth0", "up")
+        _ns(names["net"], "ip", "route", "add", "10.20.0.0/16", "via", "198.51.100.1")
+        yield names
+    finally:
+        for ns in names.values():
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=60)
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=60)
+    assert tag not in listed.stdout
+
+
+def _sent(ns: str, dev: str) -> dict[str, int]:
+    """Bytes sent per class on dev."""
+    shown = parse_classes(_ns(ns, "tc", "-s", "class", "show", "dev", dev))
+    return {classid: info["counters"].bytes for classid, info in shown.items()}  # type: ignore[union-attr]
+
+
+def _ping(ns: str, address: str) -> None:
+    _ns(ns, "ping", "-q", "-c", "5", "-i", "0.05", "-s", "1000", "-W", "2", address)
+
+
+def test_uploads_are_classified_before_nat_and_offices_bypass(routed, tmp_path) -> None:
+    """Behind the IFB: a site's uploads land in its own class, its downloads in its own leaf,
+    and what one office sends another is counted by neither tree."""
+    hub = routed["hub"]
+    tree = ClassTree(
+        (
+            HtbClass("root", None, 100e6, 100e6),
+            HtbClass("a", "root", 10e6, 50e6, 0, None, "a"),
+            HtbClass("b", "root", 10e6, 50e6, 0, None, "b"),
+        )
+    )
+    where = Deployment({"a": ("10.20.1.0/24",), "b": ("10.20.2.0/24",)}, "lanbr", "wan0", True, ())
+    script = tmp_path / "plan.sh"
+    script.write_text(to_tc_script(ShapingPlan("p", tree, tree), where))
+    _ns(hub, "sh", str(script))
+    a, b = "1:2", "1:3"  # the sites' leaves, in both trees
+    _ping(routed["a"], "10.20.2.2")  # office to office
+    assert _sent(hub, IFB_DEV)[a] == 0 and _sent(hub, "lanbr")[b] == 0
+    _ping(routed["a"], "198.51.100.2")  # to the internet and back
+    uploads, downloads = _sent(hub, IFB_DEV), _sent(hub, "lanbr")
+    frame = 1000 + 8 + 20 + 14  # ICMP payload + ICMP + IP + Ethernet header
+    assert uploads[a] == 5 * frame and uploads[b] == 0 and uploads["1:fffe"] == 0
+    assert downloads[a] == 5 * frame and downloads[b] == 0
