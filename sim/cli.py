@@ -602,14 +602,15 @@ def export(
         fail(f"--format: unknown format {fmt!r} (use one of: {', '.join(FORMATS)})", 2)
     plan, inventory = _export_input(plan_file, at, topology)
     where = deployment(plan, inventory)
-    text = render(plan, fmt, where)
-    if fmt != "json" and where.placeholders:
-        assumed = "; ".join(where.placeholders)
-        err.print(
-            f"[yellow]warning:[/yellow] placeholders in the output: {assumed}",
-            highlight=False,
-            soft_wrap=True,
-        )
+    assumed = "; ".join(where.placeholders) if fmt != "json" else ""
+    _deliver(render(plan, fmt, where), output, assumed)
+
+
+def _deliver(text: str, output: Path | None, assumed: str) -> None:
+    """Write the export to output or stdout; say on stderr what in it is a placeholder."""
+    if assumed:
+        message = f"[yellow]warning:[/yellow] placeholders in the output: {assumed}"
+        err.print(message, highlight=False, soft_wrap=True)
     if output is None:
         sys.stdout.write(text)
     else:
