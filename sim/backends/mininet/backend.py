@@ -187,7 +187,9 @@ class MininetBackend:
 
     def apply_plan(self, plan: ShapingPlan) -> None:
         for direction in DIRECTIONS:
-            self.shapers[direction].apply(scale_tree(plan.tree(direction), self.scale))
+            hub_shaper = self.shapers[direction]
+            hub_shaper.apply(scale_tree(plan.tree(direction), self.scale))
+            self.warnings += [w for w in hub_shaper.warnings if w not in self.warnings]
         if isinstance(self.env, simpy.rt.RealtimeEnvironment) and self.env.now == 0:
             self.env.sync()
 
