@@ -26,11 +26,7 @@ class Deployment:
     lan_interface: str | None
     wan_interface: str | None
     nat: bool
-    placeholders: tuple[str, ...]  # "addresses of sites a, b", "nat", ...
-
-    @property
-    def placeholder_sites(self) -> bool:
-        return any(p.startswith("addresses") for p in self.placeholders)
+    placeholders: tuple[str, ...]  # "addresses of 2 sites (a, b)", "nat", ...
 
 
 def plan_sites(plan: ShapingPlan) -> list[str]:

@@ -105,18 +105,18 @@ def to_json(plan: ShapingPlan) -> str:
 
 def plan_from_dict(data: Any) -> ShapingPlan:
     """The inverse of ShapingPlan.to_dict, validated; bad data raises PlanError (a ValueError)."""
-    return _plan(_validated(data, PlanSpec, ""))
+    return _plan(_validated(data, PlanSpec))
 
 
-def _validated(data: Any, model: type[BaseModel], prefix: str) -> Any:
+def _validated(data: Any, model: type[BaseModel]) -> Any:
     if not isinstance(data, dict):
-        raise PlanError(prefix, "expected an object (a JSON plan: policy, warnings, down, up)")
+        raise PlanError("", "expected an object (a JSON plan: policy, warnings, down, up)")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
         first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-        key = dotted((*([prefix] if prefix else []), *first["loc"]))
+        key = dotted(first["loc"])
         if first["type"] == "extra_forbidden":
             raise PlanError(key, "unknown key (see docs/scenario-reference.md)") from None
         if first["type"] == "missing":
@@ -175,7 +175,7 @@ def load_plan_file(path: Path | str) -> ShapingPlan:
     data = _read_json(path)
     try:
         if isinstance(data, dict) and "plan" in data:
-            return _plan(_validated(data, Wrapped, "").plan, "plan.")
+            return _plan(_validated(data, Wrapped).plan, "plan.")
         if isinstance(data, dict) and "down" not in data and "mbps" in data:
             return _from_manifest(path)
         return plan_from_dict(data)
@@ -189,7 +189,7 @@ def _from_manifest(recommendation: Path) -> ShapingPlan:
     if not path.exists():
         raise PlanError("plan", f"no plan here, and no {path} beside it to take it from")
     try:
-        plans = _validated(_read_json(path), Manifest, "").plans
+        plans = _validated(_read_json(path), Manifest).plans
         if len(plans) > 1:
             raise PlanError("plans", f"{len(plans)} plans (a schedule): export the scenario --at")
         return _plan(plans[0], "plans[0].")
