@@ -42,8 +42,12 @@ class Site(Strict):
     essential: bool = False
     reached: bool = True
     lastmile: list[LastMile] = []
+    # Where exports deploy (sim/shaping/deployment.py); nothing simulated depends on it, so it is
+    # left out of dumps (and of the sweep index's identity of a point).
     subnets: list[IPv4Network] = Field(
-        default=[], description="the site's networks as the hub sees its traffic (before NAT)"
+        default=[],
+        exclude=True,
+        description="the site's networks as the hub sees its traffic (before NAT)",
     )
     note: str = ""
 
@@ -67,10 +71,11 @@ class Hub(Strict):
     id: Identifier = "hub"
     name: str
     link_mbps: float = Field(gt=0, description="physical capacity of the provider link")
-    lan_interface: Interface | None = Field(default=None, description="towards the sites")
-    wan_interface: Interface | None = Field(default=None, description="towards the provider")
+    # Where exports deploy, left out of dumps like Site.subnets.
+    lan_interface: Interface | None = Field(default=None, exclude=True, description="to sites")
+    wan_interface: Interface | None = Field(default=None, exclude=True, description="to provider")
     nat: bool | None = Field(
-        default=None, strict=True, description="the hub masquerades towards the provider"
+        default=None, strict=True, exclude=True, description="the hub masquerades to the provider"
     )
 
     @model_validator(mode="after")
