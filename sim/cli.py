@@ -583,8 +583,8 @@ def export(
 ) -> None:
     """Turn a shaping plan into deployable configuration.
 
-    Site addresses, the hub's interfaces and NAT come from the topology ([[sites]] subnets,
-    [hub] lan_interface, wan_interface, nat); whatever it does not say is a placeholder
+    Site addresses, the hub's interfaces and NAT come from the topology (the sites' subnets,
+    the hub's lan_interface, wan_interface and nat); whatever it does not say is a placeholder
     (sites 10.A.B.0/24), flagged in the output and on stderr.
 
     [bold]Examples[/bold]

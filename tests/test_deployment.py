@@ -15,6 +15,7 @@ from sim.model.topology import load_topology
 from sim.shaping.deployment import deployment
 from sim.shaping.export import export
 from sim.shaping.schedule import compile_schedule
+from tests.test_export import _sh_n
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "scenarios" / "example-small.toml"
@@ -88,13 +89,14 @@ def _only(tree):
     return tree.__class__((root, a, b))
 
 
-def test_small_topology_deploys_its_own_addresses() -> None:
+def test_small_topology_deploys_its_own_addresses(tmp_path: Path) -> None:
     scenario = load_scenario(SMALL)
     plan = compile_schedule(scenario).otherwise
     where = deployment(plan, scenario.topology)
     assert where.networks["setda"] == ("10.20.1.0/24", "10.20.2.0/24")
     assert where.placeholders == ("addresses of 1 site (kec_seranau)",)
     tc = export(plan, "tc", where)
+    _sh_n(tc, tmp_path)
     assert tc.count("match ip dst 10.20.2.0/24 flowid 1:") == 1
     assert "tc qdisc add dev ifb-netlab root handle 1: htb default 0" in tc  # nat = true
     assert "match ip src 10.20.2.0/24 flowid 1:" in tc
@@ -107,6 +109,7 @@ def test_without_nat_uploads_are_shaped_on_the_wan_side(tmp_path: Path) -> None:
     plan = compile_schedule(load_scenario(SMALL)).otherwise
     plan = plan.__class__(plan.policy, _only(plan.down), _only(plan.up))
     tc = export(plan, "tc", deployment(plan, load_topology(path)))
+    _sh_n(tc, tmp_path)
     assert "tc qdisc add dev wan root handle 1: htb default 0" in tc
     assert "ifb" not in tc and "ingress" not in tc
     assert "(no NAT on the hub)" in tc
@@ -122,6 +125,7 @@ def test_export_a_scenario_with_its_addresses(netlab, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "placeholders in the output: addresses of 1 site (kec_seranau)" in result.stderr
     assert "match ip dst 10.20.1.0/24" in out.read_text()
+    _sh_n(out.read_text(), tmp_path)
     bad = netlab("export", str(SMALL), "--topology", str(ROOT / "topologies" / "small.toml"))
     assert bad.returncode == 2 and "--topology: only for a JSON plan" in bad.stderr
 
