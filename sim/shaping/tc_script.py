@@ -9,7 +9,8 @@ bypasses the tree. Uploads depend on NAT:
 - the hub NATs (or the topology does not say): on the WAN side every upload carries the hub's
   public address, so uploads are matched before source NAT instead: the LAN interface's ingress
   redirects everything not addressed to a site to an IFB device, where the uploads tree
-  classifies by the sites' own source addresses.
+  classifies by the sites' own source addresses (what a site sends to the hub itself is
+  counted there too).
 """
 
 from __future__ import annotations
