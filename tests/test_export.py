@@ -398,3 +398,13 @@ def test_leaf_fifo_lengths() -> None:
     assert queue_packets(100e6) == 1000  # 200 ms is 1651 frames: capped
     assert queue_packets(20e6) == 330  # 20e6 * 0.2 / 8 / 1514
     assert queue_packets(1e6) == 100  # 16 frames: raised to the floor
+
+
+def test_a_class_named_like_the_catch_all_keeps_its_own_handle() -> None:
+    data = _small()
+    data["down"][3]["id"] = "unclassified"
+    plan = plan_from_dict(data)
+    program = compile_device(plan.down, "lan0", "dst", deployment(plan).networks, "t")
+    classids = [a[a.index("classid") + 1] for a in program.build if a[0] == "class"]
+    assert classids == ["1:1", "1:2", "1:3", "1:4", "1:fffe"]
+    assert "1:4" in {a[-1] for a in program.build if a[0] == "filter"}

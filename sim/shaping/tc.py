@@ -117,10 +117,9 @@ class DeviceProgram:
 
 
 def class_args(
-    verb: str, dev: str, c: HtbClass, minors: dict[str, int], quantum: int | None
+    verb: str, dev: str, c: HtbClass, minor: int, minors: dict[str, int], quantum: int | None
 ) -> Argv:
-    """`class add|change` of one class, minors from class_minors (the catch-all: its own)."""
-    minor = minors.get(c.id, CATCH_ALL_MINOR)
+    """`class add|change` of class c as 1:minor; minors (class_minors) give its parent's."""
     parent = "1:" if c.parent is None else f"1:{minors[c.parent]:x}"
     argv = ["class", verb, "dev", dev, "parent", parent, "classid", f"1:{minor:x}", "htb"]
     argv += ["rate", bits(c.rate), "ceil", bits(c.ceil)]
@@ -142,15 +141,14 @@ def compile_device(
     build: list[Argv] = [
         ["qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "0"]
     ]
-    fallback = catch_all(tree.root)
-    for c in [*tree.classes, fallback]:
-        build.append(class_args("add", dev, c, minors, quanta.get(c.id)))
-        if c.id not in has_kids:
-            minor = minors.get(c.id, CATCH_ALL_MINOR)
-            limit = str(queue_packets(c.ceil))
+    numbered = [(c, minors[c.id], quanta[c.id]) for c in tree.classes]
+    for c, minor, quantum in [*numbered, (catch_all(tree.root), CATCH_ALL_MINOR, None)]:
+        build.append(class_args("add", dev, c, minor, minors, quantum))
+        if minor == CATCH_ALL_MINOR or c.id not in has_kids:
+            fifo = ["pfifo", "limit", str(queue_packets(c.ceil))]
             build.append(
                 ["qdisc", "add", "dev", dev, "parent", f"1:{minor:x}", "handle", f"{minor:x}:"]
-                + ["pfifo", "limit", limit]
+                + fifo
             )
     build += filter_args(tree, dev, match, networks, minors)
     reset = ["qdisc", "del", "dev", dev, "root"]
@@ -158,15 +156,8 @@ def compile_device(
 
 
 def _u32(dev: str, prio: int, match: str, network: str, flowid: str) -> Argv:
-    return ["filter", "add", "dev", dev, "parent", "1:", "protocol", "ip", "prio", str(prio)] + [
-        "u32",
-        "match",
-        "ip",
-        match,
-        network,
-        "flowid",
-        flowid,
-    ]
+    head = ["filter", "add", "dev", dev, "parent", "1:", "protocol", "ip", "prio", str(prio)]
+    return [*head, "u32", "match", "ip", match, network, "flowid", flowid]
 
 
 def filter_args(
@@ -192,7 +183,7 @@ def change_args(tree: ClassTree, dev: str, label: str) -> list[Argv]:
     """`class change` for every class: a tree of the same shape with other numbers."""
     minors = class_minors(tree)
     quanta, _ = deployed_quanta(tree, label)
-    return [class_args("change", dev, c, minors, quanta[c.id]) for c in tree.classes]
+    return [class_args("change", dev, c, minors[c.id], minors, quanta[c.id]) for c in tree.classes]
 
 
 def upload_redirect(lan: str, ifb: str, networks: dict[str, tuple[str, ...]]) -> list[Argv]:
