@@ -9,7 +9,6 @@ gets 10.A.B.0/24 with N = 256 A + B, skipping networks that overlap a real subne
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sim.model.topology import Topology
@@ -39,21 +38,12 @@ def plan_sites(plan: ShapingPlan) -> list[str]:
     return list(seen)
 
 
-def deployment(
-    plan: ShapingPlan,
-    topology: Topology | None = None,
-    site_networks: Mapping[str, tuple[str, ...]] | None = None,
-) -> Deployment:
-    """The deployment of plan from the topology (or explicit site networks), placeholders else."""
-    given: dict[str, tuple[str, ...]] = dict(site_networks or {})
-    if topology is not None:
-        for site in topology.sites:
-            if site.subnets and site.id not in given:
-                given[site.id] = tuple(str(n) for n in site.subnets)
+def deployment(plan: ShapingPlan, topology: Topology | None = None) -> Deployment:
+    """The deployment of plan from the topology (validated there), placeholders where silent."""
+    given = {s.id: tuple(str(n) for n in s.subnets) for s in (topology.sites if topology else [])}
     sites = plan_sites(plan)
     missing = [s for s in sites if not given.get(s)]
-    networks = {s: _checked(s, given[s]) for s in sites if s not in missing}
-    _check_disjoint(networks)
+    networks = {s: given[s] for s in sites if s not in missing}
     networks |= _placeholder_networks(missing, networks)
     hub = topology.hub if topology is not None else None
     placeholders = []
@@ -71,33 +61,6 @@ def deployment(
         True if hub is None or hub.nat is None else hub.nat,
         tuple(placeholders),
     )
-
-
-def _checked(site: str, texts: tuple[str, ...]) -> tuple[str, ...]:
-    out = []
-    for text in texts:
-        try:
-            network = ipaddress.IPv4Network(str(text), strict=True)
-        except ValueError as exc:
-            raise ValueError(
-                f"site_networks.{site}: {text!r} is not an IPv4 network "
-                f"(use 10.0.1.0/24 for a subnet or 10.0.1.5/32 for one host): {exc}"
-            ) from None
-        out.append(str(network))
-    return tuple(out)
-
-
-def _check_disjoint(networks: dict[str, tuple[str, ...]]) -> None:
-    owner: list[tuple[ipaddress.IPv4Network, str]] = []
-    for site, texts in networks.items():
-        for text in texts:
-            network = ipaddress.IPv4Network(text)
-            for other, other_site in owner:
-                if network.overlaps(other):
-                    raise ValueError(
-                        f"site_networks.{site}: {network} overlaps {other_site}'s {other}"
-                    )
-            owner.append((network, site))
 
 
 def _placeholder_networks(
