@@ -111,7 +111,7 @@ def test_without_nat_uploads_are_shaped_on_the_wan_side(tmp_path: Path) -> None:
     tc = export(plan, "tc", deployment(plan, load_topology(path)))
     _sh_n(tc, tmp_path)
     assert "tc qdisc add dev wan root handle 1: htb default 0" in tc
-    assert "ifb" not in tc and "ingress" not in tc
+    assert "ifb" not in tc and "ingress feeds" not in tc and "handle ffff: ingress" not in tc
     assert "(no NAT on the hub)" in tc
 
 

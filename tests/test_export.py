@@ -302,10 +302,9 @@ def test_tc_script_is_the_compilers_command_list(plan, nat, tmp_path) -> None:
         program = compile_device(plan.tree(direction), dev, match, where.networks, direction)
         want += [program.reset, *program.build]
     got = _tc_lines(script)
-    if nat:
-        assert got[len(want)] == ["qdisc", "del", "dev", "lan0", "ingress"]
-        got = got[: len(want)]  # the rest: the redirect to the IFB (the namespace test)
-    assert got == want
+    assert got[len(want)] == ["qdisc", "del", "dev", "lan0", "ingress"]  # an earlier redirect
+    assert len(got) > len(want) + 1 if nat else len(got) == len(want) + 1
+    assert got[: len(want)] == want  # the rest: the redirect to the IFB (the namespace test)
     assert to_tc_script(plan, where) == script  # deterministic
     assert export(plan, "tc", where) == script
 

@@ -65,8 +65,9 @@ def to_tc_script(plan: ShapingPlan, where: Deployment) -> str:
             _sh(["ip", "link", "set", "dev", IFB_DEV, "txqueuelen", "1000", "up"]),
         ]
     out += _device_lines(plan.up, up, "uploads", where)
+    out.append(f"# {lan}'s ingress is netlab's: a redirect of an earlier export goes")
+    out.append(_tc(["qdisc", "del", "dev", lan, "ingress"]) + " 2>/dev/null || true")
     if where.nat:
-        out.append(_tc(["qdisc", "del", "dev", lan, "ingress"]) + " 2>/dev/null || true")
         out += [_tc(argv) for argv in upload_redirect(lan, IFB_DEV, where.networks)]
     return "\n".join(out) + "\n"
 
