@@ -287,7 +287,7 @@ def _run_sweep(
 
 
 def _comparison(result: Any, keys: list[str]) -> Path:
-    from sim.analysis.compare import compare_report
+    from sim.report.comparison import compare_report
 
     return compare_report(result, result.rows, result.folder / "comparison.html", keys)
 
@@ -430,7 +430,7 @@ def _write_record(
 ) -> tuple[dict[str, Any], Path]:
     """Summarise a record and write its run folder with the report."""
     from sim.analysis.metrics import summarize
-    from sim.report.html import write_report
+    from sim.report.run_report import write_report
     from sim.results import write_run
 
     summary = summarize(record)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from sim.analysis.metrics import jain, summarize
-from sim.backends.base import Flow
+from sim.model.flow import Flow
 from sim.model.scenario import load_scenario
 from sim.run import RunRecord
 from sim.shaping.schedule import compile_schedule

@@ -11,7 +11,7 @@ import pytest
 
 from sim.analysis.metrics import summarize
 from sim.model.scenario import load_scenario
-from sim.report.html import write_report
+from sim.report.run_report import write_report
 from sim.results import write_run
 from sim.run import run_scenario
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.metrics import summarize
+from sim.analysis.table import METRIC_COLUMNS, cell_text
 from sim.model.scenario import Scenario
 from sim.model.topology import SITE_KINDS
 from sim.run import run_scenario
@@ -37,21 +38,6 @@ from sim.sweep.spec import Point, Sweep, load_sweep
 
 Progress = Callable[[int, int], None]  # (jobs finished, including earlier starts; all jobs)
 OnResult = Callable[[int, "Outcome"], None]  # (task number, outcome)
-
-METRIC_COLUMNS = (
-    "satisfaction",
-    "busy_hour_satisfaction",
-    "jain",
-    "paced_at_rate_share",
-    "unmet_gb",
-    "util_mean",  # downstream, the billed and binding direction
-    "util_p95",
-    "billing95_mbps",
-    "monthly_idr",
-    "per_delivered_gb_idr",
-    "idle_idr",
-    *(f"worst_{kind}_satisfaction" for kind in SITE_KINDS),
-)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -321,17 +307,6 @@ def _table(
                 }
             )
     return rows
-
-
-def cell_text(value: Any) -> str:
-    """A table value as results.csv writes it (floats exactly, tables as JSON)."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, dict | list | bool):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
 
 
 def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> Path:

@@ -26,9 +26,9 @@ from typing import Any
 
 import simpy
 
-from sim.backends.base import Flow
 from sim.backends.mininet import cleanup, shaper, topo
 from sim.backends.mininet.agents import Agents
+from sim.model.flow import Flow
 from sim.shaping.plan import DIRECTIONS, ClassTree, Direction, ShapingPlan
 from sim.shaping.tc import link_args
 
