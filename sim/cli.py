@@ -20,7 +20,7 @@ from rich.table import Table
 
 from sim.model.errors import ConfigError
 from sim.model.scenario import STATIC_POLICIES, Scenario, load_scenario
-from sim.model.topology import SITE_KINDS
+from sim.model.topology import SITE_KINDS, Topology, load_topology
 from sim.run import RunRecord
 from sim.shaping.plan import ShapingPlan, kernel_quantum
 from sim.shaping.schedule import compile_schedule
@@ -527,8 +527,8 @@ def export(
     plan_file: Annotated[
         Path,
         typer.Argument(
-            help="A scenario (TOML; its plan is compiled) or a plan file (JSON, from "
-            "`netlab export --format json` or the optimiser).",
+            help="A scenario (TOML; its plan is compiled), a plan file (JSON, from "
+            "`netlab export --format json`) or the optimiser's recommendation.json.",
             show_default=False,
         ),
     ],
@@ -543,40 +543,73 @@ def export(
             "time, e.g. 'Tue 09:00' or '09:00' (default: the 'otherwise' plan).",
         ),
     ] = None,
+    topology: Annotated[
+        Path | None,
+        typer.Option(
+            "--topology",
+            "-t",
+            help="For a JSON plan: the topology whose subnets and hub interfaces to use "
+            "(a scenario brings its own).",
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
 ) -> None:
     """Turn a shaping plan into deployable configuration.
 
-    Site addresses are placeholders (10.A.B.0/24) marked as such in the output: replace them
-    with the regency's address plan before deploying.
+    Site addresses, the hub's interfaces and NAT come from the topology (the sites' subnets,
+    the hub's lan_interface, wan_interface and nat); whatever it does not say is a placeholder
+    (sites 10.A.B.0/24), flagged in the output and on stderr.
 
     [bold]Examples[/bold]
 
       netlab export scenarios/kotim-baseline.toml --format tc > kotim-tc.sh
       netlab export scenarios/kotim-baseline.toml --format mikrotik -o kotim.rsc
-      netlab export plan.json --format tc
+      netlab export plan.json --format tc --topology topologies/kotim.toml
+      netlab export results/RUN/recommendation.json --format mikrotik
     """
-    from sim.shaping.export import FORMATS, load_plan_file
+    from sim.shaping.deployment import deployment
+    from sim.shaping.export import FORMATS
     from sim.shaping.export import export as render
 
     if fmt not in FORMATS:
         fail(f"--format: unknown format {fmt!r} (use one of: {', '.join(FORMATS)})", 2)
-    if plan_file.suffix == ".json":
-        try:
-            plan = load_plan_file(plan_file)
-        except ConfigError as exc:
-            fail(str(exc), 2)
-    else:
-        schedule = compile_schedule(load(plan_file))
-        plan = schedule.otherwise if at is None else schedule.plan_at(_moment(at))
-    text = render(plan, fmt)
+    plan, inventory = _export_input(plan_file, at, topology)
+    where = deployment(plan, inventory)
+    assumed = "; ".join(where.placeholders) if fmt != "json" else ""
+    _deliver(render(plan, fmt, where), output, assumed)
+
+
+def _deliver(text: str, output: Path | None, assumed: str) -> None:
+    """Write the export to output or stdout; say on stderr what in it is a placeholder."""
+    if assumed:
+        message = f"[yellow]warning:[/yellow] placeholders in the output: {assumed}"
+        err.print(message, highlight=False, soft_wrap=True)
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text)
         err.print(f"wrote {output}", highlight=False)
+
+
+def _export_input(
+    path: Path, at: str | None, topology: Path | None
+) -> tuple[ShapingPlan, Topology | None]:
+    """The plan to export and the Topology saying where it goes, or None (bad input: status 2)."""
+    from sim.shaping.planfile import load_plan_file
+
+    try:
+        if path.suffix == ".json":
+            inventory = load_topology(topology) if topology is not None else None
+            return load_plan_file(path), inventory
+        if topology is not None:
+            fail("--topology: only for a JSON plan (a scenario names its own topology)", 2)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    scenario = load(path)
+    schedule = compile_schedule(scenario)
+    return schedule.otherwise if at is None else schedule.plan_at(_moment(at)), scenario.topology
 
 
 def _moment(text: str) -> dt.datetime:
