@@ -305,6 +305,67 @@ ScaleOpt = Annotated[
 
 
 @app.command()
+def gate(
+    baseline: Annotated[
+        Path, typer.Argument(help="Scenario (TOML) or plan file (JSON).", show_default=False)
+    ],
+    candidate: Annotated[
+        Path, typer.Argument(help="Scenario (TOML) or plan file (JSON).", show_default=False)
+    ],
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario", help="Demand and topology for plan files (default: the other side's)."
+        ),
+    ] = None,
+    seeds: Annotated[int, typer.Option("--seeds", "-n", help="Common seeds 1..N.", min=2)] = 3,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="Allowed loss of a share (0..1).", min=0)
+    ] = 0.02,
+    window: Annotated[
+        str | None,
+        typer.Option("--window", help="HH:MM+DURATION (default: the baseline's optimize window)."),
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for junit.xml and summary.md.")
+    ] = Path("results/gate"),
+    history: Annotated[
+        Path, typer.Option("--history", help="SQLite results history to append to.")
+    ] = Path("results/history.sqlite"),
+) -> None:
+    """Fail (exit 1) when a candidate plan serves any site or tier worse than the baseline.
+
+    Both run the same window on seeds 1..N; per site, per tier and for the regency, each
+    objective share (satisfaction, busy-hour satisfaction, calls and video at their rate) gets
+    the paired difference candidate - baseline with its 95 % CI. A figure regresses when the
+    whole interval lies below -tolerance. Sites match by id, else by name. Writes junit.xml
+    (one test case per figure) and summary.md, and appends to the results history.
+
+    [bold]Examples[/bold]
+
+      netlab gate scenarios/kotim-baseline.toml my-change.toml
+      netlab gate plan-old.json plan-new.json --scenario scenarios/kotim-baseline.toml
+      netlab gate base.toml cand.toml --seeds 5 --window 09:00+1h --tolerance 0.01
+    """
+    from sim.analysis.gate import default_window, load_sides
+    from sim.analysis.gate import gate as run_gate
+    from sim.report.gate import headline, publish, table_text
+
+    try:
+        sides = load_sides(baseline, candidate, scenario)
+    except (ConfigError, ValueError) as exc:
+        fail(str(exc), 2)
+    span = _window(window) if window else default_window(sides[0].scenario)
+    result = run_gate(*sides, list(range(1, seeds + 1)), span, tolerance)
+    out.print(table_text(result), highlight=False, soft_wrap=True)
+    for path in publish(result, out_dir, history):
+        out.print(f"wrote {path}", highlight=False, soft_wrap=True)
+    out.print(headline(result), highlight=False, soft_wrap=True)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def emulate(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario file (TOML).")] = None,
     window: WindowOpt = "09:00+5m",
