@@ -28,7 +28,7 @@ import simpy
 
 from sim.backends.base import Flow
 from sim.backends.mininet import cleanup, tc, topo
-from sim.backends.mininet.agents import Agents
+from sim.backends.mininet.agent_client import Agents
 from sim.shaping.plan import DIRECTIONS, ClassTree, Direction, ShapingPlan
 
 POLL_S = 0.02  # how often agent events are delivered into SimPy

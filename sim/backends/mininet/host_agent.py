@@ -1,6 +1,6 @@
 """Traffic agent: one long-lived process per Mininet host, driven by JSON lines on stdin.
 
-Run inside a host as `python -I -S agent.py --run TAG [--listen PORT]` (standard library
+Run inside a host as `python -I -S host_agent.py --run TAG [--listen PORT]` (standard library
 only, so it starts fast). Commands, one JSON object a line:
 
   {"op": "get", "id": 7, "peer": "10.255.0.1", "port": 5201, "size": 1e6, "rate": 0}

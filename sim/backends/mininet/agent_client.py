@@ -1,6 +1,6 @@
 """The controlling side of the traffic agents: start one agent per host, send commands, read events.
 
-Each agent (agent.py) runs inside its Mininet host for the whole run. A reader thread per agent
+Each agent (host_agent.py) runs inside its Mininet host for the whole run. A reader thread per agent
 turns its stdout lines into (host label, event) tuples on one shared queue; the SimPy side drains
 that queue (backend.py), so no SimPy state is touched from a thread.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 # run by path, isolated and without site-packages: the agent needs only the standard library,
 # and 50 agents start twice as fast this way
-AGENT_SCRIPT = str(Path(__file__).with_name("agent.py"))
+AGENT_SCRIPT = str(Path(__file__).with_name("host_agent.py"))
 PORT = 5201
 READY_TIMEOUT_S = 30.0
 
