@@ -3,5 +3,6 @@
 topo.py builds the network, tc.py compiles a ShapingPlan into HTB classes and u32 filters,
 host_agent.py is the traffic process inside each host, agent_client.py the controller's side
 that starts and drives them, backend.py the MininetBackend behind the Backend interface,
-cleanup.py names everything with the "nl" prefix and removes leftovers. Importing this package needs no root or Mininet.
+cleanup.py names everything with the "nl" prefix and removes leftovers. Importing this
+package needs no root or Mininet.
 """

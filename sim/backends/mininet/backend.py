@@ -34,7 +34,10 @@ from sim.shaping.plan import DIRECTIONS, ClassTree, Direction, ShapingPlan
 POLL_S = 0.02  # how often agent events are delivered into SimPy
 CPU_SAMPLE_S = 1.0
 CPU_BOUND = 0.9  # busy share of all cores above which the run counts as CPU-bound
-CONGESTION_CONTROL = "cubic"  # Linux's and most clients' default; see the note in _bring_up
+# Linux's and most clients' default. Set per socket by the agents: a namespace cannot make it
+# its default unless the machine allows it (tcp_allowed_congestion_control). With BBR (no fq
+# to pace it) the access-capped fidelity case measured 6-14 % under the access rate.
+CONGESTION_CONTROL = "cubic"
 AT_RATE = 0.95  # a paced flow is "at rate" in a progress interval when it got this share
 
 
@@ -44,6 +47,21 @@ def scale_tree(tree: ClassTree, factor: float) -> ClassTree:
     return ClassTree(
         tuple(replace(c, rate=c.rate * factor, ceil=c.ceil * factor) for c in tree.classes)
     )
+
+
+def _send_wire_frames(host: Any) -> None:
+    """Make the host's TCP send one-MSS packets, as on a real wire.
+
+    veth offloads segmentation, so TCP otherwise hands the queues 64 kB aggregates: a leaf or
+    access-link FIFO sized in packets (200 ms of its rate in 1514-byte frames) then held up to
+    40 times that (1.5 MB, 1.2 s, on a 10 Mbit/s access link), and the hub's counters swung
+    with that queue's filling and draining (9.4 to 10.5 against 10 Mbit/s over 4 s).
+    """
+    for name in host.intfNames():
+        if name != "lo":
+            said = host.cmd(f"ip link set dev {name} gso_max_segs 1").strip()
+            if said:
+                raise cleanup.EmulationUnavailable(f"cannot limit GSO on {name}: {said}")
 
 
 class _CpuMeter:
@@ -134,10 +152,6 @@ class MininetBackend:
         self.names = names
         hub = self.net.get(names.hub)
         internet = self.net.get(names.internet)
-        # Hosts use CUBIC whatever the machine's default: with BBR (no fq to pace it) the
-        # access-capped case measured 6-14 % under the access rate at the hub, CUBIC within 1 %.
-        for host in self.net.hosts:
-            host.cmd(f"sysctl -qw net.ipv4.tcp_congestion_control={CONGESTION_CONTROL}")
         delay = self.features["netem"]
         ports: list[list[str]] = []  # bridge ports live in this namespace: one batch
         jobs: list[tuple[int | None, list[list[str]]]] = [
@@ -149,6 +163,8 @@ class MininetBackend:
             pid = self.net.get(names.site(index)).pid
             jobs.append((pid, tc.link_lines(names.site_intf(index), site.access_bps, half)))
         tc.run_batches([(None, ports), *jobs])
+        for host in self.net.hosts:
+            _send_wire_frames(host)
         self.phases["links_s"] = time.monotonic() - began - self.phases["network_s"]
         ips = {site.id: topo.site_ip(i) for i, site in enumerate(spec.sites)}
         self.shapers = {
@@ -156,7 +172,7 @@ class MininetBackend:
             "up": tc.Shaper(hub.pid, names.hub_wan, "src", ips),
         }
         hosts = {site.id: self.net.get(names.site(i)) for i, site in enumerate(spec.sites)}
-        self.agents = Agents(internet, hosts, self.run.tag, topo.WAN_INTERNET)
+        self.agents = Agents(internet, hosts, self.run.tag, topo.WAN_INTERNET, CONGESTION_CONTROL)
         self.phases["agents_s"] = time.monotonic() - began - sum(self.phases.values())
 
     def close(self) -> dict[str, Any]:
