@@ -232,6 +232,12 @@ class MininetBackend:
             for site in self.spec.sites
         }
 
+    def class_bytes(self, direction: Direction) -> dict[str, float]:
+        """L2 bytes through every class of the tree in force, by plan class id, counted since
+        that tree was built (a plan with other classes starts from zero)."""
+        counters = self.shapers[direction].class_counters()
+        return {cid: c.bytes / self.scale for cid, c in counters.items()}
+
     def leaf_drops(self, direction: Direction) -> dict[str, int]:
         counters = self.shapers[direction].leaf_counters()
         return {
