@@ -137,6 +137,22 @@ def test_site_capped_by_access_link(backend):
     check(backend, plan, {"a": 50, "d": 10})  # d's access link holds it to 10
 
 
+def test_hosts_send_cubic_in_wire_frames(backend):
+    """What the access-capped case needs: CUBIC on every connection whatever the machine's
+    default, and one-MSS packets (no veth offload), so a FIFO holds what its length says."""
+    env = backend.env
+    backend.transfer(Flow(next(_ids), "a", "bulk", "down", env.now, size=1e12, patience=1.0))
+    env.run(until=env.now + 0.5)
+    internet = backend.net.get(backend.names.internet)
+    sockets = internet.cmd("ss -tin state established")
+    assert "cubic" in sockets and "bbr" not in sockets, sockets
+    for host in backend.net.hosts:
+        for name in host.intfNames():
+            if name != "lo":
+                assert " gso_max_segs 1 " in host.cmd(f"ip -d link show dev {name}"), name
+    env.run(until=env.now + 1.0)
+
+
 def test_uploads_weighted(backend):
     plan = tree(45, leaf("a", 5, 45), leaf("b", 5, 45, quantum=300_000), leaf("c", 5, 45))
     check(backend, plan, {"a": 11, "b": 23, "c": 11}, direction="up")  # classified by source
