@@ -39,6 +39,7 @@ def test_example_small_window_against_fluid():
     assert emulated["delay"] is netem  # link delay exactly where the kernel has netem
     assert ("latency emulated with netem" in emulated["note"]) is netem
     assert emulated["htb_shaping"] and emulated["access_links"] and not emulated["loss"]
+    assert not emulated["upstream_link"] and "upstream link is the hub's root" in emulated["note"]
     assert kernel.info["tcp_congestion_control"] == "cubic"
     assert kernel.info["bring_up_s"] < 30 and kernel.info["tear_down_s"] < 30
     assert kernel.info["tc_rebuilds"]["down"] == 2  # the 16:00 switch changed the tree

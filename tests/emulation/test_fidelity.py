@@ -1,27 +1,28 @@
 """Kernel HTB against the fluid model: per-class steady-state throughput under contention.
 
 One small Mininet network (sites a, b, c, e, f on 100 Mbit/s access links, d on 10 Mbit/s)
-carries every case in turn: a case puts its plan in force, starts greedy TCP flows (agents,
-FLOWS_PER_LEAF per busy leaf, so that no leaf is held back by one flow's window), waits WARM_S
-and reads the hub's HTB class counters over MEASURE_S. HTB counts L2 bytes and so does
-CompiledTree.allocate, so the two compare directly: every class of the tree, root and inner
-classes included, must be within TOLERANCE of the root's rate of the allocator's figure. Each
-case also states the leaves' figures computed by hand from the kernel's rules (guarantees
-first, then the inner classes lend what is left of their rate, deepest first, to leaves by leaf
-prio and leaf quantum; the inner classes' own prio and quantum do not count), and the allocator
-must give those. Flows end by running out of patience before the next case.
+carries every case in turn: a case puts its plan in force, starts greedy TCP flows (several per
+busy leaf, so that no leaf is held back by one flow's window), waits WARM_S and reads the hub's
+HTB class counters over MEASURE_S (sim.emulate.measure_greedy, as `netlab validate --stress`).
+HTB counts L2 bytes and so does CompiledTree.allocate, so the two compare directly: every class
+of the tree, root and inner classes included, must be within TOLERANCE of the root's rate of
+the allocator's figure. Each case also states the leaves' figures computed by hand from the
+kernel's rules (guarantees first, then the inner classes lend what is left of their rate,
+deepest first, to leaves by leaf prio and leaf quantum; the inner classes' own prio and quantum
+do not count), and the allocator must give those. Flows end by running out of patience before
+the next case.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import pytest
 import simpy.rt
 
 from sim.backends.base import Flow
+from sim.emulate import measure_greedy
 from sim.shaping.htb import CompiledTree
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan, finalize
 
@@ -31,9 +32,8 @@ M = 1e6
 TOLERANCE = 0.03  # of the root's rate, per class
 WARM_S = 2.0
 MEASURE_S = 4.0
-FLOWS_PER_LEAF = 4
 ACCESS = {s: 100 * M for s in "abcef"} | {"d": 10 * M}
-_ids = itertools.count(1)
+_ids = itertools.count(10**9)  # apart from measure_greedy's flow ids
 
 
 @pytest.fixture(scope="module")
@@ -63,25 +63,6 @@ def tree(root: float, *classes: HtbClass) -> ClassTree:
     return built
 
 
-def measure(backend, plan_tree: ClassTree, busy: list[str], direction: str) -> dict[str, float]:
-    """L2 bits/s through every class of the tree while `busy` sites run greedy flows."""
-    env = backend.env
-    backend.apply_plan(ShapingPlan("test", plan_tree, plan_tree))
-    began = env.now
-    for site in busy:
-        for _ in range(FLOWS_PER_LEAF):
-            patience = WARM_S + MEASURE_S + 0.2
-            backend.transfer(
-                Flow(next(_ids), site, "bulk", direction, env.now, size=1e12, patience=patience)
-            )
-    env.run(until=began + WARM_S)
-    before, t0 = backend.class_bytes(direction), time.monotonic()
-    env.run(until=began + WARM_S + MEASURE_S)
-    after, t1 = backend.class_bytes(direction), time.monotonic()
-    env.run(until=began + WARM_S + MEASURE_S + 0.8)  # flows abandoned, queues drain
-    return {c: (after[c] - before[c]) * 8 / (t1 - t0) for c in after}
-
-
 def check(
     backend,
     plan_tree: ClassTree,
@@ -90,7 +71,8 @@ def check(
 ) -> None:
     """Busy sites are the keys of `expect` (hand-computed leaf Mbit/s); the rest stay idle."""
     busy = list(expect)
-    measured = measure(backend, plan_tree, busy, direction)
+    backend.apply_plan(ShapingPlan("test", plan_tree, plan_tree))
+    measured = measure_greedy(backend, busy, direction, WARM_S, MEASURE_S)
     compiled = CompiledTree(plan_tree, ACCESS)
     alloc = compiled.allocate([math.inf if c.site in busy else 0.0 for c in plan_tree.classes])
     predicted = dict(zip(compiled.ids, alloc, strict=True))
