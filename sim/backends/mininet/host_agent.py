@@ -240,9 +240,17 @@ class Sender(asyncio.Protocol):
             self.fill()
 
     def fill(self) -> None:
-        """Greedy: write until the transport's buffer is full or all is sent."""
+        """Greedy: write until the transport's buffer is full, all is sent or the connection
+        broke (a write that finds the peer gone closes the transport at once but reports it
+        only on the next loop turn: without the check this loop spun through the rest of a
+        1 TB flow, and the agent stopped serving every other flow)."""
         transport = self.transport
-        while transport is not None and not self.paused and self.left > 0:
+        while (
+            transport is not None
+            and not transport.is_closing()
+            and not self.paused
+            and self.left > 0
+        ):
             n = min(CHUNK, self.left)
             transport.write(PAYLOAD[:n])
             self.left -= n
@@ -254,7 +262,12 @@ class Sender(asyncio.Protocol):
         self.tokens = min(cap, self.tokens + self.rate / 8 * elapsed)
         if self.paused or self.transport is None:
             return
-        while self.tokens >= 1 and self.left > 0 and not self.paused:
+        while (
+            self.tokens >= 1
+            and self.left > 0
+            and not self.paused
+            and not self.transport.is_closing()
+        ):
             n = int(min(CHUNK, self.left, self.tokens))
             self.transport.write(PAYLOAD[:n])
             self.left -= n
