@@ -31,8 +31,8 @@ import numpy as np
 import simpy
 import simpy.rt
 
-from sim.backends.base import Flow
 from sim.backends.mininet.cleanup import EmulationUnavailable, Terminated, cleanup
+from sim.model.flow import Flow
 from sim.model.scenario import Scenario
 from sim.model.units import parse_duration
 from sim.run import RunRecord, run_scenario

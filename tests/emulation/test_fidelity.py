@@ -21,8 +21,8 @@ import math
 import pytest
 import simpy.rt
 
-from sim.backends.base import Flow
 from sim.emulate import measure_greedy
+from sim.model.flow import Flow
 from sim.shaping.htb import CompiledTree
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan, finalize
 
