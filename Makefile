@@ -33,10 +33,10 @@ test: lint
 bench: setup
 	$(BIN)/pytest benchmarks -q --benchmark-only --benchmark-columns=min,mean,max,rounds
 
-# The benchmark gate (README, "Benchmark gate"): a short subset, each figure divided by a
+# The benchmark gate (README, "CI regression gates"): a short subset, each figure divided by a
 # calibration loop measured in the same run, against benchmarks/baseline/check.json.
 BENCH_CHECK := PYTHONPATH=benchmarks $(BIN)/pytest benchmarks/test_bench_check.py -q -p no:cacheprovider \
-	--benchmark-only --benchmark-timer=calibration.cpu_time
+	--benchmark-only --benchmark-timer=calibration.cpu_time --benchmark-disable-gc
 BENCH_JSON ?= results/bench-check.json
 BENCH_TOLERANCE ?= 0.2
 
