@@ -804,6 +804,74 @@ def _print_import(report: dict[str, object]) -> None:
         err.print(f"[yellow]warning:[/yellow] interface {name} maps to no site; left out")
 
 
+@app.command()
+def calibrate(
+    measured: Annotated[
+        Path, typer.Argument(help="measured.csv, or the folder import-counters wrote.")
+    ],
+    scenario: Annotated[Path, typer.Option("--scenario", help="The scenario to start from.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The calibrated scenario.")],
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Goodness-of-fit page (default: OUT.html).")
+    ] = None,
+    zone: Annotated[str, typer.Option("--tz", help="The sites' clock: WIB, +07:00...")] = "WIB",
+) -> None:
+    """Fit each site's demand to its counters; write the calibrated scenario and a report.
+
+    Hours in which a site sat at its shaper's ceiling are censored: their demand is estimated
+    from the site's other hours and marked so. The calibrated scenario records where each
+    figure came from (measured, fitted, estimated, assumed).
+
+    [bold]Example[/bold]
+
+      netlab calibrate /tmp/measured --scenario scenarios/measured/kotim-deployed.toml \\
+          --out /tmp/kotim-calibrated.toml
+    """
+    from sim.analysis.calibrate import calibrate as fit
+    from sim.analysis.calibrated_file import calibrated_text
+    from sim.measure.formats import parse_zone
+    from sim.measure.sites import read_measured
+    from sim.report.calibration import write_calibration_report
+
+    try:
+        tz = parse_zone(zone)
+    except ValueError as exc:
+        fail(f"--tz: {exc}", 2)
+    start = load(scenario)
+    try:
+        rows = read_measured(measured)
+        calibrated, result = fit(start, rows, tz, source=str(measured))
+        text = calibrated_text(scenario, calibrated, out_file)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(text, encoding="utf-8")
+    load(out_file)  # what was written loads back
+    page = report or out_file.with_suffix(".html")
+    write_calibration_report(page, result, start.name)
+    _print_calibration(result)
+    out.print(f"calibrated: {out_file}\nreport: {page}", highlight=False, soft_wrap=True)
+
+
+def _print_calibration(result: object) -> None:
+    from sim.analysis.calibrate import Calibration
+
+    assert isinstance(result, Calibration)
+    table = Table("site", "scale", "busy h Mbit/s meas / fit", "GB/day meas / fit", "censored")
+    for fit in result.sites:
+        m, f = fit.measured, fit.fitted
+        table.add_row(
+            fit.site.id,
+            f"{fit.scale:.2f}",
+            f"{m.busy_hour_mbps:.1f} / {f.busy_hour_mbps:.1f}",
+            f"{m.daily_gb:.1f} / {f.daily_gb:.1f}",
+            f"{fit.censored_samples} of {fit.samples}" if fit.censored else "",
+        )
+    out.print(table)
+    for note in result.notes:
+        err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+
+
 def main() -> None:
     """Entry point that keeps Ctrl-C to one line."""
     try:

@@ -56,7 +56,7 @@ def test_routeros_wrap_reset_duplicate_and_order():
     intervals, kinds, events = cleaned("routeros.csv", "mikrotik")
     assert kinds == ["duplicate", "out-of-order", "reset", "reset", "wrap32"]
     ether5 = [i for i in intervals if i.interface == "ether5"]
-    assert [i.tx for i in ether5] == [967_000, 2_000_000 + 2**32 - 4_294_967_000]
+    assert [i.tx for i in ether5] == [967_000, 1_000_000 + 2**32 - 4_294_967_000]
     assert [i.rx for i in ether5] == [300_000, 300_000]
     ether6 = [i for i in intervals if i.interface == "ether6"]
     assert [i.rx for i in ether6[:2]] == [600_000, 600_000]
@@ -141,7 +141,7 @@ def test_import_counters_command(netlab, tmp_path):
     assert "wrap32" in result.stdout and "reset" in result.stdout
     rows = read_measured(tmp_path / "m")
     setda = [r for r in rows if r.site == "setda"]
-    assert [r.down for r in setda] == [967_000, 2_000_000 + 2**32 - 4_294_967_000]  # tx = down
+    assert [r.down for r in setda] == [967_000, 1_000_000 + 2**32 - 4_294_967_000]  # tx = down
     assert [r.up for r in setda] == [300_000, 300_000]
 
 

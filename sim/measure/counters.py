@@ -19,9 +19,10 @@ from sim.measure.formats import Reading
 
 WRAP32 = 2**32
 WRAP64 = 2**64
-# A wrapped difference is believed when its rate is at most this many times the interface's
-# median rate (and under the link's plausible maximum); else the counter was reset.
-WRAP_PLAUSIBLE = 4.0
+# A wrapped difference is believed when its rate is at most this many times the rate of the
+# intervals beside it (and under the link's plausible maximum); else the counter was reset: a
+# wrap leaves a normal interval's bytes, a reset an arbitrary part of the counter's range.
+WRAP_PLAUSIBLE = 2.0
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,6 @@ def _deltas(
     # exact integer differences: 64-bit counters are beyond a float's exact range
     raw = [b - a for a, b in zip(values, values[1:], strict=False)]
     rates = np.array([d / s for d, s in zip(raw, steps, strict=True)], dtype=float)
-    typical = float(np.nanmedian(rates[rates >= 0])) if np.any(rates >= 0) else 0.0
     width = WRAP64 if max((v for v in values if not math.isnan(v)), default=0) >= WRAP32 else WRAP32
     out = []
     for i, delta in enumerate(raw):
@@ -164,7 +164,8 @@ def _deltas(
             events.append(Event(name, "unknown", row.time, row.line, f"{side} counter missing"))
         elif delta < 0:
             wrapped = delta + width
-            plausible = wrapped / steps[i] <= min(max_rate, WRAP_PLAUSIBLE * max(typical, 1.0))
+            near = [rates[j] for j in (i - 1, i + 1) if 0 <= j < len(rates) and rates[j] >= 0]
+            plausible = wrapped / steps[i] <= min(max_rate, WRAP_PLAUSIBLE * max([*near, 1.0]))
             if plausible:
                 kind = "wrap32" if width == WRAP32 else "wrap64"
                 events.append(Event(name, kind, row.time, row.line, f"{side} counter wrapped"))

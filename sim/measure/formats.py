@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import json
 import math
 import re
@@ -61,12 +62,14 @@ def read(path: Path, fmt: Format, zone: dt.tzinfo, interface: str | None = None)
     """Every reading of one file; bad input raises ConfigError naming the file and the line.
 
     Files that hold one interface (MRTG, RRD) are named by `interface`, else by the file's stem.
+    A `.gz` file is read uncompressed.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError) as exc:
+        raw = path.read_bytes()
+        text = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, "", f"cannot read: {exc.__class__.__name__}") from None
-    name = interface or path.stem
+    name = interface or path.name.split(".")[0]
     readers: dict[str, Callable[[str, str, dt.tzinfo], list[Reading]]] = {
         "mrtg": _mrtg,
         "rrd-xport": _rrd_xport,

@@ -1,0 +1,335 @@
+"""Calibration: fit each site's demand to its measured counters, censored at shaper ceilings.
+
+Per site, the measured download per clock hour (L2 bytes turned into goodput) is inverted
+through the demand model's expected load (`sim.demand.expected`) into the session rate that
+would offer it, day by day, divided by the calendar's factor for that hour (Friday prayer,
+Ramadan), and averaged per hour over the working days (and over weekends and holidays, if
+measured). An hour in which the site's rate sat at its shaper's ceiling is censored: the
+demand behind it is unknown, so that hour is estimated from the site's unsaturated hours
+(scale) and its kind's hourly shape, and marked "estimated". Hours without measurements are
+estimated the same way. Sizes of transfers, the mix and the number of users stay assumed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.demand.calendar import Calendar, national
+from sim.demand.expected import hourly_load, session_load, sessions_for
+from sim.measure.sites import SiteInterval
+from sim.model.scenario import Scenario
+from sim.model.topology import Site
+from sim.shaping.schedule import compile_schedule
+
+# A 5-minute rate at or above this share of the ceiling is the shaper's, not the demand's.
+CENSOR_SHARE = 0.97
+# An hour needs this much of itself measured to count.
+MIN_COVERAGE = 0.5
+MBIT = 1e6
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A site's load figures over working days: busiest hour (mean), 95th percentile of the
+    5-minute rates, mean daily volume; offered goodput, Mbit/s and GB."""
+
+    busy_hour_mbps: float
+    p95_mbps: float
+    daily_gb: float
+
+
+@dataclass
+class SiteFit:
+    """One site's fitted demand and how well it reproduces the measurements."""
+
+    site: Site
+    scale: float
+    weekday: list[float]
+    weekend: list[float] | None
+    hours: list[str]  # per weekday hour: "fitted" or "estimated"
+    censored_samples: int
+    samples: int
+    measured: Figures
+    fitted: Figures
+    measured_hourly: np.ndarray  # mean working-day Mbit/s per hour (censored hours: a floor)
+    fitted_hourly: np.ndarray
+
+    @property
+    def censored(self) -> bool:
+        return self.censored_samples > 0
+
+
+@dataclass
+class Calibration:
+    """Every site's fit, the days measured and the upstream's unexplained traffic."""
+
+    sites: list[SiteFit]
+    days: list[dt.date]
+    workdays: list[dt.date]
+    upstream_hourly: np.ndarray | None = None  # measured, mean working-day Mbit/s per hour
+    sites_hourly: np.ndarray | None = None  # the sites' measured sum, same
+    notes: list[str] = field(default_factory=list)
+
+
+def ceilings(scenario: Scenario) -> dict[str, float]:
+    """The lowest ceiling (L2 bits/s) any plan of the scenario puts on each site's download."""
+    out: dict[str, float] = {site.id: site.access_bps for site in scenario.sites}
+    for plan in compile_schedule(scenario).plans:
+        tree = plan.down
+        for leaf in tree.leaves:
+            assert leaf.site is not None
+            ceil, node = leaf.ceil, leaf
+            while node.parent is not None:
+                node = tree.by_id(node.parent)
+                ceil = min(ceil, node.ceil)
+            out[leaf.site] = min(out.get(leaf.site, math.inf), ceil)
+    return out
+
+
+@dataclass
+class _Hours:
+    """A site's measurements by local day and hour."""
+
+    goodput: dict[tuple[dt.date, int], float]  # bytes/s, mean over what was measured
+    covered: dict[tuple[dt.date, int], float]  # seconds measured
+    censored: set[tuple[dt.date, int]]
+    rates: list[tuple[dt.date, float]]  # every interval's goodput rate, bytes/s
+    samples: int = 0
+    censored_samples: int = 0
+
+
+def _bin(rows: list[SiteInterval], zone: dt.tzinfo, overhead: float, ceil_bps: float) -> _Hours:
+    sums: dict[tuple[dt.date, int], float] = defaultdict(float)
+    covered: dict[tuple[dt.date, int], float] = defaultdict(float)
+    hours = _Hours({}, covered, set(), [])
+    for row in rows:
+        if math.isnan(row.down) or row.seconds <= 0:
+            continue
+        local = dt.datetime.fromtimestamp(row.start, zone)
+        key = (local.date(), local.hour)
+        rate = row.down / row.seconds
+        hours.samples += 1
+        if rate * 8.0 >= CENSOR_SHARE * ceil_bps:
+            hours.censored.add(key)
+            hours.censored_samples += 1
+        sums[key] += row.down / overhead
+        covered[key] += row.seconds
+        hours.rates.append((local.date(), rate / overhead))
+    hours.goodput = {k: sums[k] / covered[k] for k in sums if covered[k] >= MIN_COVERAGE * 3600}
+    return hours
+
+
+def _observed_rates(
+    scenario: Scenario, site: Site, hours: _Hours, calendar: Calendar, weekday: bool
+) -> dict[int, list[float]]:
+    """Per hour, the base session rate (per user-hour, before calendar factors) each
+    uncensored measured day implies."""
+    session = session_load(scenario.spec.demand, _kind_profile(scenario, site), site.access_bps)
+    growth = scenario.spec.demand.growth
+    out: dict[int, list[float]] = defaultdict(list)
+    for (date, hour), rate in hours.goodput.items():
+        if (date, hour) in hours.censored or calendar.uses_weekday_profile(date) != weekday:
+            continue
+        factor = calendar.factors(date, site.kind)[hour]
+        implied = sessions_for(np.array(rate * 3600.0), site, session)
+        out[hour].append(float(implied) / growth / factor)
+    return out
+
+
+def _kind_profile(scenario: Scenario, site: Site):  # noqa: ANN202 - KindProfile
+    return scenario.spec.demand.kinds[site.kind]
+
+
+def _fit_shape(
+    observed: dict[int, list[float]], base: list[float]
+) -> tuple[float, list[float], list[str]]:
+    """Scale against the kind's weights (`base`, session rates per user-hour) over the hours
+    measured, and the hourly weights: fitted where measured, else the kind's, scaled."""
+    measured = sorted(h for h in observed if observed[h])
+    fitted = {h: float(np.mean(observed[h])) for h in measured}
+    assumed = sum(base[h] for h in measured)
+    scale = sum(fitted.values()) / assumed if assumed > 0 else 1.0
+    scale = scale if scale > 0 else 1.0
+    rates = [fitted.get(h, base[h] * scale) for h in range(24)]
+    hours = ["fitted" if h in fitted else "estimated" for h in range(24)]
+    return scale, rates, hours
+
+
+def _workday_mean(hours: _Hours, workdays: list[dt.date]) -> np.ndarray:
+    """Mean goodput Mbit/s per hour over the working days measured (NaN: never measured)."""
+    out = np.full(24, np.nan)
+    for hour in range(24):
+        values = [hours.goodput[(d, hour)] for d in workdays if (d, hour) in hours.goodput]
+        if values:
+            out[hour] = np.mean(values) * 8.0 / MBIT
+    return out
+
+
+def _measured_figures(hours: _Hours, workdays: list[dt.date]) -> Figures:
+    hourly = _workday_mean(hours, workdays)
+    chosen = set(workdays)
+    rates = [r * 8.0 / MBIT for d, r in hours.rates if d in chosen]
+    whole = [d for d in workdays if all((d, h) in hours.goodput for h in range(24))]
+    daily = [sum(hours.goodput[(d, h)] * 3600.0 for h in range(24)) / 1e9 for d in whole]
+    return Figures(
+        float(np.nanmax(hourly)) if np.any(~np.isnan(hourly)) else math.nan,
+        float(np.percentile(rates, 95)) if rates else math.nan,
+        float(np.mean(daily)) if daily else math.nan,
+    )
+
+
+def model_figures(
+    scenario: Scenario, site: Site, workdays: list[dt.date]
+) -> tuple[Figures, np.ndarray]:
+    """The model's figures for a site over `workdays` and its mean hourly Mbit/s."""
+    load = hourly_load(scenario, site, workdays)[:, :, 0] * 8.0 / 3600.0 / MBIT  # Mbit/s
+    hourly = load.mean(axis=0)
+    figures = Figures(
+        float(hourly.max()),
+        float(np.percentile(np.repeat(load, 12), 95)),
+        float(load.sum(axis=1).mean() * 3600.0 / 8.0 * MBIT / 1e9),
+    )
+    return figures, hourly
+
+
+def _fit_site(
+    scenario: Scenario, site: Site, hours: _Hours, calendar: Calendar
+) -> tuple[float, list[float], list[float] | None, list[str]]:
+    kind = _kind_profile(scenario, site)
+    base_day = [w * kind.sessions_per_user_hour for w in kind.weekday]
+    base_end = [w * kind.sessions_per_user_hour for w in kind.weekend]
+    scale, rates, hours_source = _fit_shape(
+        _observed_rates(scenario, site, hours, calendar, True), base_day
+    )
+    weekend_seen = _observed_rates(scenario, site, hours, calendar, False)
+    weekend = None
+    if any(weekend_seen.values()):
+        _, end_rates, _ = _fit_shape(weekend_seen, [b * scale for b in base_end])
+        weekend = [r / (kind.sessions_per_user_hour * scale) for r in end_rates]
+    weekday = [r / (kind.sessions_per_user_hour * scale) for r in rates]
+    return scale, weekday, weekend, hours_source
+
+
+def calibrate(
+    scenario: Scenario, rows: list[SiteInterval], zone: dt.tzinfo, source: str = ""
+) -> tuple[Scenario, Calibration]:
+    """Fit every measured site of `scenario`; returns the calibrated scenario and the fit."""
+    calendar = national(tuple(scenario.spec.calendar.extra_holidays))
+    ceil = ceilings(scenario)
+    overhead = scenario.spec.network.overhead
+    by_site: dict[str, list[SiteInterval]] = defaultdict(list)
+    for row in rows:
+        by_site[row.site].append(row)
+    days = sorted({dt.datetime.fromtimestamp(r.start, zone).date() for r in rows})
+    workdays = [d for d in days if calendar.day_type(d) in ("workday", "friday")]
+    binned = {
+        s.id: _bin(by_site[s.id], zone, overhead, ceil[s.id])
+        for s in scenario.sites
+        if by_site[s.id]
+    }
+    fits = {
+        s.id: _fit_site(scenario, s, binned[s.id], calendar)
+        for s in scenario.sites
+        if s.id in binned
+    }
+    calibrated = _calibrated_scenario(scenario, fits, source, len(days))
+    result = Calibration([], days, workdays)
+    for site in scenario.sites:
+        if site.id not in fits:
+            result.notes.append(f"{site.id}: no measurements; its demand stays assumed")
+            continue
+        result.sites.append(_site_fit(calibrated, site, binned[site.id], fits[site.id], workdays))
+    hub = scenario.topology.hub.id
+    if by_site[hub]:
+        upstream = _bin(by_site[hub], zone, overhead, math.inf)
+        result.upstream_hourly = _workday_mean(upstream, workdays)
+        result.sites_hourly = np.nansum([f.measured_hourly for f in result.sites], axis=0)
+    return _with_measured(calibrated, result), result
+
+
+def _site_fit(
+    calibrated: Scenario,
+    site: Site,
+    hours: _Hours,
+    fit: tuple[float, list[float], list[float] | None, list[str]],
+    workdays: list[dt.date],
+) -> SiteFit:
+    scale, weekday, weekend, sources = fit
+    fitted, fitted_hourly = model_figures(calibrated, site, workdays)
+    return SiteFit(
+        site,
+        scale,
+        weekday,
+        weekend,
+        sources,
+        hours.censored_samples,
+        hours.samples,
+        _measured_figures(hours, workdays),
+        fitted,
+        _workday_mean(hours, workdays),
+        fitted_hourly,
+    )
+
+
+def _calibrated_scenario(
+    scenario: Scenario,
+    fits: dict[str, tuple[float, list[float], list[float] | None, list[str]]],
+    source: str,
+    days: int,
+) -> Scenario:
+    sites = {}
+    for site_id, (scale, weekday, weekend, hours) in fits.items():
+        estimated = "estimated" in hours
+        entry = {
+            "scale": round(scale, 6),
+            "weekday": [round(w, 6) for w in weekday],
+            "provenance": {
+                "scale": "fitted",
+                "weekday": "estimated" if estimated else "fitted",
+                "weekend": "fitted" if weekend else "assumed",
+                "users": "assumed",
+                "mix": "assumed",
+            },
+        }
+        if weekend:
+            entry["weekend"] = [round(w, 6) for w in weekend]
+        sites[site_id] = entry
+    data = scenario.spec.model_dump()
+    data["calendar"] = {**data["calendar"], "use": True}
+    data["calibration"] = {
+        "source": source,
+        "days": days,
+        "sites": sites,
+        "provenance": PROVENANCE,
+    }
+    return scenario.edited(data)
+
+
+# Where the calibrated scenario's figures come from, beside the per-site ones.
+PROVENANCE = {
+    "session_rates": "fitted",
+    "hourly_profiles": "fitted",
+    "users": "assumed",
+    "applications": "assumed",
+    "mix": "assumed",
+    "friday_prayer": "assumed",
+    "ramadan_hours": "assumed",
+    "holidays": "assumed",
+}
+
+
+def _with_measured(calibrated: Scenario, result: Calibration) -> Scenario:
+    """Record each site's measured figures and whether it was censored in the scenario."""
+    data = calibrated.spec.model_dump()
+    for fit in result.sites:
+        entry = data["calibration"]["sites"][fit.site.id]
+        figures = {k: round(v, 4) for k, v in vars(fit.measured).items() if not math.isnan(v)}
+        entry["measured"] = figures
+        entry["censored"] = fit.censored
+        entry["provenance"].update(dict.fromkeys(figures, "measured"))
+    return calibrated.edited(data)
