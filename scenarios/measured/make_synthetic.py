@@ -24,7 +24,7 @@ from sim.model.scenario import Scenario, load_scenario
 
 HERE = Path(__file__).parent
 OUT = HERE / "kotim-synthetic"
-DAYS = [dt.date(2023, 1, 17) + dt.timedelta(days=n) for n in range(7)]  # Tue 17 - Mon 23 Jan
+DAYS = [dt.date(2023, 1, 17) + dt.timedelta(days=n) for n in range(14)]  # Tue 17 - Mon 30 Jan
 TRUTH = "# --- the KNOWN demand the synthetic counters were made from (make_synthetic.py) ---"
 
 

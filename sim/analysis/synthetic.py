@@ -29,7 +29,7 @@ class Synthetic:
 
     days: list[dt.date]
     step: int = 300
-    noise: float = 0.15  # lognormal shape of each interval's rate, mean kept
+    noise: float = 0.10  # lognormal shape of each interval's rate, mean kept
     hub_own_mbps: float = 2.0  # traffic of the hub itself, on the upstream only
     seed: int = 1
     flaws: bool = True
