@@ -25,6 +25,10 @@ from sim.model.scenario import Scenario, load_scenario
 HERE = Path(__file__).parent
 OUT = HERE / "kotim-synthetic"
 DAYS = [dt.date(2023, 1, 17) + dt.timedelta(days=n) for n in range(14)]  # Tue 17 - Mon 30 Jan
+KNOWN = """# SYNTHETIC: the known scenario the example's counters were made from by
+# make_synthetic.py (kotim-deployed.toml with a drawn demand, below the marker). Calibrating
+# kotim-deployed.toml from those counters should give this demand back.
+"""
 TRUTH = "# --- the KNOWN demand the synthetic counters were made from (make_synthetic.py) ---"
 
 
@@ -54,8 +58,8 @@ def main() -> None:
     deployed = load_scenario(HERE / "kotim-deployed.toml")
     truth = known(deployed)
     OUT.mkdir(exist_ok=True)
-    text = calibrated_text(HERE / "kotim-deployed.toml", truth, OUT / "known.toml", TRUTH)
-    (OUT / "known.toml").write_text(text, encoding="utf-8")
+    text = calibrated_text(HERE / "kotim-deployed.toml", truth, OUT / "known.toml", TRUTH, "known")
+    (OUT / "known.toml").write_text(KNOWN + text, encoding="utf-8")
     names = interfaces(deployed)
     csv = counter_csv(truth, Synthetic(DAYS), names)
     (OUT / "counters.csv.gz").write_bytes(gzip.compress(csv.encode(), mtime=0))

@@ -58,6 +58,7 @@ class SiteFit:
     fitted: Figures
     measured_hourly: np.ndarray  # mean working-day Mbit/s per hour (censored hours: a floor)
     fitted_hourly: np.ndarray
+    residual_mbps: float  # RMS of model minus measured over every uncensored day and hour
 
     @property
     def censored(self) -> bool:
@@ -261,6 +262,14 @@ def _site_fit(
 ) -> SiteFit:
     scale, weekday, weekend, sources = fit
     fitted, fitted_hourly = model_figures(calibrated, site, workdays)
+    days = sorted({date for date, _ in hours.goodput})
+    model = hourly_load(calibrated, site, days)[:, :, 0] * 8.0 / 3600.0 / MBIT
+    index = {date: i for i, date in enumerate(days)}
+    errors = [
+        model[index[date], hour] - rate * 8.0 / MBIT
+        for (date, hour), rate in hours.goodput.items()
+        if (date, hour) not in hours.censored
+    ]
     return SiteFit(
         site,
         scale,
@@ -273,6 +282,7 @@ def _site_fit(
         fitted,
         _workday_mean(hours, workdays),
         fitted_hourly,
+        float(np.sqrt(np.mean(np.square(errors)))) if errors else math.nan,
     )
 
 

@@ -36,9 +36,15 @@ def _value(value: Any) -> str:
     raise TypeError(f"no TOML form for {value!r}")
 
 
-def calibrated_text(original: Path, calibrated: Scenario, out: Path, marker: str = MARKER) -> str:
+def calibrated_text(
+    original: Path,
+    calibrated: Scenario,
+    out: Path,
+    marker: str = MARKER,
+    suffix: str = "calibrated",
+) -> str:
     """The text of the calibrated scenario file to be written at `out`, its additions below
-    `marker`."""
+    `marker`, its name the original's with `-suffix` (once)."""
     text = original.read_text(encoding="utf-8").split(MARKER)[0].rstrip() + "\n"
     if re.search(r"^\[calibration[.\]]", text, re.MULTILINE):
         raise ConfigError(original, "calibration", "already set by hand; remove it to recalibrate")
@@ -50,6 +56,8 @@ def calibrated_text(original: Path, calibrated: Scenario, out: Path, marker: str
     text = re.sub(
         r'^topology\s*=\s*".*"', f"topology = {_value(relative)}", text, count=1, flags=re.M
     )
+    name = re.sub(r"-" + suffix + "$", "", calibrated.name)[: 63 - len(suffix)] + "-" + suffix
+    text = re.sub(r'^name\s*=\s*".*"', f"name = {_value(name)}", text, count=1, flags=re.M)
     lines = ["", marker]
     if not own_calendar:
         lines += ["[calendar]", "use = true", ""]

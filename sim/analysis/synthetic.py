@@ -61,7 +61,7 @@ def counter_csv(known: Scenario, spec: Synthetic, interfaces: dict[str, str]) ->
     hub = known.topology.hub.id
     total = sum(rates.values())
     own = spec.hub_own_mbps * 1e6 / 8.0
-    rates[hub] = total[:, ::-1] + np.array([own, own / 4])  # upstream: rx is the download
+    rates[hub] = total + np.array([own, own / 4])
     start = dt.datetime.combine(spec.days[0], dt.time())
     rows: list[tuple[dt.datetime, str, int, int]] = []
     for site_id, site_rates in rates.items():
@@ -73,7 +73,7 @@ def counter_csv(known: Scenario, spec: Synthetic, interfaces: dict[str, str]) ->
         for i, (down, up) in enumerate(cumulative):
             when = start + dt.timedelta(seconds=i * spec.step)
             tx, rx = (int(down) + int(offset[0])) % wrap, (int(up) + int(offset[1])) % wrap
-            if site_id == hub:
+            if site_id == hub:  # on the upstream, the download is received
                 rx, tx = tx, rx
             rows.append((when, interfaces[site_id], rx, tx))
     if spec.flaws:
