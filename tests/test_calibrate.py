@@ -189,3 +189,23 @@ def test_calibrate_bad_measured_file_exits_2(netlab, tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().startswith(f"netlab: error: {bad}: line 2:")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _measured(truth: Scenario, days: list[dt.date], tmp_path: Path):
+    path = tmp_path / "counters.csv"
+    names = {s.id: s.id for s in truth.sites}
+    path.write_text(counter_csv(truth, Synthetic(days, noise=0.05, flaws=False), names))
+    intervals, _ = clean(read(path, "csv", WIB))
+    return to_sites(intervals, names, "hub")[0]
+
+
+def test_weekend_only_data_still_calibrates(tmp_path):
+    """Two weekend days: the weekend profile is fitted, the weekday shape stays the kind's."""
+    start, truth = _small_truth()
+    rows = _measured(truth, [dt.date(2023, 1, 21), dt.date(2023, 1, 22)], tmp_path)
+    rows.append(rows[0].__class__("nowhere", rows[0].start, 300.0, 1.0, 1.0))
+    calibrated, result = calibrate(start, rows, WIB)
+    setda = calibrated.spec.calibration.sites["setda"]
+    assert setda.provenance["weekday"] == "estimated" and setda.provenance["weekend"] == "fitted"
+    assert setda.scale == pytest.approx(1.4, rel=0.05)
+    assert any(note.startswith("nowhere: measured, but not a served site") for note in result.notes)

@@ -201,13 +201,20 @@ def model_figures(
 def _fit_site(
     scenario: Scenario, site: Site, hours: _Hours, calendar: Calendar
 ) -> tuple[float, list[float], list[float] | None, list[str]]:
+    """Scale, weekday and weekend weights (None: the kind's), and each weekday hour's source.
+
+    The scale comes from the working days; from weekends and holidays when none was measured.
+    """
     kind = _kind_profile(scenario, site)
     base_day = [w * kind.sessions_per_user_hour for w in kind.weekday]
     base_end = [w * kind.sessions_per_user_hour for w in kind.weekend]
-    scale, rates, hours_source = _fit_shape(
-        _observed_rates(scenario, site, hours, calendar, True), base_day
-    )
+    working = _observed_rates(scenario, site, hours, calendar, True)
     weekend_seen = _observed_rates(scenario, site, hours, calendar, False)
+    if not any(working.values()) and any(weekend_seen.values()):
+        scale = _fit_shape(weekend_seen, base_end)[0]
+        rates, hours_source = [b * scale for b in base_day], ["estimated"] * 24
+    else:
+        scale, rates, hours_source = _fit_shape(working, base_day)
     weekend = None
     if any(weekend_seen.values()):
         _, end_rates, _ = _fit_shape(weekend_seen, [b * scale for b in base_end])
@@ -227,7 +234,8 @@ def calibrate(
     for row in rows:
         by_site[row.site].append(row)
     days = sorted({dt.datetime.fromtimestamp(r.start, zone).date() for r in rows})
-    workdays = [d for d in days if calendar.day_type(d) in ("workday", "friday")]
+    # the figures are working days'; data of weekends and holidays alone stands in for them
+    workdays = [d for d in days if calendar.day_type(d) in ("workday", "friday")] or days
     binned = {
         s.id: _bin(by_site[s.id], zone, overhead, ceil[s.id])
         for s in scenario.sites
@@ -246,6 +254,9 @@ def calibrate(
             continue
         result.sites.append(_site_fit(calibrated, site, binned[site.id], fits[site.id], workdays))
     hub = scenario.topology.hub.id
+    known = {s.id for s in scenario.sites} | {hub}
+    for site_id in sorted(set(by_site) - known):
+        result.notes.append(f"{site_id}: measured, but not a served site of the scenario; left out")
     if by_site[hub]:
         upstream = _bin(by_site[hub], zone, overhead, math.inf)
         result.upstream_hourly = _workday_mean(upstream, workdays)
