@@ -65,10 +65,11 @@ def _small_truth() -> tuple[Scenario, Scenario]:
         "kec_baamang": 0.7,
     }
     data["calibration"] = {"sites": {k: {"scale": v} for k, v in scales.items()}}
+    data["calibration"]["sites"]["disdik"]["mix"] = {"upload": 2.5}  # uploads more than assumed
     return start, start.edited(data)
 
 
-def test_censored_hours_are_estimated_never_the_cap(tmp_path):
+def test_censored_hours_estimated_and_upload_share_fitted(tmp_path):
     start, truth = _small_truth()
     days = [dt.date(2023, 1, 17) + dt.timedelta(days=n) for n in range(14)]
     text = counter_csv(
@@ -90,6 +91,14 @@ def test_censored_hours_are_estimated_never_the_cap(tmp_path):
     assert got_busy == pytest.approx(true_busy, rel=0.05)  # ... which the fit recovers
     assert not fits["setda"].censored and "estimated" not in fits["setda"].hours
     assert calibrated.spec.calibration.sites["taman_kota"].provenance["weekday"] == "estimated"
+    disdik = calibrated.spec.calibration.sites["disdik"]
+    assert disdik.mix["upload"] == pytest.approx(2.5, rel=0.05)
+    assert disdik.scale == pytest.approx(0.6, rel=0.05)
+    up = [
+        hourly_load(s, s.topology.site("disdik"), workdays)[:, :, 1].sum()
+        for s in (truth, calibrated)
+    ]
+    assert up[1] == pytest.approx(up[0], rel=0.05)
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +173,7 @@ def test_calibrated_scenario_says_where_figures_come_from(example):
         "weekday": "fitted",
         "weekend": "fitted",
         "users": "assumed",
-        "mix": "assumed",
+        "mix": "fitted",
         "busy_hour_mbps": "measured",
         "p95_mbps": "measured",
         "daily_gb": "measured",

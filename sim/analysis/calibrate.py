@@ -7,7 +7,9 @@ Ramadan), and averaged per hour over the working days (and over weekends and hol
 measured). An hour in which the site's rate sat at its shaper's ceiling is censored: the
 demand behind it is unknown, so that hour is estimated from the site's unsaturated hours
 (scale) and its kind's hourly shape, and marked "estimated". Hours without measurements are
-estimated the same way. Sizes of transfers, the mix and the number of users stay assumed.
+estimated the same way. Before the rates, the mix weight of the upload-only applications is
+fitted to the measured ratio of upload to download bytes. Sizes of transfers, the rest of the
+mix and the number of users stay assumed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 from sim.demand.calendar import Calendar, national
 from sim.demand.expected import hourly_load, session_load, sessions_for
 from sim.measure.sites import SiteInterval
+from sim.model.demand import KindProfile
 from sim.model.scenario import Scenario
 from sim.model.topology import Site
 from sim.shaping.schedule import compile_schedule
@@ -102,6 +105,7 @@ class _Hours:
     rates: list[tuple[dt.date, float]]  # every interval's goodput rate, bytes/s
     samples: int = 0
     censored_samples: int = 0
+    up_down: list[float] = field(default_factory=lambda: [0.0, 0.0])  # uncensored bytes
 
 
 def _bin(rows: list[SiteInterval], zone: dt.tzinfo, overhead: float, ceil_bps: float) -> _Hours:
@@ -121,16 +125,24 @@ def _bin(rows: list[SiteInterval], zone: dt.tzinfo, overhead: float, ceil_bps: f
         sums[key] += row.down / overhead
         covered[key] += row.seconds
         hours.rates.append((local.date(), rate / overhead))
+        if not math.isnan(row.up) and rate * 8.0 < CENSOR_SHARE * ceil_bps:
+            hours.up_down[0] += row.up
+            hours.up_down[1] += row.down
     hours.goodput = {k: sums[k] / covered[k] for k in sums if covered[k] >= MIN_COVERAGE * 3600}
     return hours
 
 
 def _observed_rates(
-    scenario: Scenario, site: Site, hours: _Hours, calendar: Calendar, weekday: bool
+    scenario: Scenario,
+    site: Site,
+    hours: _Hours,
+    calendar: Calendar,
+    weekday: bool,
+    profile: KindProfile,
 ) -> dict[int, list[float]]:
     """Per hour, the base session rate (per user-hour, before calendar factors) each
-    uncensored measured day implies."""
-    session = session_load(scenario.spec.demand, _kind_profile(scenario, site), site.access_bps)
+    uncensored measured day implies, sessions drawn from `profile`'s mix."""
+    session = session_load(scenario.spec.demand, profile, site.access_bps)
     growth = scenario.spec.demand.growth
     out: dict[int, list[float]] = defaultdict(list)
     for (date, hour), rate in hours.goodput.items():
@@ -142,8 +154,34 @@ def _observed_rates(
     return out
 
 
-def _kind_profile(scenario: Scenario, site: Site):  # noqa: ANN202 - KindProfile
+def _kind_profile(scenario: Scenario, site: Site) -> KindProfile:
     return scenario.spec.demand.kinds[site.kind]
+
+
+def upload_scale(scenario: Scenario, site: Site, up_down: list[float]) -> float | None:
+    """The factor on the mix weight of the kind's upload-only applications that gives the
+    measured ratio of upload to download bytes (None: no such application, or no data).
+
+    Unnormalised, those applications add upload only, so the ratio is linear in the factor u:
+    R(u) = R(0) + u (R(1) - R(0)).
+    """
+    profile = _kind_profile(scenario, site)
+    apps = scenario.spec.demand.apps
+    uploads = [n for n in profile.mix if set(apps[n].directions) == {"up"}]
+    if not uploads or up_down[1] <= 0 or len(uploads) == len(profile.mix):
+        return None
+    ratios = []
+    for u in (0.0, 1.0):
+        mixed = _with_mix(profile, dict.fromkeys(uploads, u))
+        load = session_load(scenario.spec.demand, mixed, site.access_bps)
+        ratios.append(load.up / load.down)
+    measured = up_down[0] / up_down[1]
+    return float(np.clip((measured - ratios[0]) / (ratios[1] - ratios[0]), 0.05, 20.0))
+
+
+def _with_mix(profile: KindProfile, factors: dict[str, float]) -> KindProfile:
+    mix = {n: w * factors.get(n, 1.0) for n, w in profile.mix.items()}
+    return profile.model_copy(update={"mix": mix})
 
 
 def _fit_shape(
@@ -198,18 +236,33 @@ def model_figures(
     return figures, hourly
 
 
-def _fit_site(
-    scenario: Scenario, site: Site, hours: _Hours, calendar: Calendar
-) -> tuple[float, list[float], list[float] | None, list[str]]:
-    """Scale, weekday and weekend weights (None: the kind's), and each weekday hour's source.
+@dataclass(frozen=True)
+class _Fit:
+    scale: float
+    weekday: list[float]
+    weekend: list[float] | None  # None: the kind's
+    hours: list[str]  # per weekday hour: "fitted" or "estimated"
+    mix: dict[str, float]  # factors on the kind's mix weights ({}: the kind's mix)
+
+
+def _fit_site(scenario: Scenario, site: Site, hours: _Hours, calendar: Calendar) -> _Fit:
+    """The upload share first (it changes what a session offers), then the session rates.
 
     The scale comes from the working days; from weekends and holidays when none was measured.
     """
     kind = _kind_profile(scenario, site)
+    factor = upload_scale(scenario, site, hours.up_down)
+    apps = scenario.spec.demand.apps
+    mix = (
+        {}
+        if factor is None
+        else {n: round(factor, 6) for n in kind.mix if set(apps[n].directions) == {"up"}}
+    )
+    profile = _with_mix(kind, mix)
     base_day = [w * kind.sessions_per_user_hour for w in kind.weekday]
     base_end = [w * kind.sessions_per_user_hour for w in kind.weekend]
-    working = _observed_rates(scenario, site, hours, calendar, True)
-    weekend_seen = _observed_rates(scenario, site, hours, calendar, False)
+    working = _observed_rates(scenario, site, hours, calendar, True, profile)
+    weekend_seen = _observed_rates(scenario, site, hours, calendar, False, profile)
     if not any(working.values()) and any(weekend_seen.values()):
         scale = _fit_shape(weekend_seen, base_end)[0]
         rates, hours_source = [b * scale for b in base_day], ["estimated"] * 24
@@ -220,7 +273,7 @@ def _fit_site(
         _, end_rates, _ = _fit_shape(weekend_seen, [b * scale for b in base_end])
         weekend = [r / (kind.sessions_per_user_hour * scale) for r in end_rates]
     weekday = [r / (kind.sessions_per_user_hour * scale) for r in rates]
-    return scale, weekday, weekend, hours_source
+    return _Fit(scale, weekday, weekend, hours_source, mix)
 
 
 def calibrate(
@@ -268,10 +321,9 @@ def _site_fit(
     calibrated: Scenario,
     site: Site,
     hours: _Hours,
-    fit: tuple[float, list[float], list[float] | None, list[str]],
+    fit: _Fit,
     workdays: list[dt.date],
 ) -> SiteFit:
-    scale, weekday, weekend, sources = fit
     fitted, fitted_hourly = model_figures(calibrated, site, workdays)
     days = sorted({date for date, _ in hours.goodput})
     model = hourly_load(calibrated, site, days)[:, :, 0] * 8.0 / 3600.0 / MBIT
@@ -283,10 +335,10 @@ def _site_fit(
     ]
     return SiteFit(
         site,
-        scale,
-        weekday,
-        weekend,
-        sources,
+        fit.scale,
+        fit.weekday,
+        fit.weekend,
+        fit.hours,
         hours.censored_samples,
         hours.samples,
         _measured_figures(hours, workdays),
@@ -298,27 +350,25 @@ def _site_fit(
 
 
 def _calibrated_scenario(
-    scenario: Scenario,
-    fits: dict[str, tuple[float, list[float], list[float] | None, list[str]]],
-    source: str,
-    days: int,
+    scenario: Scenario, fits: dict[str, _Fit], source: str, days: int
 ) -> Scenario:
     sites = {}
-    for site_id, (scale, weekday, weekend, hours) in fits.items():
-        estimated = "estimated" in hours
+    for site_id, fit in fits.items():
         entry = {
-            "scale": round(scale, 6),
-            "weekday": [round(w, 6) for w in weekday],
+            "scale": round(fit.scale, 6),
+            "weekday": [round(w, 6) for w in fit.weekday],
             "provenance": {
                 "scale": "fitted",
-                "weekday": "estimated" if estimated else "fitted",
-                "weekend": "fitted" if weekend else "assumed",
+                "weekday": "estimated" if "estimated" in fit.hours else "fitted",
+                "weekend": "fitted" if fit.weekend else "assumed",
                 "users": "assumed",
-                "mix": "assumed",
+                "mix": "fitted" if fit.mix else "assumed",
             },
         }
-        if weekend:
-            entry["weekend"] = [round(w, 6) for w in weekend]
+        if fit.weekend:
+            entry["weekend"] = [round(w, 6) for w in fit.weekend]
+        if fit.mix:
+            entry["mix"] = fit.mix
         sites[site_id] = entry
     data = scenario.spec.model_dump()
     data["calendar"] = {**data["calendar"], "use": True}
@@ -337,7 +387,7 @@ PROVENANCE = {
     "hourly_profiles": "fitted",
     "users": "assumed",
     "applications": "assumed",
-    "mix": "assumed",
+    "mix": "fitted",
     "friday_prayer": "assumed",
     "ramadan_hours": "assumed",
     "holidays": "assumed",

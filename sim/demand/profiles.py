@@ -20,7 +20,7 @@ from sim.model.topology import Site
 
 
 def site_profile(scenario: Scenario, site: Site) -> KindProfile:
-    """The site's kind profile with its calibration (scale, fitted hours) applied."""
+    """The site's kind profile with its calibration (scale, fitted hours, mix) applied."""
     profile = scenario.spec.demand.kinds[site.kind]
     fitted = scenario.spec.calibration.sites.get(site.id)
     if fitted is None:
@@ -30,6 +30,7 @@ def site_profile(scenario: Scenario, site: Site) -> KindProfile:
             "sessions_per_user_hour": profile.sessions_per_user_hour * fitted.scale,
             "weekday": fitted.weekday or profile.weekday,
             "weekend": fitted.weekend or profile.weekend,
+            "mix": {n: w * fitted.mix.get(n, 1.0) for n, w in profile.mix.items()},
         }
     )
 

@@ -264,7 +264,8 @@ class SiteCalibration(Strict):
     """One site's demand as `netlab calibrate` fitted it to the site's counters.
 
     `scale` multiplies the kind's session rate (active users times sessions per user); the
-    hourly weights, when given, replace the kind's for this site. `measured` holds the figures
+    hourly weights, when given, replace the kind's for this site; `mix` multiplies the kind's
+    mix weight of the applications it names. `measured` holds the figures
     the fit reproduces, `provenance` where each figure came from.
     """
 
@@ -272,6 +273,7 @@ class SiteCalibration(Strict):
     weekday: list[float] | None = Field(default=None, min_length=24, max_length=24)
     weekend: list[float] | None = Field(default=None, min_length=24, max_length=24)
     censored: bool = Field(default=False, description="its counters sat at a shaper's ceiling")
+    mix: dict[str, float] = Field(default={}, description="factors on the kind's mix weights")
     measured: dict[str, float] = {}
     provenance: dict[str, Provenance] = {}
 
@@ -279,6 +281,8 @@ class SiteCalibration(Strict):
     def _weights_non_negative(self) -> SiteCalibration:
         if any(w < 0 for w in (self.weekday or []) + (self.weekend or [])):
             raise ValueError("hourly weights must be non-negative")
+        if any(f <= 0 for f in self.mix.values()):
+            raise ValueError("mix factors must be positive")
         return self
 
 
@@ -463,9 +467,12 @@ def _connect(path: Path, topology: Topology, connect: dict[str, str]) -> Topolog
 
 def _check_calibrated_sites(path: Path, spec: ScenarioFile, topology: Topology) -> None:
     known = {site.id for site in topology.sites}
-    for site_id in spec.calibration.sites:
+    for site_id, site in spec.calibration.sites.items():
         if site_id not in known:
             raise ConfigError(path, f"calibration.sites.{site_id}", "not a site of the topology")
+        for app in site.mix:
+            if app not in spec.demand.apps:
+                raise ConfigError(path, f"calibration.sites.{site_id}.mix", f"unknown app {app!r}")
 
 
 def _check_site_references(path: Path, spec: ScenarioFile, topology: Topology) -> None:
