@@ -31,6 +31,9 @@ from sim.shaping.schedule import compile_schedule
 
 # A 5-minute rate at or above this share of the ceiling is the shaper's, not the demand's.
 CENSOR_SHARE = 0.97
+# The upload-only applications' share of upload bytes below which their mix weight is not
+# fitted (the up/down ratio would hardly move with it).
+UPLOAD_IDENTIFIABLE = 0.1
 # An hour needs this much of itself measured to count.
 MIN_COVERAGE = 0.5
 MBIT = 1e6
@@ -160,10 +163,12 @@ def _kind_profile(scenario: Scenario, site: Site) -> KindProfile:
 
 def upload_scale(scenario: Scenario, site: Site, up_down: list[float]) -> float | None:
     """The factor on the mix weight of the kind's upload-only applications that gives the
-    measured ratio of upload to download bytes (None: no such application, or no data).
+    measured ratio of upload to download bytes.
 
     Unnormalised, those applications add upload only, so the ratio is linear in the factor u:
-    R(u) = R(0) + u (R(1) - R(0)).
+    R(u) = R(0) + u (R(1) - R(0)). None (the mix stays assumed) when there are no such
+    applications or no data, or when they carry under UPLOAD_IDENTIFIABLE of the upload bytes:
+    then noise in the ratio, not the applications, would set the factor.
     """
     profile = _kind_profile(scenario, site)
     apps = scenario.spec.demand.apps
@@ -175,6 +180,8 @@ def upload_scale(scenario: Scenario, site: Site, up_down: list[float]) -> float 
         mixed = _with_mix(profile, dict.fromkeys(uploads, u))
         load = session_load(scenario.spec.demand, mixed, site.access_bps)
         ratios.append(load.up / load.down)
+    if ratios[1] - ratios[0] < UPLOAD_IDENTIFIABLE * ratios[1]:
+        return None
     measured = up_down[0] / up_down[1]
     return float(np.clip((measured - ratios[0]) / (ratios[1] - ratios[0]), 0.05, 20.0))
 
@@ -306,6 +313,13 @@ def calibrate(
             result.notes.append(f"{site.id}: no measurements; its demand stays assumed")
             continue
         result.sites.append(_site_fit(calibrated, site, binned[site.id], fits[site.id], workdays))
+    assumed_mix = [site_id for site_id, fit in fits.items() if not fit.mix]
+    if assumed_mix:
+        result.notes.append(
+            f"{len(assumed_mix)} sites keep the assumed mix: their upload-only applications carry "
+            f"under {UPLOAD_IDENTIFIABLE:.0%} of the upload bytes (or no upload was measured), "
+            "too little to fit from the upload/download ratio"
+        )
     hub = scenario.topology.hub.id
     known = {s.id for s in scenario.sites} | {hub}
     for site_id in sorted(set(by_site) - known):
@@ -387,7 +401,7 @@ PROVENANCE = {
     "hourly_profiles": "fitted",
     "users": "assumed",
     "applications": "assumed",
-    "mix": "fitted",
+    "mix": "assumed",
     "friday_prayer": "assumed",
     "ramadan_hours": "assumed",
     "holidays": "assumed",
