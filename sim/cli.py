@@ -734,8 +734,10 @@ def import_counters(
 
     [bold]Example[/bold]
 
-      netlab import-counters scenarios/measured/kotim-synthetic/*.csv -f mikrotik \\
-          --scenario scenarios/kotim-baseline.toml --out /tmp/measured
+      netlab import-counters ether5.log ether6.log -f mrtg --scenario S.toml --out DIR
+      netlab import-counters scenarios/measured/kotim-synthetic/counters.csv.gz -f csv
+        --scenario scenarios/measured/kotim-deployed.toml
+        --map scenarios/measured/kotim-synthetic/interfaces.toml --out results/measured
     """
     from sim.measure.formats import FORMATS, parse_zone
 
@@ -824,8 +826,8 @@ def calibrate(
 
     [bold]Example[/bold]
 
-      netlab calibrate /tmp/measured --scenario scenarios/measured/kotim-deployed.toml \\
-          --out /tmp/kotim-calibrated.toml
+      netlab calibrate results/measured --scenario scenarios/measured/kotim-deployed.toml
+        --out results/kotim-calibrated.toml
     """
     from sim.analysis.calibrate import calibrate as fit
     from sim.analysis.calibrated_file import calibrated_text
