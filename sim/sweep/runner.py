@@ -19,16 +19,18 @@ import csv
 import json
 import multiprocessing
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sim.analysis.metrics import Summary, summarize
+from sim.analysis.pool import scratch_folder, worker_pool
 from sim.analysis.table import METRIC_COLUMNS, cell_text
 from sim.model.scenario import Scenario
 from sim.model.topology import SITE_KINDS
@@ -194,7 +196,7 @@ def _run_local(tasks: list[tuple[Scenario, int]], workers: int, on_result: OnRes
     """A process pool; workers fork from a server that has imported netlab once."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = worker_pool(workers, context)
     try:
         futures = {pool.submit(run_job, *task): i for i, task in enumerate(tasks)}
         for future in as_completed(futures):
@@ -214,17 +216,24 @@ def _run_dask(
 ) -> None:
     """A Dask cluster at address, or a LocalCluster of worker processes for "local"."""
     try:
+        import dask
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
+
+        from sim.sweep.dask_plugin import DieWithParent
     except ImportError as exc:
         raise ImportError("--dask needs dask[distributed]: pip install 'netlab[cluster]'") from exc
     with ExitStack() as stack:
         if address == "local":
+            scratch = scratch_folder()  # for the scheduler's and the workers' files
+            stack.callback(shutil.rmtree, scratch, ignore_errors=True)
+            stack.enter_context(dask.config.set({"temporary-directory": scratch}))
             cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
             )
             stack.enter_context(cluster)
             client = stack.enter_context(Client(cluster))
+            client.register_plugin(DieWithParent(os.getpid(), scratch))
         else:
             client = stack.enter_context(Client(address))
         futures = [client.submit(run_job, *task, pure=False) for task in tasks]
