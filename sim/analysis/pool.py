@@ -25,6 +25,8 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 
 SCRATCH = "netlab-scratch-"  # scratch folders: netlab-scratch-<pid>-<random>
+SOCKET_PATH_MAX = 107  # bytes of an AF_UNIX socket path (Linux)
+SOCKET_TAIL = len("/pymp-12345678/listener-12345678")  # multiprocessing's part of the path
 POLL_S = 0.2  # without pidfds (Linux < 5.3): how often to look for the starter
 
 
@@ -39,8 +41,8 @@ def worker_pool(workers: int, context: BaseContext | None = None) -> ProcessPool
     """A process pool (in `context`, default the platform's) whose workers die with this process."""
     context = context or multiprocessing.get_context()
     leftovers: tuple[str, ...] = ()
-    if context.get_start_method() != "fork":  # the forkserver's socket lives in /tmp/pymp-*
-        leftovers = (multiprocessing.util.get_temp_dir(),)
+    if context.get_start_method() != "fork":  # the forkserver's socket lives in pymp-*
+        leftovers = (_multiprocessing_scratch(),)
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
@@ -53,12 +55,45 @@ def scratch_folder() -> str:
     """A new temporary folder named after this process, for workers' files (a Dask cluster's
     scratch space); those of processes that are gone (killed before removing theirs) are
     removed first."""
-    root = Path(tempfile.gettempdir())
-    for path in root.glob(f"{SCRATCH}*"):
+    remove_dead_scratch()
+    return tempfile.mkdtemp(prefix=f"{SCRATCH}{os.getpid()}-")
+
+
+def remove_dead_scratch() -> None:
+    """Remove the scratch folders of netlab processes that are gone (killed)."""
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH}*"):
         pid = path.name[len(SCRATCH) :].partition("-")[0]
         if path.is_dir() and pid.isdigit() and not _exists(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
-    return tempfile.mkdtemp(prefix=f"{SCRATCH}{os.getpid()}-")
+
+
+_mp_scratch: str | None = None
+
+
+def _multiprocessing_scratch() -> str:
+    """The folder to remove when this process dies: multiprocessing's temporary folder (pymp-*),
+    made on first use inside a scratch folder named after this process, so that the next
+    netlab removes both if this process is killed before its workers could (unless the path
+    of the forkserver's socket would be too long: then multiprocessing's folder alone). At a
+    normal exit multiprocessing removes its folder, and then the scratch folder goes."""
+    global _mp_scratch
+    if _mp_scratch is None:
+        scratch, saved = scratch_folder(), tempfile.tempdir
+        if len(scratch) + SOCKET_TAIL < SOCKET_PATH_MAX:  # else the socket's path is too long
+            tempfile.tempdir = scratch  # multiprocessing's folder goes there, if not made yet
+        try:
+            _mp_scratch = multiprocessing.util.get_temp_dir()
+        finally:
+            tempfile.tempdir = saved
+        if Path(_mp_scratch).parent == Path(scratch):
+            _mp_scratch = scratch
+        # after multiprocessing's own clean-up (exit priority -100)
+        multiprocessing.util.Finalize(None, _remove, args=(scratch,), exitpriority=-101)
+    return _mp_scratch
+
+
+def _remove(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _watch(starter: int, leftovers: tuple[str, ...]) -> None:

@@ -10,7 +10,8 @@ interrupted or not and whichever executor ran it. Wall-clock runtimes are theref
 the index and in SweepResult, not in the table.
 
 Jobs are shipped as resolved scenarios, so Dask workers need netlab installed but not the
-scenario files.
+scenario files. The workers of the local pool and of a local Dask cluster die with the sweep,
+even when it is killed with SIGKILL, and remove its temporary folders (sim.analysis.pool).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.metrics import Summary, summarize
-from sim.analysis.pool import scratch_folder, worker_pool
+from sim.analysis.pool import remove_dead_scratch, scratch_folder, worker_pool
 from sim.analysis.table import METRIC_COLUMNS, cell_text
 from sim.model.scenario import Scenario
 from sim.model.topology import SITE_KINDS
@@ -113,6 +114,7 @@ def run_sweep(
         sweep = load_sweep(sweep)
     folder = out_root / "sweeps" / sweep.name
     folder.mkdir(parents=True, exist_ok=True)
+    remove_dead_scratch()  # of sweeps killed after their workers had finished
     with _connect(folder / "index.sqlite") as db:
         done = set(db.execute("SELECT point_hash, seed FROM runs WHERE status = 'done'"))
         jobs = [(p, s) for p in sweep.points for s in sweep.seeds if (p.hash, s) not in done]
