@@ -28,7 +28,7 @@ from sim.shaping.export import (
     to_mikrotik,
     to_tc_script,
 )
-from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan
+from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan, kernel_quantum
 from sim.shaping.schedule import compile_schedule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ def _small() -> dict:
 
 def test_hand_written_plan_gets_defaults() -> None:
     plan = plan_from_dict(_small())
-    assert plan.down.by_id("a") == HtbClass("a", "tier_a", 60e6, 90e6, 0, 100_000, "a")
+    assert plan.down.by_id("a") == HtbClass("a", "tier_a", 60e6, 90e6, 0, None, "a")
     assert plan.down.by_id("tier_a").prio == 1
 
 
@@ -249,7 +249,7 @@ def _check_tc_script(plan: ShapingPlan, script: str, devs: dict[str, str], addre
             want_parent = "1:" if c.parent is None else classid[c.parent]
             assert parent == want_parent
             assert rate == round(c.rate) and ceil == round(c.ceil)
-            assert int(options["quantum"]) == c.quantum
+            assert int(options["quantum"]) == kernel_quantum(c)
             assert int(options["prio"]) == c.prio
         filters = [argv for _, argv in mine if argv[1] == "filter"]
         match = "dst" if direction == "down" else "src"
@@ -503,7 +503,7 @@ def _apply_and_read_back(plan: ShapingPlan, tmp_path: Path) -> None:
                 assert got["cburst"] >= 0.99 * _burst_floor(c.ceil)
                 if c.id not in has_kids:  # the kernel prints prio and quantum for leaves only
                     assert got["prio"] == c.prio
-                    assert detail[minor[c.id]]["quantum"] == c.quantum
+                    assert detail[minor[c.id]]["quantum"] == kernel_quantum(c)
             fallback = shown[f"1:{DEFAULT_MINOR:x}"]
             assert fallback["parent"] == "1:1" and fallback["prio"] == 7
             qdiscs = _run([*in_ns, "tc", "qdisc", "show", "dev", dev])

@@ -219,7 +219,9 @@ def _class_from_dict(item: Any, where: str) -> HtbClass:
     if ceil < rate:
         raise PlanError(f"{where}.ceil_bps", f"ceil {ceil:.0f} is below rate {rate:.0f}")
     prio = _integer(item.get("prio", 0), f"{where}.prio", 0, 7)
-    quantum = _integer(item.get("quantum", MIN_QUANTUM), f"{where}.quantum", 1, 2**32 - 1)
+    quantum = item.get("quantum")
+    if quantum is not None:
+        quantum = _integer(quantum, f"{where}.quantum", 1, 2**32 - 1)
     site = item.get("site")
     if site is not None and (not isinstance(site, str) or not _SITE_ID.match(site)):
         raise PlanError(f"{where}.site", f"not a site identifier ([a-z][a-z0-9_]*): {site!r}")

@@ -1,12 +1,18 @@
-"""The fluid HTB allocator (DESIGN.md §4): who gets how many bits/s, given each leaf's demand.
+"""The fluid HTB allocator: who gets how many bits/s, given each leaf's demand.
 
-At a parent with capacity A: every child first gets min(demand, rate); what is left goes to
-children still wanting more, lowest prio level first, water-filled in proportion to quantum and
-capped at min(demand, ceil); what a level cannot use passes to the next level. Then recurse.
+It is the fluid limit of Linux `sch_htb` (docs/architecture.md, "HTB semantics"):
+1. Level 0: every leaf sends min(demand, rate) on its own tokens, whatever its ancestors'
+   state (so guarantees that oversubscribe a parent are all delivered).
+2. Then the inner classes lend, deepest first and the root last (the kernel's levels). A lender
+   X gives what is left of its rate after everything its subtree already sent, to descendant
+   leaves that still want more, lowest leaf prio first, at equal prio in proportion to leaf
+   quantum (DRR: the kernel's round robin visits leaves, not subtrees). Every class between a
+   leaf and X caps what passes through it at its ceil. Inner classes' prio and quantum are not
+   used: the kernel ignores them.
 A leaf's demand is capped by its ceil and by the site's access link.
 
-This is the simulator's hot path: the tree is compiled once into flat lists and `allocate`
-makes one bottom-up and one top-down pass with plain floats.
+This is the simulator's hot path: the tree is compiled once into flat lists and `allocate` is
+plain float arithmetic; `LiveAllocation` avoids even that while nothing is contended.
 """
 
 from __future__ import annotations
@@ -29,98 +35,163 @@ class CompiledTree:
             min(c.ceil, access_bps[c.site]) if c.site is not None else c.ceil for c in classes
         ]
         self.quantum = [float(kernel_quantum(c)) for c in classes]
+        self.prio = [c.prio for c in classes]
         self.parent = [index[c.parent] if c.parent is not None else -1 for c in classes]
         self.children: list[list[int]] = [[] for _ in classes]
         for i, c in enumerate(classes):
             if c.parent is not None:
                 self.children[index[c.parent]].append(i)
         self.leaf_of_site = {c.site: i for i, c in enumerate(classes) if c.site is not None}
-        # children of each node grouped by prio, lowest (served first) first
-        self.levels: list[list[list[int]]] = []
-        for kids in self.children:
-            prios = sorted({classes[k].prio for k in kids})
-            self.levels.append([[k for k in kids if classes[k].prio == p] for p in prios])
         self.internal = [i for i, kids in enumerate(self.children) if kids]
         self.leaves = [i for i, kids in enumerate(self.children) if not kids and i > 0]
         self.bottom_up = list(reversed(range(len(classes))))
+        self.inner_bottom_up = [(i, self.children[i]) for i in self.bottom_up if self.children[i]]
+        # what a class can carry before a change at one leaf may move another: an inner class
+        # its ceil; the root its rate, since nothing lends above it
+        self.limit = list(self.cap)
+        self.limit[0] = min(self.rate[0], self.cap[0])
+        self.path = [self._path_up(i) for i in range(len(classes))]
+        self.lenders = self._lenders()
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def allocate(self, leaf_demand: list[float]) -> list[float]:
-        """Allocation (bits/s) of every node, given demand per node (read at leaves only)."""
-        cap = self.cap
-        children = self.children
-        demand = list(leaf_demand)
-        for i in self.bottom_up:
-            kids = children[i]
-            if kids:
-                total = 0.0
-                for k in kids:
-                    total += demand[k]
-                demand[i] = total if total < cap[i] else cap[i]
-            elif demand[i] > cap[i]:
-                demand[i] = cap[i]
-        return self.share_down(demand)
+    def _path_up(self, i: int) -> list[int]:
+        """Node i and its ancestors, up to the root."""
+        path = []
+        while i != -1:
+            path.append(i)
+            i = self.parent[i]
+        return path
 
-    def share_down(self, capped: list[float]) -> list[float]:
-        """The top-down pass alone, from demands already capped bottom-up."""
-        alloc = [0.0] * len(capped)
-        alloc[0] = capped[0]
-        levels = self.levels
-        for i in self.internal:
-            self._share(alloc[i], levels[i], capped, alloc)
+    def _lenders(self) -> list[tuple[int, list[list[int]], list[tuple[int, list[int]]]]]:
+        """Inner classes in lending order (deepest first, root last), each with its descendant
+        leaves grouped by prio (lowest first), and the inner classes strictly below it whose
+        ceil could stop what it lends (ceil below its rate), deepest first, with their leaves."""
+        depth = [len(p) - 1 for p in self.path]
+        lenders = []
+        for x in sorted(self.internal, key=lambda i: -depth[i]):
+            leaves = [i for i in self.leaves if x in self.path[i]]
+            prios = sorted({self.prio[i] for i in leaves})
+            groups = [[i for i in leaves if self.prio[i] == p] for p in prios]
+            below = [i for i in self.internal if i != x and x in self.path[i]]
+            binding = [
+                (y, [i for i in leaves if y in self.path[i]])
+                for y in sorted(below, key=lambda i: -depth[i])
+                if self.cap[y] < self.rate[x]
+            ]
+            lenders.append((x, groups, binding))
+        return lenders
+
+    def allocate(self, leaf_demand: list[float]) -> list[float]:
+        """Allocation (bits/s) of every class, given demand per class (read at leaves only);
+        an inner class's allocation is what passes through it."""
+        cap = self.cap
+        rate = self.rate
+        path = self.path
+        alloc = [0.0] * len(cap)
+        want = [0.0] * len(cap)
+        for i in self.leaves:
+            d = leaf_demand[i]
+            w = d if d < cap[i] else cap[i]
+            want[i] = w
+            alloc[i] = w if w < rate[i] else rate[i]
+        self._sum_up(alloc, self.inner_bottom_up)
+        for x, groups, binding in self.lenders:
+            budget = rate[x] - alloc[x]
+            lent = 0.0
+            for group in groups:
+                if budget - lent <= EPSILON:
+                    break
+                room = [(i, r) for i in group if (r := want[i] - alloc[i]) > EPSILON]
+                if room:
+                    lent += self._lend(budget - lent, room, binding, alloc)
+            if lent:
+                for j in path[x]:
+                    alloc[j] += lent
+        # the root holds everything lent; the classes below it miss what their ancestors lent
+        self._sum_up(alloc, self.inner_bottom_up[:-1])
         return alloc
 
-    def _share(
-        self, amount: float, levels: list[list[int]], demand: list[float], alloc: list[float]
-    ) -> None:
-        """Split `amount` among one parent's children (green first, then by prio and quantum)."""
-        rate = self.rate
-        green_total = 0.0
-        for level in levels:
-            for k in level:
-                green = demand[k] if demand[k] < rate[k] else rate[k]
-                alloc[k] = green
-                green_total += green
-        if green_total > amount:  # only when the plan oversubscribes: scale in proportion
-            factor = amount / green_total if green_total > 0 else 0.0
-            for level in levels:
-                for k in level:
-                    alloc[k] *= factor
-            return
-        spare = amount - green_total
+    def _sum_up(self, alloc: list[float], inner: list[tuple[int, list[int]]]) -> None:
+        """Set each listed inner class's allocation to the sum of its children's."""
+        for i, kids in inner:
+            total = 0.0
+            for k in kids:
+                total += alloc[k]
+            alloc[i] = total
+
+    def _lend(
+        self,
+        budget: float,
+        room: list[tuple[int, float]],
+        binding: list[tuple[int, list[int]]],
+        alloc: list[float],
+    ) -> float:
+        """Water-fill `budget` over leaves of one prio in proportion to quantum, each capped by
+        its `room` (what it still wants) and by the ceil left on the `binding` classes above
+        it; add the gains to the leaves' allocations and return what was lent."""
         quantum = self.quantum
-        for level in levels:
-            if spare <= EPSILON:
-                return
-            wanting = [k for k in level if demand[k] - alloc[k] > EPSILON]
-            if not wanting:
-                continue
-            wanting.sort(key=lambda k: (demand[k] - alloc[k]) / quantum[k])
-            weight = 0.0
-            for k in wanting:
-                weight += quantum[k]
-            for pos, k in enumerate(wanting):
-                want = demand[k] - alloc[k]
-                fair = spare * quantum[k] / weight
-                if want <= fair:
-                    alloc[k] += want
-                    spare -= want
-                    weight -= quantum[k]
-                else:
-                    for j in wanting[pos:]:
-                        alloc[j] += spare * quantum[j] / weight
-                    spare = 0.0
-                    break
+        if binding:
+            room = self._ceil_bound(room, binding, alloc)
+        total = 0.0
+        for _, r in room:
+            total += r
+        if total > budget:
+            level = _fill_level([(quantum[i], r) for i, r in room], budget)
+            for i, r in room:
+                fair = quantum[i] * level
+                alloc[i] += r if r < fair else fair
+            return budget
+        for i, r in room:
+            alloc[i] += r
+        return total
+
+    def _ceil_bound(
+        self,
+        room: list[tuple[int, float]],
+        binding: list[tuple[int, list[int]]],
+        alloc: list[float],
+    ) -> list[tuple[int, float]]:
+        """Each leaf's room cut where a class above it fills its ceil first (deepest first):
+        that class's leaves stop rising together, at the water level where it fills."""
+        quantum = self.quantum
+        room_of = dict(room)
+        for y, leaves in binding:
+            under = [i for i in leaves if i in room_of]
+            left = self.cap[y] - sum(alloc[i] for i in leaves)
+            if under and sum(room_of[i] for i in under) > left:
+                level = _fill_level([(quantum[i], room_of[i]) for i in under], max(left, 0.0))
+                for i in under:
+                    room_of[i] = min(room_of[i], quantum[i] * level)
+        return list(room_of.items())
+
+
+def _fill_level(items: list[tuple[float, float]], amount: float) -> float:
+    """The water level L at which sum(min(weight * L, cap)) over (weight, cap) items equals
+    `amount`; the caller makes sure the caps sum to more than `amount`."""
+    order = []
+    weight = 0.0
+    for w, c in items:
+        order.append((c / w, w, c))
+        weight += w
+    order.sort()
+    for _, w, c in order:
+        level = amount / weight
+        if c >= w * level:
+            return level
+        amount -= c
+        weight -= w
+    return amount / weight if weight > 0 else 0.0
 
 
 class LiveAllocation:
     """A CompiledTree's allocation kept current while leaf demands change one at a time.
 
-    While no internal node is saturated (its children's capped demands fit under its cap),
-    every class simply gets its capped demand, so a change at one leaf moves only that leaf:
-    O(depth) instead of a full pass. Otherwise the whole tree is reallocated.
+    While no class is contended (the capped demands under every inner class fit under its
+    ceil, and under the root's rate), every leaf simply gets its capped demand, so a change
+    at one leaf moves only its own path: O(depth) instead of a full pass. Otherwise the whole
+    tree is reallocated.
     """
 
     def __init__(self, tree: CompiledTree, demand: list[float]) -> None:
@@ -130,7 +201,7 @@ class LiveAllocation:
         self.saturated: set[int] = set()
         for i in tree.bottom_up:
             self._recap(i)
-        self.alloc = tree.share_down(self.capped)
+        self.alloc = tree.allocate(self.demand) if self.saturated else list(self.capped)
 
     def _recap(self, i: int) -> None:
         """Recompute node i's capped demand from its children (exact, no running sums)."""
@@ -140,12 +211,11 @@ class LiveAllocation:
             total = 0.0
             for k in kids:
                 total += self.capped[k]
-            if total > tree.cap[i] * (1 + 1e-12):
+            if total > tree.limit[i] * (1 + 1e-12):
                 self.saturated.add(i)
-                self.capped[i] = tree.cap[i]
             else:
                 self.saturated.discard(i)
-                self.capped[i] = total
+            self.capped[i] = total
         else:
             value = self.demand[i]
             self.capped[i] = value if value < tree.cap[i] else tree.cap[i]
@@ -155,17 +225,14 @@ class LiveAllocation:
         allocation changed."""
         was_free = not self.saturated
         self.demand[leaf] = value
-        path = []
-        node = leaf
-        while node != -1:
-            path.append(node)
-            self._recap(node)
-            node = self.tree.parent[node]
+        path = self.tree.path[leaf]
+        for i in path:
+            self._recap(i)
         if was_free and not self.saturated:
             for i in path:
                 self.alloc[i] = self.capped[i]
             return path
-        new = self.tree.share_down(self.capped)
+        new = self.tree.allocate(self.demand) if self.saturated else list(self.capped)
         old = self.alloc
         self.alloc = new
         return [i for i in self.tree.leaves if new[i] != old[i]]
