@@ -27,7 +27,12 @@ CANT_SEND, MAY_BORROW, CAN_SEND = 0, 1, 2
 TOP_LEVEL = 7  # the root's level: TC_HTB_MAXDEPTH - 1
 NS = 1_000_000_000
 MBUFFER_NS = 60 * NS  # the kernel's cap on how long a bucket may go unobserved
-MIN_BURST_BYTES = 15_000  # the emulator's floor under burst/cburst of `burst_s` of rate
+MIN_BURST_BYTES = 15_000  # burst/cburst: `burst_s` of rate/ceil, at least this (as netlab's tc)
+
+
+def burst_bytes(rate_bps: float, burst_s: float = 0.05) -> float:
+    """Bucket depth in bytes for a rate (burst) or ceil (cburst)."""
+    return max(rate_bps * burst_s / 8, MIN_BURST_BYTES)
 
 
 class _Ring:
@@ -47,6 +52,7 @@ class _Ring:
         return self.ids[k] if k < len(self.ids) else None
 
     def at_or_after(self, index: int) -> int | None:
+        """The first id not below `index`, None past the end."""
         k = bisect.bisect_left(self.ids, index)
         return self.ids[k] if k < len(self.ids) else None
 
@@ -57,7 +63,7 @@ class _Class:
     __slots__ = (
         "index", "parent", "level", "prio", "quantum", "rate_cost", "ceil_cost", "buffer",
         "cbuffer", "tokens", "ctokens", "t_c", "mode", "activity", "feed", "deficit", "queued",
-        "pq_key", "waiting",
+        "pq_key",
     )  # fmt: skip
 
     def __init__(self, index: int, rate: float, ceil: float, packet: int, burst_s: float) -> None:
@@ -68,16 +74,15 @@ class _Class:
         self.quantum = 0
         self.rate_cost = round(packet * 8 * NS / rate)
         self.ceil_cost = round(packet * 8 * NS / ceil)
-        self.buffer = round(max(rate * burst_s / 8, MIN_BURST_BYTES) * 8 * NS / rate)
-        self.cbuffer = round(max(ceil * burst_s / 8, MIN_BURST_BYTES) * 8 * NS / ceil)
+        self.buffer = round(burst_bytes(rate, burst_s) * 8 * NS / rate)
+        self.cbuffer = round(burst_bytes(ceil, burst_s) * 8 * NS / ceil)
         self.tokens, self.ctokens, self.t_c = self.buffer, self.cbuffer, 0
         self.mode = CAN_SEND
         self.activity = 0  # bit p set: active at prio p (a leaf with backlog, or a feed in use)
         self.feed = [_Ring() for _ in range(TOP_LEVEL + 1)]
         self.deficit = [0] * (TOP_LEVEL + 1)
         self.queued: float = 0
-        self.pq_key = 0
-        self.waiting = False
+        self.pq_key = 0  # when its mode next changes, while it is not CAN_SEND
 
 
 def _bits(mask: int):
@@ -122,6 +127,7 @@ class Htb:
             self._activate_prios(cl)
 
     def deactivate(self, cl: _Class) -> None:
+        """A leaf's backlog ran out: leave the row or feeds."""
         self._deactivate_prios(cl)
         cl.activity = 0
 
@@ -160,6 +166,7 @@ class Htb:
             self._leave_row(cl, mask)
 
     def _leave_row(self, cl: _Class, mask: int) -> None:
+        """Take cl out of its level's rows; a pointer on it moves to the next class."""
         emptied = 0
         for prio in _bits(mask):
             row = self.rows[cl.level][prio]
@@ -192,13 +199,12 @@ class Htb:
         return diff
 
     def _wait(self, cl: _Class, delay: int) -> None:
+        """Queue cl's next mode change `delay` ns from now at its level."""
         cl.pq_key = self.now + max(delay, 1)
-        cl.waiting = True
         self.waits[cl.level].append(cl)
         self.near_event[cl.level] = min(self.near_event[cl.level], cl.pq_key)
 
     def _unwait(self, cl: _Class) -> None:
-        cl.waiting = False
         self.waits[cl.level].remove(cl)
 
     def _charge(self, cl: _Class | None, level: int) -> None:
@@ -295,7 +301,7 @@ def simulate(
     link_bps: float | None = None,
     packet: int = 1514,
     burst_s: float = 0.05,
-    warm_s: float = 1.0,
+    warm_s: float = 0.5,
     measure_s: float = 6.0,
 ) -> dict[str, float]:
     """Average L2 bits/s per class over [warm_s, warm_s + measure_s).
