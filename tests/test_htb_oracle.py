@@ -272,3 +272,13 @@ def test_a_small_cburst_cuts_a_drr_turn() -> None:
     demand = dict.fromkeys(["a", *[b[0] for b in bs]], INF)
     want, got = fluid(plan, demand), simulate(plan, demand)
     assert abs(got["a"] - want["a"]) <= FLUID_TOLERANCE * ROOT_BPS
+
+
+def test_a_cburst_of_a_quantum_restores_the_fluid_split() -> None:
+    """The tree above with buckets of 160 ms, so that a's cburst (100 kB) holds its quantum:
+    a's turn is no longer cut and the oracle meets the fluid 4.17 again."""
+    bs = [(f"b{i}", "root", 1, 100, 0, 400_000) for i in range(7)]
+    plan = tree(100, ("a", "root", 1, 5, 0, 100_000), *bs)
+    demand = dict.fromkeys(["a", *[b[0] for b in bs]], INF)
+    want, got = fluid(plan, demand), simulate(plan, demand, burst_s=0.16)
+    assert abs(got["a"] - want["a"]) <= FLUID_TOLERANCE * ROOT_BPS
