@@ -6,8 +6,8 @@ import math
 
 import simpy
 
-from sim.backends.base import Flow
 from sim.backends.fluid import FluidBackend
+from sim.model.flow import Flow
 from sim.shaping.htb import CompiledTree
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan, finalize
 
@@ -20,7 +20,7 @@ def sixty_classes() -> tuple[ClassTree, dict[str, float]]:
     """Root, four priority tiers, 55 leaves with weighted guarantees (like htb-priority)."""
     classes = [HtbClass("root", None, CAPACITY, CAPACITY)]
     for tier in range(4):
-        classes.append(HtbClass(f"t{tier}", "root", CAPACITY * 0.2, CAPACITY, tier))
+        classes.append(HtbClass(f"t{tier}", "root", CAPACITY * 0.2, CAPACITY))
     access = {}
     for i in range(SITES):
         site = f"s{i}"
@@ -28,7 +28,7 @@ def sixty_classes() -> tuple[ClassTree, dict[str, float]]:
             HtbClass(
                 site,
                 f"t{i % 4}",
-                CAPACITY * 0.2 / 14 * (1 + i % 3) / 2,
+                CAPACITY * 0.18 / 14 * (1 + i % 3) / 2,  # 0.9 of the tier: never oversubscribed
                 CAPACITY,
                 i % 4,
                 100_000 * (1 + i % 3),

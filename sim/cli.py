@@ -11,7 +11,7 @@ import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -19,10 +19,16 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from sim.model.errors import ConfigError
-from sim.model.scenario import POLICY_NAMES, Scenario, load_scenario
+from sim.model.scenario import STATIC_POLICIES, Scenario, load_scenario
+from sim.model.topology import SITE_KINDS, Topology, load_topology
 from sim.run import RunRecord
 from sim.shaping.plan import ShapingPlan, kernel_quantum
 from sim.shaping.schedule import compile_schedule
+
+if TYPE_CHECKING:
+    from sim.analysis.metrics import Summary
+    from sim.analysis.optimize import Recommendation
+    from sim.sweep import SweepResult
 
 app = typer.Typer(
     add_completion=False,
@@ -46,7 +52,8 @@ PolicyOpt = Annotated[
     typer.Option(
         "--policy",
         "-p",
-        help=f"Override the scenario's policy: {', '.join(POLICY_NAMES[:-1])}.",
+        help=f"Use this policy (the file's parameters if it is the file's policy, else its "
+        f"defaults): {', '.join(STATIC_POLICIES)}.",
         show_default=False,
     ),
 ]
@@ -69,15 +76,19 @@ def fail(message: str, status: int) -> NoReturn:
 def load(
     path: Path, policy: str | None = None, seed: int | None = None, duration: str | None = None
 ) -> Scenario:
-    """Load a scenario with command-line overrides; bad input exits with status 2."""
-    overrides: dict[str, Any] = {}
-    if policy is not None:
-        overrides["policy"] = {"name": policy}
-    if seed is not None:
-        overrides["scenario.seed"] = seed
-    if duration is not None:
-        overrides["scenario.duration"] = duration
-    return load_with(path, overrides)
+    """Load a scenario with the command line's changes; bad input exits with status 2."""
+    try:
+        scenario = load_scenario(path)
+        if policy is not None:
+            scenario = scenario.with_policy(policy)
+        if seed is not None:
+            scenario = scenario.with_run(seed=seed)
+        if duration is not None:
+            scenario = scenario.with_run(duration=duration)
+        compile_schedule(scenario)  # plan-level input errors ([policy.sites]) surface here
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    return scenario
 
 
 @app.command()
@@ -108,8 +119,8 @@ def run(
 
 
 def simulate_and_write(
-    scenario: Scenario, out_dir: Path, quiet: bool, extra: dict[str, Any] | None = None
-) -> tuple[dict[str, Any], Path]:
+    scenario: Scenario, out_dir: Path, quiet: bool, extra: dict[str, object] | None = None
+) -> tuple[Summary, Path]:
     """Run on the fluid backend with a progress bar; write the run folder and its report."""
     from sim.run import run_scenario
 
@@ -146,40 +157,26 @@ def optimize(
       netlab optimize scenarios/kotim-baseline.toml
       netlab optimize scenarios/example-small.toml --workers 1
     """
-    from sim.analysis.optimize import optimize as search
+    from sim.analysis.optimize import recommend
 
     loaded = load(scenario)
     with _progress(quiet) as bar:
         task = bar.add_task("searching purchases", total=None)
-        answer = search(
+        answer = recommend(
             loaded, workers, lambda done, total: bar.update(task, completed=done, total=total)
         )
-    if not answer["feasible"]:
+    if not answer.feasible or answer.scenario is None:
         fail(
             f"{scenario}: optimize: no policy meets the objectives up to "
             f"{loaded.spec.optimize.max_mbps:g} Mbit/s; raise optimize.max_mbps or relax "
             "optimize.objectives",
             4,
         )
-    chosen = load(scenario, answer["policy"]).spec
-    overrides = {
-        "purchase.upstream_mbps": answer["mbps"],
-        "policy": chosen.policy.model_dump(exclude_defaults=True) | {"name": answer["policy"]},
-        "scenario.description": f"netlab optimize's answer for {chosen.scenario.name}: "
-        f"{answer['mbps']:g} Mbit/s with {answer['policy']}",
-    }
-    confirmed = load_with(scenario, overrides)
-    answer["split"] = split_table(confirmed)
     summary, folder = simulate_and_write(
-        confirmed, out_dir, quiet, extra={"recommendation.json": answer}
+        answer.scenario, out_dir, quiet, extra={"recommendation.json": answer.to_json()}
     )
-    answer["idle_yearly_idr"] = (
-        12
-        * confirmed.monthly_cost_idr
-        * (1 - min(1.0, summary["upstream"]["down"]["mean_utilisation"]))
-    )
-    print_recommendation(answer, confirmed)
-    print_summary(summary, confirmed)
+    print_recommendation(answer, summary, loaded)
+    print_summary(summary, answer.scenario)
     out.print(f"recommendation: {folder / 'recommendation.json'}", highlight=False, soft_wrap=True)
     out.print(f"report: {folder / 'report.html'}", highlight=False, soft_wrap=True)
 
@@ -267,7 +264,7 @@ def compare(
 
 def _run_sweep(
     path: Path, workers: int | None, dask: str | None, out_dir: Path, quiet: bool
-) -> Any:
+) -> SweepResult:
     from sim.sweep import run_sweep
 
     with _progress(quiet) as bar:
@@ -286,8 +283,8 @@ def _run_sweep(
             fail(f"--dask needs the cluster extra (pip install 'netlab[cluster]'): {exc}", 3)
 
 
-def _comparison(result: Any, keys: list[str]) -> Path:
-    from sim.analysis.compare import compare_report
+def _comparison(result: SweepResult, keys: list[str]) -> Path:
+    from sim.report.comparison import compare_report
 
     return compare_report(result, result.rows, result.folder / "comparison.html", keys)
 
@@ -425,73 +422,50 @@ def _window(text: str) -> tuple[float, float]:
 def _write_record(
     record: RunRecord,
     out_dir: Path,
-    extra: dict[str, Any] | None = None,
+    extra: dict[str, object] | None = None,
     also: Callable[[Path], object] | None = None,
-) -> tuple[dict[str, Any], Path]:
+) -> tuple[Summary, Path]:
     """Summarise a record and write its run folder with the report."""
     from sim.analysis.metrics import summarize
-    from sim.report.html import write_report
+    from sim.report.run_report import write_report
     from sim.results import write_run
 
     summary = summarize(record)
-    return summary, write_run(record, summary, out_dir, write_report, extra, also)
+    return summary, write_run(record, summary.to_json(), out_dir, write_report, extra, also)
 
 
-def load_with(path: Path, overrides: dict[str, Any]) -> Scenario:
-    """Load with arbitrary dotted overrides (bad input exits with status 2)."""
-    try:
-        scenario = load_scenario(path, overrides)
-        compile_schedule(scenario)  # plan-level input errors ([policy.sites]) surface here
-    except ConfigError as exc:
-        fail(str(exc), 2)
-    return scenario
-
-
-def split_table(scenario: Scenario) -> list[dict[str, Any]]:
-    """Per-site guarantee, ceiling, priority and quantum of the scenario's plan (downloads)."""
-    plan = compile_schedule(scenario).otherwise
-    return [
-        {
-            "site": c.site,
-            "rate_mbps": round(c.rate / 1e6, 3),
-            "ceil_mbps": round(c.ceil / 1e6, 3),
-            "prio": c.prio,
-            "quantum": c.quantum,
-        }
-        for c in plan.down.leaves
-    ]
-
-
-def print_recommendation(answer: dict[str, Any], scenario: Scenario) -> None:
-    fresh = answer["fresh_seeds"]
-    at_answer, at_cheaper = fresh["at_answer"], fresh["at_cheaper"]
+def print_recommendation(answer: Recommendation, summary: Summary, scenario: Scenario) -> None:
+    """The answer, its checks, each policy's and each growth's need, then the frontier."""
+    fresh = answer.fresh_seeds
+    assert fresh is not None and answer.mbps is not None
+    at_answer, at_cheaper = fresh.at_answer, fresh.at_cheaper
     table = Table(title="optimum usage number", title_justify="left")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    searched = answer["searched_mbps"]
+    searched = answer.searched_mbps
     rows = [
-        ("recommended purchase", f"{answer['mbps']:g} Mbit/s with {answer['policy']}"),
-        ("cost", f"Rp{answer['monthly_idr']:,.0f}/month, Rp{answer['yearly_idr']:,.0f}/year"),
-        ("idle capacity (a year at this day's use)", f"Rp{answer['idle_yearly_idr']:,.0f}"),
+        ("recommended purchase", f"{answer.mbps:g} Mbit/s with {answer.policy}"),
+        ("cost", f"Rp{answer.monthly_idr:,.0f}/month, Rp{answer.yearly_idr:,.0f}/year"),
+        ("idle capacity (a year at this day's use)", f"Rp{summary.idle_yearly_idr:,.0f}"),
         (
-            f"on {at_answer['seeds']} fresh seeds",
-            ("meets the objectives" if at_answer["feasible"] else "misses the objectives")
-            + f" (each seed alone: {at_answer['seeds_meeting']} of {at_answer['seeds']})"
-            + (f"; search alone found {searched:g}" if searched != answer["mbps"] else ""),
+            f"on {len(at_answer.probes)} fresh seeds",
+            ("meets the objectives" if at_answer.feasible else "misses the objectives")
+            + f" (each seed alone: {at_answer.seeds_meeting} of {len(at_answer.probes)})"
+            + (f"; search alone found {searched:g}" if searched != answer.mbps else ""),
         ),
     ]
-    if at_cheaper is not None:
+    if at_cheaper is not None and fresh.cheaper_mbps is not None:
         rows.append(
             (
-                f"10 % cheaper ({fresh['cheaper_mbps']:g} Mbit/s)",
-                "meets them too" if at_cheaper["feasible"] else "misses them",
+                f"10 % cheaper ({fresh.cheaper_mbps:g} Mbit/s)",
+                "meets them too" if at_cheaper.feasible else "misses them",
             )
         )
-    for policy, found in answer["policies"].items():
-        value = "infeasible on the grid" if found["mbps"] is None else f"{found['mbps']:g} Mbit/s"
+    for policy, found in answer.policies.items():
+        value = "infeasible on the grid" if found.mbps is None else f"{found.mbps:g} Mbit/s"
         rows.append((f"{policy} needs", value))
-    for growth, found in answer["growth"].items():
-        value = "above the grid" if found["mbps"] is None else f"{found['mbps']:g} Mbit/s"
+    for growth, found in answer.growth.items():
+        value = "above the grid" if found.mbps is None else f"{found.mbps:g} Mbit/s"
         rows.append((f"with demand x{growth}", value))
     for name, value in rows:
         table.add_row(name, value)
@@ -499,22 +473,23 @@ def print_recommendation(answer: dict[str, Any], scenario: Scenario) -> None:
     print_frontier(answer, scenario)
 
 
-def print_frontier(answer: dict[str, Any], scenario: Scenario) -> None:
+def print_frontier(answer: Recommendation, scenario: Scenario) -> None:
     """The purchases probed around the answer for the chosen policy: cost against service."""
     from sim.analysis.optimize import monthly_cost
 
-    frontier = Table(title=f"frontier ({answer['policy']}, mean over seeds)", title_justify="left")
+    assert answer.policy is not None
+    frontier = Table(title=f"frontier ({answer.policy}, mean over seeds)", title_justify="left")
     for column in ("Mbit/s", "Rp/month", "offices busy-hour", "calls at rate", "Jain", "meets"):
         frontier.add_column(column, justify="right")
-    for point in answer["policies"][answer["policy"]]["points"]:
-        mean = point["mean"]
+    for point in answer.policies[answer.policy].points:
+        mean = point.mean
         frontier.add_row(
-            f"{point['mbps']:g}",
-            f"{monthly_cost(scenario, point['mbps']):,.0f}",
+            f"{point.mbps:g}",
+            f"{monthly_cost(scenario, point.mbps):,.0f}",
             f"{mean['office_busy_hour_satisfaction']:.3f}",
             f"{mean['paced_at_rate_share']:.3f}",
             f"{mean['jain_index']:.3f}",
-            "yes" if point["feasible"] else "no",
+            "yes" if point.feasible else "no",
         )
     out.print(frontier)
 
@@ -552,8 +527,8 @@ def export(
     plan_file: Annotated[
         Path,
         typer.Argument(
-            help="A scenario (TOML; its plan is compiled) or a plan file (JSON, from "
-            "`netlab export --format json` or the optimiser).",
+            help="A scenario (TOML; its plan is compiled), a plan file (JSON, from "
+            "`netlab export --format json`) or the optimiser's recommendation.json.",
             show_default=False,
         ),
     ],
@@ -568,40 +543,73 @@ def export(
             "time, e.g. 'Tue 09:00' or '09:00' (default: the 'otherwise' plan).",
         ),
     ] = None,
+    topology: Annotated[
+        Path | None,
+        typer.Option(
+            "--topology",
+            "-t",
+            help="For a JSON plan: the topology whose subnets and hub interfaces to use "
+            "(a scenario brings its own).",
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
 ) -> None:
     """Turn a shaping plan into deployable configuration.
 
-    Site addresses are placeholders (10.A.B.0/24) marked as such in the output: replace them
-    with the regency's address plan before deploying.
+    Site addresses, the hub's interfaces and NAT come from the topology (the sites' subnets,
+    the hub's lan_interface, wan_interface and nat); whatever it does not say is a placeholder
+    (sites 10.A.B.0/24), flagged in the output and on stderr.
 
     [bold]Examples[/bold]
 
       netlab export scenarios/kotim-baseline.toml --format tc > kotim-tc.sh
       netlab export scenarios/kotim-baseline.toml --format mikrotik -o kotim.rsc
-      netlab export plan.json --format tc
+      netlab export plan.json --format tc --topology topologies/kotim.toml
+      netlab export results/RUN/recommendation.json --format mikrotik
     """
-    from sim.shaping.export import FORMATS, load_plan_file
+    from sim.shaping.deployment import deployment
+    from sim.shaping.export import FORMATS
     from sim.shaping.export import export as render
 
     if fmt not in FORMATS:
         fail(f"--format: unknown format {fmt!r} (use one of: {', '.join(FORMATS)})", 2)
-    if plan_file.suffix == ".json":
-        try:
-            plan = load_plan_file(plan_file)
-        except ConfigError as exc:
-            fail(str(exc), 2)
-    else:
-        schedule = compile_schedule(load(plan_file))
-        plan = schedule.otherwise if at is None else schedule.plan_at(_moment(at))
-    text = render(plan, fmt)
+    plan, inventory = _export_input(plan_file, at, topology)
+    where = deployment(plan, inventory)
+    assumed = "; ".join(where.placeholders) if fmt != "json" else ""
+    _deliver(render(plan, fmt, where), output, assumed)
+
+
+def _deliver(text: str, output: Path | None, assumed: str) -> None:
+    """Write the export to output or stdout; say on stderr what in it is a placeholder."""
+    if assumed:
+        message = f"[yellow]warning:[/yellow] placeholders in the output: {assumed}"
+        err.print(message, highlight=False, soft_wrap=True)
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text)
         err.print(f"wrote {output}", highlight=False)
+
+
+def _export_input(
+    path: Path, at: str | None, topology: Path | None
+) -> tuple[ShapingPlan, Topology | None]:
+    """The plan to export and the Topology saying where it goes, or None (bad input: status 2)."""
+    from sim.shaping.planfile import load_plan_file
+
+    try:
+        if path.suffix == ".json":
+            inventory = load_topology(topology) if topology is not None else None
+            return load_plan_file(path), inventory
+        if topology is not None:
+            fail("--topology: only for a JSON plan (a scenario names its own topology)", 2)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    scenario = load(path)
+    schedule = compile_schedule(scenario)
+    return schedule.otherwise if at is None else schedule.plan_at(_moment(at)), scenario.topology
 
 
 def _moment(text: str) -> dt.datetime:
@@ -640,8 +648,9 @@ def _fmt(value: float | None, spec: str, prefix: str = "", suffix: str = "") -> 
     return "n/a" if value is None else f"{prefix}{value:{spec}}{suffix}"
 
 
-def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
-    overall, upstream, cost = summary["overall"], summary["upstream"], summary["cost"]
+def print_summary(summary: Summary, scenario: Scenario) -> None:
+    """The run's headline figures, and the worst-served site of each kind."""
+    overall, down, cost = summary.overall, summary.upstream["down"], summary.cost
     table = Table(
         title=f"{scenario.name}: {scenario.spec.policy.name}, "
         f"{scenario.spec.purchase.upstream_mbps:g} Mbit/s",
@@ -649,41 +658,35 @@ def print_summary(summary: dict[str, Any], scenario: Scenario) -> None:
     )
     table.add_column("figure")
     table.add_column("value", justify="right")
-    busy = overall["busy_hour"]
+    busy = overall.busy_hour
     rows = [
-        ("satisfaction (delivered/offered)", _fmt(overall["satisfaction"], ".3f")),
+        ("satisfaction (delivered/offered)", _fmt(overall.satisfaction, ".3f")),
         (
             "busy-hour satisfaction",
-            _fmt(busy["satisfaction"], ".3f", suffix=f" at {busy['clock']}"),
+            "n/a" if busy is None else _fmt(busy.satisfaction, ".3f", suffix=f" at {busy.clock}"),
         ),
-        ("Jain's index over sites", _fmt(overall["jain_index"], ".3f")),
-        ("paced flows at their needed rate", _fmt(overall["paced_at_rate_share"], ".1%")),
-        ("unmet demand", _fmt(overall["unmet_gb"], ".1f", suffix=" GB")),
+        ("Jain's index over sites", _fmt(overall.jain_index, ".3f")),
+        ("paced flows at their needed rate", _fmt(overall.paced_at_rate_share, ".1%")),
+        ("unmet demand", _fmt(overall.unmet_gb, ".1f", suffix=" GB")),
         (
             "down utilisation mean / p95",
-            _fmt(upstream["down"]["mean_utilisation"], ".2f")
-            + " / "
-            + _fmt(upstream["down"]["p95_utilisation"], ".2f"),
+            _fmt(down.mean_utilisation, ".2f") + " / " + _fmt(down.p95_utilisation, ".2f"),
         ),
-        (
-            "95th-percentile billing (down)",
-            _fmt(upstream["down"]["billing95_mbps"], ".0f", suffix=" Mbit/s"),
-        ),
-        ("cost per delivered GB", _fmt(cost["per_delivered_gb_idr"], ",.0f", prefix="Rp")),
-        ("idle capacity (this period)", _fmt(cost["idle_idr"], ",.0f", prefix="Rp")),
+        ("95th-percentile billing (down)", _fmt(down.billing95_mbps, ".0f", suffix=" Mbit/s")),
+        ("cost per delivered GB", _fmt(cost.per_delivered_gb_idr, ",.0f", prefix="Rp")),
+        ("idle capacity (this period)", _fmt(cost.idle_idr, ",.0f", prefix="Rp")),
     ]
-    for kind in ("office", "hotspot", "subdistrict"):
-        rated = [s for s in summary["sites"] if s["kind"] == kind and s["satisfaction"] is not None]
-        if rated:
-            worst = min(rated, key=lambda s: s["satisfaction"])
+    for kind in SITE_KINDS:
+        worst = summary.worst_site(kind)
+        if worst is not None:
             rows.append(
                 (
                     f"{kind}s: worst satisfaction",
-                    _fmt(worst["satisfaction"], ".3f", suffix=f" ({worst['id']})"),
+                    _fmt(worst.satisfaction, ".3f", suffix=f" ({worst.id})"),
                 )
             )
-    if summary["unserved"]:
-        rows.append(("unreached sites (not simulated)", str(len(summary["unserved"]))))
+    if summary.unserved:
+        rows.append(("unreached sites (not simulated)", str(len(summary.unserved))))
     for name, value in rows:
         table.add_row(name, value)
     out.print(table)

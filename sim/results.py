@@ -1,14 +1,17 @@
 """Run folders: results/<scenario>-<UTC time>-<short hash>/, written whole or not at all.
 
-Files (DESIGN.md §5): manifest.json, flows.csv, classes.csv, summary.json, report.html. The
-folder is written under a hidden temporary name and renamed when complete; on any failure the
-temporary folder is removed, so a half-written result never appears.
+Files (docs/architecture.md, "The results folder"): manifest.json, flows.csv, classes.csv,
+summary.json, report.html. This module only writes: every figure comes from
+sim.analysis.metrics. The folder is written under a hidden temporary name and renamed when
+complete; on any failure the temporary folder is removed, so a half-written result never
+appears.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import hashlib
 import json
 import math
@@ -21,11 +24,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from sim.analysis.metrics import bottleneck_bps, slowdown
+from sim.analysis.metrics import class_series, flow_completion
 from sim.run import RunRecord
-from sim.shaping.plan import DIRECTIONS, ClassTree
 
 FLOW_COLUMNS = [
     "id",
@@ -70,16 +70,19 @@ def write_run(
     report: Callable[[Path], Path] | None = None,
     extra: dict[str, Any] | None = None,
     also: Callable[[Path], object] | None = None,
+    now: dt.datetime | None = None,
 ) -> Path:
     """Write the run folder under `root` atomically and return its path.
 
     `extra` maps further JSON file names to their data (e.g. the optimiser's recommendation);
-    `also` writes further files into the folder before it is renamed into place.
+    `also` writes further files into the folder before it is renamed into place. Partial
+    folders that killed runs left behind are removed first.
     """
-    now = dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     root.mkdir(parents=True, exist_ok=True)
-    final = root / run_name(record, now)
-    temporary = root / f".{final.name}.partial-{os.getpid()}"
+    remove_dead_partials(root)
+    name = run_name(record, now)
+    temporary = root / f".{name}{PARTIAL}{os.getpid()}"
     try:
         temporary.mkdir()
         _write_json(temporary / "manifest.json", manifest(record, now))
@@ -92,11 +95,52 @@ def write_run(
             report(temporary)
         if also is not None:
             also(temporary)
-        temporary.rename(final)
+        return _rename_unique(temporary, root, name)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
-    return final
+
+
+PARTIAL = ".partial-"  # a folder being written: .<name>.partial-<pid>
+
+
+def _rename_unique(temporary: Path, root: Path, name: str) -> Path:
+    """Rename the finished folder to `name`, or `name-2`, `name-3`, ... when a run of the same
+    scenario and seed finished in the same second: rename is atomic and refuses a non-empty
+    target, so two writers never overwrite each other."""
+    for n in range(1, 1000):
+        final = root / (name if n == 1 else f"{name}-{n}")
+        if final.exists():
+            continue
+        try:
+            temporary.rename(final)
+            return final
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+    raise FileExistsError(f"{root / name}: 999 runs of this name already exist")
+
+
+def remove_dead_partials(root: Path) -> list[Path]:
+    """Remove the `.<name>.partial-<pid>` folders under `root` whose writer is no longer
+    alive (a run killed with SIGKILL); return what was removed."""
+    removed = []
+    for path in root.glob(f".*{PARTIAL}*"):
+        pid = path.name.rpartition(PARTIAL)[2]
+        if path.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def manifest(record: RunRecord, now: dt.datetime) -> dict[str, Any]:
@@ -126,17 +170,8 @@ def manifest(record: RunRecord, now: dt.datetime) -> dict[str, Any]:
 def flow_rows(record: RunRecord) -> Iterator[list[object]]:
     """One row a flow; fct and slowdown only for completed elastic flows."""
     kinds = {site.id: site.kind for site in record.scenario.sites}
-    column = {site: i for i, site in enumerate(record.site_ids)}
-    flows = record.flows
-    elapsed = np.array([f.end - f.start for f in flows], dtype=float)
-    sizes = np.array([f.size for f in flows], dtype=float)
-    sites = np.array([column[f.site] for f in flows], dtype=int)
-    overhead = record.scenario.spec.network.overhead
-    ratios = slowdown(elapsed, sizes, bottleneck_bps(record)[sites], overhead) if flows else []
-    for f, fct_s, ratio in zip(flows, elapsed, ratios, strict=False):
-        fct = slowdown_text = ""
-        if not f.paced and f.status == "done":
-            fct, slowdown_text = _num(float(fct_s)), _num(float(ratio))
+    fct, slowdowns = flow_completion(record)
+    for f, fct_s, ratio in zip(record.flows, fct, slowdowns, strict=True):
         yield [
             f.id,
             f.site,
@@ -150,66 +185,28 @@ def flow_rows(record: RunRecord) -> Iterator[list[object]]:
             _num(f.rate),
             _num(f.time_at_rate),
             f.status,
-            fct,
-            slowdown_text,
+            _num(float(fct_s)),
+            _num(float(ratio)),
         ]
 
 
 def class_rows(record: RunRecord) -> Iterator[list[object]]:
     """Per class per interval: L2 allocation, goodput delivered, drops, offered goodput."""
-    overhead = record.scenario.spec.network.overhead
-    offered = offered_bytes(record)
-    for plan_no, plan in enumerate(record.plans):
-        steps = np.flatnonzero(record.plan_index == plan_no)
-        if steps.size == 0:
-            continue
-        for direction in DIRECTIONS:
-            tree = plan.tree(direction)
-            members = membership(tree, record.site_ids)
-            wire = record.wire_bytes[direction][steps] @ members.T * 8.0 / record.interval
-            drops = record.drops[direction][steps] @ members.T
-            asked = offered[direction][steps] @ members.T * 8.0 / record.interval
-            for row, step in enumerate(steps):
-                time_s = _num(record.times[step])
-                for col, c in enumerate(tree.classes):
-                    yield [
-                        time_s,
-                        direction,
-                        c.id,
-                        c.parent or "",
-                        c.site or "",
-                        _num(wire[row, col]),
-                        _num(wire[row, col] / overhead),
-                        int(drops[row, col]),
-                        _num(asked[row, col]),
-                    ]
-
-
-def membership(tree: ClassTree, site_ids: list[str]) -> np.ndarray:
-    """[class, site] 1 where the site's leaf lies under (or is) the class."""
-    column = {site: i for i, site in enumerate(site_ids)}
-    parents = {c.id: c.parent for c in tree.classes}
-    matrix = np.zeros((len(tree.classes), len(site_ids)))
-    row = {c.id: i for i, c in enumerate(tree.classes)}
-    for c in tree.classes:
-        if c.site is None or c.site not in column:
-            continue
-        node: str | None = c.id
-        while node is not None:
-            matrix[row[node], column[c.site]] = 1.0
-            node = parents[node]
-    return matrix
-
-
-def offered_bytes(record: RunRecord) -> dict[str, np.ndarray]:
-    """[interval, site] goodput bytes offered by flows that started in the interval."""
-    column = {site: i for i, site in enumerate(record.site_ids)}
-    steps = len(record.times)
-    out = {d: np.zeros((steps, len(record.site_ids))) for d in DIRECTIONS}
-    for f in record.flows:
-        step = min(int(f.start // record.interval), steps - 1)
-        out[f.direction][step, column[f.site]] += f.size
-    return out
+    for series in class_series(record):
+        for row, step in enumerate(series.steps):
+            time_s = _num(record.times[step])
+            for col, c in enumerate(series.tree.classes):
+                yield [
+                    time_s,
+                    series.direction,
+                    c.id,
+                    c.parent or "",
+                    c.site or "",
+                    _num(series.allocated_bps[row, col]),
+                    _num(series.delivered_bps[row, col]),
+                    int(series.drops[row, col]),
+                    _num(series.offered_bps[row, col]),
+                ]
 
 
 def load_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:

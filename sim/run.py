@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from sim.backends.base import Backend, Flow
+from sim.backends.base import Backend
 from sim.backends.fluid import FluidBackend
 from sim.demand.users import start_users
+from sim.model.flow import Flow
 from sim.model.scenario import Scenario
 from sim.shaping.plan import DIRECTIONS, Direction, ShapingPlan
 from sim.shaping.schedule import PlanSchedule, compile_schedule

@@ -9,14 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.analysis.compare import (
-    compare,
-    compare_report,
-    mean_ci,
-    paired_difference,
-    pareto_front,
-    t_quantile,
-)
+from sim.analysis.compare import compare, mean_ci, paired_difference, pareto_front, t_quantile
+from sim.report.comparison import compare_report
 from sim.sweep import run_sweep
 from tests.test_sweep import write_sweep
 

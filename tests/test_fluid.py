@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.backends.base import Flow
 from sim.backends.fluid import FluidBackend
+from sim.model.flow import Flow
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan
 
 OVERHEAD = 1514 / 1448

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis.metrics import jain, summarize
-from sim.backends.base import Flow
+from sim.analysis.metrics import Summary, jain, summarize
+from sim.model.flow import Flow
 from sim.model.scenario import load_scenario
 from sim.run import RunRecord
 from sim.shaping.schedule import compile_schedule
@@ -116,7 +116,8 @@ def record() -> RunRecord:
 
 @pytest.fixture(scope="module")
 def summary(record: RunRecord) -> dict:
-    return summarize(record)
+    """What summary.json holds for the synthetic run."""
+    return summarize(record).to_json()
 
 
 def _site(summary: dict, site_id: str) -> dict:
@@ -280,7 +281,7 @@ def test_unserved_sites_and_an_empty_run() -> None:
         drops={"down": np.zeros((steps, n)), "up": np.zeros((steps, n))},
         plan_index=np.zeros(steps, dtype=int),
     )
-    summary = summarize(empty)
+    summary = summarize(empty).to_json()
     assert summary["unserved"] == [
         {"id": "kec_seranau", "name": "Kecamatan Seranau", "users": 6, "kind": "subdistrict"}
     ]
@@ -290,3 +291,27 @@ def test_unserved_sites_and_an_empty_run() -> None:
     # Nothing used: the whole period's cost is idle.
     assert summary["cost"]["idle_idr"] == pytest.approx(summary["cost"]["period_idr"], rel=EXACT)
     json.dumps(summary, allow_nan=False)
+
+
+# -- the typed summary -------------------------------------------------------------------------
+
+
+def test_summary_round_trips_through_json_unchanged(record: RunRecord) -> None:
+    typed = summarize(record)
+    text = json.dumps(typed.to_json(), indent=2)
+    again = Summary.from_json(json.loads(text))
+    assert again == typed
+    assert json.dumps(again.to_json(), indent=2) == text
+
+
+def test_worst_site_per_kind_and_yearly_idle(record: RunRecord) -> None:
+    typed = summarize(record)
+    # offices: office_a 1.0, office_b 5/11; the only hotspot 145/175; no sub-district served
+    office = typed.worst_site("office")
+    assert office is not None and office.id == "office_b"
+    assert office.satisfaction == pytest.approx(5 / 11, rel=EXACT)
+    hotspot = typed.worst_site("hotspot")
+    assert hotspot is not None and hotspot.id == "hotspot"
+    assert typed.worst_site("subdistrict") is None
+    # a year of Rp45 M a month at 43 % mean use: 12 x 45 M x 0.57 = Rp307.8 M idle
+    assert typed.idle_yearly_idr == pytest.approx(307.8e6, rel=EXACT)

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.analysis.optimize import (
-    Bisection,
-    Point,
-    judge,
-    monthly_cost,
-    optimize,
-    policy_table,
-    probe,
-    window_overrides,
-)
+from sim.analysis.optimize import Bisection, judge, monthly_cost, probe, recommend, windowed
+from sim.analysis.recommendation import Point, Recommendation
 from sim.model.errors import ConfigError
 from sim.model.scenario import load_scenario
 from tests.conftest import ROOT
@@ -55,41 +48,60 @@ def answer_and_scenario(tmp_path_factory):
     path = tmp_path_factory.mktemp("opt") / "opt.toml"
     path.write_text(SCENARIO)
     scenario = load_scenario(path)
-    return optimize(scenario, workers=2), scenario
+    return recommend(scenario, workers=2), scenario
 
 
 def test_answer_meets_objectives_on_unseen_seeds_and_10pc_cheaper_does_not(
     answer_and_scenario,
 ) -> None:
     answer, scenario = answer_and_scenario
-    assert answer["feasible"] and answer["fresh_seeds"]["at_answer"]["feasible"]
-    base = window_overrides(scenario) | {"demand.growth": 1.0}
-    table = policy_table(scenario, answer["policy"])
-    path = str(scenario.path)
+    assert answer.feasible and answer.fresh_seeds.at_answer.feasible
+    chosen = windowed(scenario).with_policy(answer.policy)
     objectives = scenario.spec.optimize.objectives
-    at_answer = judge(
-        [probe(path, base, table, answer["mbps"], s, 1.0) for s in UNSEEN], objectives
-    )
+    at_answer = judge([probe(chosen, answer.mbps, s, 1.0) for s in UNSEEN], objectives)
     assert at_answer.feasible, at_answer.mean
-    cheaper = answer["fresh_seeds"]["cheaper_mbps"]
-    assert cheaper is not None and cheaper < answer["mbps"]
-    assert monthly_cost(scenario, cheaper) <= 0.9 * answer["monthly_idr"]
-    at_cheaper = judge([probe(path, base, table, cheaper, s, 1.0) for s in UNSEEN], objectives)
+    cheaper = answer.fresh_seeds.cheaper_mbps
+    assert cheaper is not None and cheaper < answer.mbps
+    assert monthly_cost(scenario, cheaper) <= 0.9 * answer.monthly_idr
+    at_cheaper = judge([probe(chosen, cheaper, s, 1.0) for s in UNSEEN], objectives)
     assert not at_cheaper.feasible, at_cheaper.mean
 
 
 def test_answer_is_the_cheapest_policy_and_growth_needs_more(answer_and_scenario) -> None:
     answer, _ = answer_and_scenario
-    needs = {p: a["mbps"] for p, a in answer["policies"].items() if a["mbps"] is not None}
-    for found in answer["policies"].values():  # bisection: feasible above, infeasible below
-        points = found["points"]
-        if found["mbps"] is not None:
-            assert all(p["feasible"] == (p["mbps"] >= found["mbps"]) for p in points)
-    assert answer["searched_mbps"] == min(needs.values())
-    assert all(a["monotonicity_violations"] == 0 for a in answer["policies"].values())
-    grown = answer["growth"]["1.5"]["mbps"]
-    assert grown is None or grown >= answer["mbps"]
-    assert answer["yearly_idr"] == pytest.approx(12 * answer["monthly_idr"])
+    needs = {p: a.mbps for p, a in answer.policies.items() if a.mbps is not None}
+    for found in answer.policies.values():  # bisection: feasible above, infeasible below
+        if found.mbps is not None:
+            assert all(p.feasible == (p.mbps >= found.mbps) for p in found.points)
+    assert answer.searched_mbps == min(needs.values())
+    assert all(a.monotonicity_violations == 0 for a in answer.policies.values())
+    grown = answer.growth["1.5"].mbps
+    assert grown is None or grown >= answer.mbps
+    assert answer.yearly_idr == pytest.approx(12 * answer.monthly_idr)
+
+
+def test_recommendation_is_the_scenario_at_the_answer_and_round_trips(
+    answer_and_scenario,
+) -> None:
+    answer, scenario = answer_and_scenario
+    final = answer.scenario
+    assert final.spec.purchase.upstream_mbps == answer.mbps
+    assert final.spec.policy.name == answer.policy
+    assert final.duration == scenario.duration  # the whole day, not the search window
+    assert answer.window["scenario.duration"] == 7200.0
+    assert answer.window["scenario.start"] == "2022-02-01T08:00:00"
+    # the split is the answer's plan: htb-weighted guarantees 0.9 x root x users / total
+    if answer.policy == "htb-weighted":
+        users = {s.id: s.users for s in final.sites}
+        root = answer.mbps * 0.97
+        for row in answer.split:
+            share = root * 0.9 * users[row.site] / sum(users.values())
+            access = next(s.access_bps for s in final.sites if s.id == row.site) / 1e6
+            assert row.rate_mbps == pytest.approx(min(share, access), abs=5e-4)
+    data = answer.to_json()
+    assert json.loads(json.dumps(data)) == data
+    assert Recommendation.from_json(data) == answer
+    assert Recommendation.from_json(data).to_json() == data
 
 
 def test_bad_optimize_section_names_the_key(tmp_path: Path) -> None:

@@ -7,9 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.model.scenario import load_scenario
+from sim.model.scenario import POLICY_NAMES, SCHEDULE, STATIC_POLICIES, load_scenario
 from sim.run import run_scenario
-from sim.shaping.policies import DEFAULT_HOTSPOT_CEIL_MBPS, compile_policy, root_bps, tier_of
+from sim.shaping.htb import CompiledTree
+from sim.shaping.policies import (
+    BUILDERS,
+    DEFAULT_HOTSPOT_CEIL_MBPS,
+    compile_policy,
+    root_bps,
+    tier_of,
+)
 from sim.shaping.schedule import compile_schedule
 from tests.conftest import ROOT
 
@@ -17,7 +24,7 @@ SMALL = ROOT / "scenarios" / "example-small.toml"
 
 
 def plan_for(policy: str, **params):
-    scenario = load_scenario(SMALL, {"policy": {"name": policy, **params}})
+    scenario = load_scenario(SMALL).with_policy(policy, **params)
     return scenario, compile_policy(scenario.spec.policy, scenario)
 
 
@@ -99,3 +106,51 @@ name = "htb-weighted"
     assert schedule.plans[0] is not schedule.plans[1]
     assert mbit[capped].max() <= 2.0 + 1e-6
     assert np.percentile(mbit[(hour >= 10) & (hour < 11)], 90) > 2.0
+
+
+def test_one_registry_of_policy_names() -> None:
+    """Every static name a scenario may use has a builder and the CLI offers it."""
+    assert tuple(BUILDERS) == STATIC_POLICIES
+    assert (*STATIC_POLICIES, SCHEDULE) == POLICY_NAMES
+
+
+def test_routeros_target_makes_every_quantum_equal_and_says_so() -> None:
+    scenario = load_scenario(SMALL).with_policy("htb-weighted")
+    linux = compile_policy(scenario.spec.policy, scenario)
+    assert len({c.quantum for c in linux.down.leaves}) > 1  # weighted by users
+    data = scenario.spec.model_dump()
+    data["network"]["target"] = "routeros"
+    routeros = scenario.edited(data)
+    plan = compile_policy(routeros.spec.policy, routeros)
+    for direction in ("down", "up"):
+        assert {c.quantum for c in plan.tree(direction).leaves} == {100_000}
+    # guarantees and ceilings are the policy's own; only the quantum changed
+    assert [(c.rate, c.ceil, c.prio) for c in plan.down.leaves] == [
+        (c.rate, c.ceil, c.prio) for c in linux.down.leaves
+    ]
+    (warning,) = [w for w in plan.warnings if "RouterOS" in w]
+    assert "quantum weights cannot be deployed on RouterOS" in warning
+    # a policy with equal quanta loses nothing and is not warned about
+    equal = compile_policy(routeros.with_policy("max-min").spec.policy, routeros)
+    assert not [w for w in equal.warnings if "RouterOS" in w]
+
+
+def test_routeros_target_shares_spare_equally_in_the_allocator() -> None:
+    """Two greedy sites of a priority split the spare above their guarantees 3 : 1 by quantum
+    on Linux, 1 : 1 on RouterOS."""
+    scenario = load_scenario(SMALL).with_policy(
+        "htb-weighted", guaranteed_share=0.01, weights={"setda": 3.0, "disdik": 1.0}
+    )
+    data = scenario.spec.model_dump()
+    data["network"]["target"] = "routeros"
+    shares = {}
+    for name, variant in (("linux", scenario), ("routeros", scenario.edited(data))):
+        plan = compile_policy(variant.spec.policy, variant)
+        tree = CompiledTree(plan.down, {s.id: s.access_bps for s in variant.sites})
+        greedy = {"setda", "disdik"}
+        demand = [float("inf") if c.site in greedy else 0.0 for c in plan.down.classes]
+        alloc = dict(zip(tree.ids, tree.allocate(demand), strict=True))
+        spare = {c.site: alloc[c.id] - c.rate for c in plan.down.leaves if c.site in greedy}
+        shares[name] = spare["setda"] / spare["disdik"]
+    assert shares["routeros"] == pytest.approx(1.0, rel=1e-9)
+    assert shares["linux"] == pytest.approx(3.0, rel=1e-9)

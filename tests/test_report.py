@@ -11,7 +11,7 @@ import pytest
 
 from sim.analysis.metrics import summarize
 from sim.model.scenario import load_scenario
-from sim.report.html import write_report
+from sim.report.run_report import write_report
 from sim.results import write_run
 from sim.run import run_scenario
 
@@ -29,7 +29,7 @@ FIGURE_TITLES = [
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     record = run_scenario(load_scenario(ROOT / "scenarios" / "example-small.toml"))
     return write_run(
-        record, summarize(record), tmp_path_factory.mktemp("results"), report=write_report
+        record, summarize(record).to_json(), tmp_path_factory.mktemp("results"), report=write_report
     )
 
 

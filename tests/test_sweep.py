@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from sim.model.errors import ConfigError
+from sim.model.scenario import load_scenario
 from sim.sweep import load_sweep, run_sweep
 from tests.conftest import ROOT
 
@@ -205,3 +206,28 @@ def test_missing_scenario_is_blamed_on_the_sweep_key(tmp_path: Path) -> None:
         load_sweep(path)
     assert caught.value.key == "sweep.scenario"
     assert "other.toml: file not found" in caught.value.problem
+
+
+def test_grid_keys_become_the_scenarios_typed_changes(tmp_path: Path) -> None:
+    grid = (
+        '\n"policy.name" = ["htb-weighted", "htb-equal"]\n"purchase.upstream_mbps" = [20]\n'
+        '"demand.growth" = [1.5]\n"scenario.sample_interval" = ["5m"]\n'
+    )
+    path = write_sweep(tmp_path, grid=grid)
+    base_path = tmp_path / "base.toml"
+    base_path.write_text(
+        BASE.replace('name = "htb-weighted"', 'name = "htb-weighted"\nguaranteed_share = 0.5')
+    )
+    sweep = load_sweep(path)
+    base = load_scenario(base_path)
+    for point, policy in zip(sweep.points, ["htb-weighted", "htb-equal"], strict=True):
+        expected = (
+            base.with_policy(policy)
+            .with_purchase(20)
+            .with_growth(1.5)
+            .with_run(sample_interval=300.0)
+        )
+        assert point.scenario.spec == expected.spec
+    # the file's own policy keeps its parameters; another starts from its defaults
+    shares = [p.scenario.spec.policy.guaranteed_share for p in sweep.points]
+    assert shares == [0.5, 0.9]

@@ -1,6 +1,7 @@
-"""Side-by-side comparison of sweep groups (usually policies) over seeds, and its HTML report.
+"""Side-by-side comparison of sweep groups (usually policies) over seeds: the statistics.
 
-`compare` takes sweep table rows (SweepResult.rows, or results.csv read back) and, per metric:
+`compare` takes rows of the table of runs (sim.analysis.table: a sweep's rows, or its
+results.csv read back) and, per metric:
 - each group's mean over its runs with a 95 % confidence interval, mean ± t(0.975, n-1)·s/√n;
 - paired differences against the best group: runs pair up when they share the seed and every
   other grid value, so both saw the same demand; the mean difference gets the same t-interval,
@@ -10,26 +11,18 @@
 
 t quantiles come from a table (scipy is not a dependency), read conservatively: beyond 30
 degrees of freedom the nearest tabulated df below (40, 60, 120) is used, so a CI is never
-narrower than the exact one (at most 1 % wider).
+narrower than the exact one (at most 1 % wider). The HTML rendering is sim.report.comparison.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from html import escape
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from sim.report.html import div, page
-from sim.sweep.runner import METRIC_COLUMNS, cell_text
-
-if TYPE_CHECKING:
-    from sim.sweep.runner import SweepResult
+from sim.analysis.table import METRIC_COLUMNS, cell_text
 
 # t(0.975, df): two-sided 95 % quantiles of Student's t, df 1..30, then 40, 60 and 120.
 _T975_TABLE = """
@@ -77,6 +70,11 @@ LABELS = {
 NOT_CONTEXT = {"point", "point_hash", "status", "error", *METRIC_COLUMNS}
 
 
+def label(metric: str) -> str:
+    """A metric's name for people: its LABELS entry, or the column name in words."""
+    return LABELS.get(metric, metric.replace("_", " "))
+
+
 def t_quantile(df: int) -> float:
     """t(0.975, df) from the table; between or beyond tabulated df, the next smaller one."""
     if df < 1:
@@ -120,7 +118,7 @@ def compare(
     keys = [by] if isinstance(by, str) else list(by)
     done = [row for row in rows if row.get("status", "done") == "done"]
     context_keys = sorted({k for row in done for k in row} - NOT_CONTEXT - set(keys))
-    varying = {k for k in context_keys if len({_text(row.get(k)) for row in done}) > 1}
+    varying = {k for k in context_keys if len({cell_text(row.get(k)) for row in done}) > 1}
     unit = "paired seeds" if varying <= {"seed"} else "paired runs"
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in done:
@@ -129,7 +127,7 @@ def compare(
     for metric in metrics:
         values = {
             name: {
-                tuple(_text(row.get(k)) for k in context_keys): float(row[metric])
+                tuple(cell_text(row.get(k)) for k in context_keys): float(row[metric])
                 for row in members
                 if row.get(metric) not in (None, "")
             }
@@ -160,27 +158,28 @@ def compare(
 
 def verdict(metric: str, best: str, other: str, diff: dict[str, Any], unit: str) -> str:
     """One sentence on best - other for a metric (diff from paired_difference)."""
-    label = LABELS.get(metric, metric.replace("_", " "))
+    name = label(metric)
     n, mean, ci = diff["n"], diff["mean"], diff["ci"]
     if ci is None:
-        return f"{best} vs {other} on {label}: too few {unit} to tell ({n})"
+        return f"{best} vs {other} on {name}: too few {unit} to tell ({n})"
     if mean == 0.0 and ci == 0.0:
-        return f"{best} and {other} give the same {label} on all {n} {unit}"
-    amount, spread = _pair(mean, ci)
+        return f"{best} and {other} give the same {name} on all {n} {unit}"
+    amount, spread = ci_text(mean, ci)
     if not diff["significant"]:
         return (
-            f"{best} vs {other}: no significant difference on {label} "
+            f"{best} vs {other}: no significant difference on {name} "
             f"({amount} ± {spread}, 95 % CI, {n} {unit})"
         )
     winner, loser = (best, other) if _better(metric, mean) else (other, best)
-    size, _ = _pair(abs(mean), ci)
+    size, _ = ci_text(abs(mean), ci)
     how = "is higher than" if metric not in HIGHER_IS_BETTER | LOWER_IS_BETTER else "beats"
     lower = "; lower is better" if metric in LOWER_IS_BETTER else ""
-    return f"{winner} {how} {loser} on {label} by {size} ± {spread} (95 % CI, {n} {unit}{lower})"
+    return f"{winner} {how} {loser} on {name} by {size} ± {spread} (95 % CI, {n} {unit}{lower})"
 
 
 def group_label(row: dict[str, Any], keys: Sequence[str]) -> str:
-    return " / ".join(_text(row.get(k)) for k in keys)
+    """The group a row belongs to: its values of the `by` keys, joined."""
+    return " / ".join(cell_text(row.get(k)) for k in keys)
 
 
 def pareto_front(points: list[tuple[float, float]]) -> list[int]:
@@ -192,6 +191,16 @@ def pareto_front(points: list[tuple[float, float]]) -> list[int]:
             front.append(i)
             best_y = points[i][1]
     return front
+
+
+def ci_text(value: float, ci: float) -> tuple[str, str]:
+    """Value and half-width as text to the CI's precision: 1 significant digit (2 when it
+    starts 1-2), at most 6 decimals."""
+    if ci <= 0:
+        return f"{value:,.4g}", "0"
+    exponent = math.floor(math.log10(ci))
+    decimals = min(6, max(0, -exponent + (1 if ci / 10**exponent < 3 else 0)))
+    return f"{value:,.{decimals}f}", f"{ci:,.{decimals}f}"
 
 
 def _difference(a: float, b: float) -> float:
@@ -206,183 +215,3 @@ def _direction(metric: str) -> str:
     if metric in HIGHER_IS_BETTER:
         return "higher"
     return "lower" if metric in LOWER_IS_BETTER else "neutral"
-
-
-def _pair(value: float, ci: float) -> tuple[str, str]:
-    """Value and half-width to the CI's precision: 1 significant digit (2 when it starts 1-2),
-    at most 6 decimals."""
-    if ci <= 0:
-        return f"{value:,.4g}", "0"
-    exponent = math.floor(math.log10(ci))
-    decimals = min(6, max(0, -exponent + (1 if ci / 10**exponent < 3 else 0)))
-    return f"{value:,.{decimals}f}", f"{ci:,.{decimals}f}"
-
-
-def _text(value: Any) -> str:
-    """A grid value as text, the same whether the row came from memory or from results.csv."""
-    return value if isinstance(value, str) else cell_text(value)
-
-
-# -- the report ----------------------------------------------------------------------------------
-
-
-def compare_report(
-    result: SweepResult,
-    rows: list[dict[str, Any]],
-    out_path: Path,
-    by: str | Sequence[str] = "policy.name",
-    metrics: Sequence[str] = DEFAULT_METRICS,
-) -> Path:
-    """Write a self-contained HTML comparison (plotly.js inlined once) and return its path."""
-    keys = [by] if isinstance(by, str) else list(by)
-    comparison = compare(rows, keys, metrics)
-    done = [row for row in rows if row.get("status", "done") == "done"]
-    body = [
-        f"<h1>netlab comparison: {escape(result.sweep.name)}</h1>",
-        f"<p class='meta'>{escape(result.sweep.description)} · {len(done)} runs · grouped by "
-        f"{escape(', '.join(keys))} · seeds {escape(', '.join(map(str, result.sweep.seeds)))}</p>",
-        "<h2>Verdict</h2>",
-        "<ul>" + "".join(f"<li>{escape(v)}</li>" for v in comparison["verdicts"]) + "</ul>",
-        _means_table(comparison),
-        "<h2>Cost against service</h2>",
-        div(_pareto_figure(done, keys, "busy_hour_satisfaction")),
-        div(_pareto_figure(done, keys, "jain")),
-        "<h2>Sites</h2>",
-        div(_heatmap(done, keys, result.summaries(done))),
-        "<h2>Means with 95 % confidence intervals</h2>",
-        div(_bars(comparison)),
-    ]
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(page(f"comparison {result.sweep.name}", body), encoding="utf-8")
-    return out_path
-
-
-def _pareto_figure(rows: list[dict[str, Any]], keys: list[str], metric: str) -> go.Figure:
-    """Monthly cost against a service figure: every run, and the frontier of point means."""
-    label = LABELS.get(metric, metric.replace("_", " "))
-    fig = go.Figure()
-    usable = [r for r in rows if r.get(metric) not in (None, "")]
-    for name in dict.fromkeys(group_label(r, keys) for r in usable):
-        mine = [r for r in usable if group_label(r, keys) == name]
-        fig.add_scatter(
-            x=[float(r["monthly_idr"]) for r in mine],
-            y=[float(r[metric]) for r in mine],
-            mode="markers",
-            name=name,
-            text=[_hover(r) for r in mine],
-            hoverinfo="text+x+y",
-        )
-    by_point: dict[str, list[dict[str, Any]]] = {}
-    for r in usable:
-        by_point.setdefault(str(r["point"]), []).append(r)
-    means = [
-        (
-            float(np.mean([float(r["monthly_idr"]) for r in runs])),
-            float(np.mean([float(r[metric]) for r in runs])),
-            _hover(runs[0], seed=False),
-        )
-        for runs in by_point.values()
-    ]
-    front = [means[i] for i in pareto_front([(x, y) for x, y, _ in means])]
-    fig.add_scatter(
-        x=[m[0] for m in front],
-        y=[m[1] for m in front],
-        mode="lines+markers",
-        line={"shape": "hv", "color": "black", "dash": "dot"},
-        marker={"symbol": "diamond-open", "size": 12, "color": "black"},
-        name="frontier (means over seeds)",
-        text=[m[2] for m in front],
-        hoverinfo="text+x+y",
-    )
-    fig.update_layout(
-        title=f"Monthly cost against {label}",
-        xaxis_title="monthly cost (Rp)",
-        yaxis_title=label,
-        height=420,
-    )
-    return fig
-
-
-def _heatmap(
-    rows: list[dict[str, Any]], keys: list[str], summaries: list[dict[str, Any] | None]
-) -> go.Figure:
-    """Mean busy-hour satisfaction of every site (columns) under every group (rows)."""
-    cells: dict[str, dict[str, list[float]]] = {}
-    sites: dict[str, str] = {}
-    for row, summary in zip(rows, summaries, strict=True):
-        group = cells.setdefault(group_label(row, keys), {})
-        for site in (summary or {}).get("sites", []):
-            sites.setdefault(site["id"], site["name"])
-            if site["busy_hour_satisfaction"] is not None:
-                group.setdefault(site["id"], []).append(site["busy_hour_satisfaction"])
-    z = [
-        [float(np.mean(group[s])) if group.get(s) else None for s in sites]
-        for group in cells.values()
-    ]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=list(sites),
-            y=list(cells),
-            zmin=0.0,
-            zmax=1.0,
-            colorscale="RdYlGn",
-            customdata=[list(sites.values())] * len(cells),
-            hovertemplate="%{y}<br>%{customdata}: %{z:.3f}<extra></extra>",
-            colorbar={"title": "satisfaction"},
-        )
-    )
-    fig.update_layout(
-        title="Busy-hour satisfaction per site (mean over runs)",
-        height=200 + 40 * len(cells),
-        xaxis={"tickangle": -60},
-    )
-    return fig
-
-
-def _bars(comparison: dict[str, Any]) -> go.Figure:
-    metrics = list(comparison["metrics"])
-    cols = 2
-    fig = make_subplots(
-        rows=max(1, math.ceil(len(metrics) / cols)),
-        cols=cols,
-        subplot_titles=[LABELS.get(m, m.replace("_", " ")) for m in metrics],
-    )
-    for i, metric in enumerate(metrics):
-        stats = comparison["metrics"][metric]["groups"]
-        fig.add_bar(
-            x=list(stats),
-            y=[s["mean"] for s in stats.values()],
-            error_y={"type": "data", "array": [s["ci"] or 0.0 for s in stats.values()]},
-            showlegend=False,
-            row=i // cols + 1,
-            col=i % cols + 1,
-        )
-    fig.update_layout(height=280 * max(1, math.ceil(len(metrics) / cols)))
-    return fig
-
-
-def _means_table(comparison: dict[str, Any]) -> str:
-    groups = comparison["groups"]
-    head = "".join(f"<th>{escape(g)}</th>" for g in ["metric", *groups])
-    body = []
-    for metric, info in comparison["metrics"].items():
-        cells = [escape(LABELS.get(metric, metric.replace("_", " ")))]
-        for group in groups:
-            stats = info["groups"].get(group)
-            text = "-" if stats is None else _mean_text(stats)
-            cells.append(f"<b>{text}</b>" if group == info["best"] else escape(text))
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _mean_text(stats: dict[str, Any]) -> str:
-    if stats["ci"] is None:
-        return f"{stats['mean']:,.4g} (n={stats['n']})"
-    mean, ci = _pair(stats["mean"], stats["ci"])
-    return f"{mean} ± {ci} (n={stats['n']})"
-
-
-def _hover(row: dict[str, Any], seed: bool = True) -> str:
-    skip = NOT_CONTEXT | ({"seed"} if not seed else set())
-    return "<br>".join(f"{k} = {_text(v)}" for k, v in row.items() if k not in skip)

@@ -1,6 +1,8 @@
-"""The figures every run reports (DESIGN.md §5), computed from a RunRecord as plain JSON data.
+"""The figures every run reports (docs/architecture.md, "The results folder"), computed from a
+RunRecord as plain JSON data.
 
-`summarize` is what a run folder's summary.json holds and what reports and comparisons read.
+`summarize` returns a `Summary`, what a run folder's summary.json holds (`Summary.to_json`) and
+what reports, comparisons and the optimiser read.
 The flows are turned into numpy arrays once, so a 10-day run (about a million flows) takes
 seconds. Units are in the key names: _gb is 1e9 bytes, _mbps 1e6 bits/s, _s seconds, _idr
 Rupiah; shares and utilisations are 0..1; a figure with nothing to measure is null.
@@ -21,16 +23,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from sim.backends.base import Flow
+from sim.model.flow import Flow
 from sim.model.units import MBPS
 from sim.run import RunRecord
-from sim.shaping.plan import DIRECTIONS
+from sim.shaping.plan import DIRECTIONS, ClassTree, Direction
 
 GB = 1e9  # bytes
 HOUR = 3600.0  # seconds
@@ -119,8 +121,135 @@ def jain(values: Iterable[float]) -> float:
     return float(np.sum(x)) ** 2 / (x.size * squares)
 
 
-def summarize(record: RunRecord) -> dict[str, Any]:
-    """Every figure of DESIGN.md §5 for one run, as JSON-serialisable data."""
+@dataclass(frozen=True)
+class BusyHourFigures:
+    """The busy hour of a run: when it was and how well the flows that started in it fared."""
+
+    start_s: float
+    clock: str  # local HH:MM
+    local: str  # local date and time, to the minute
+    offered_mbps: float
+    delivered_mbps: float
+    satisfaction: float | None
+
+
+@dataclass(frozen=True)
+class OverallFigures:
+    offered_gb: float
+    delivered_gb: float
+    satisfaction: float | None
+    unmet_gb: float
+    busy_hour: BusyHourFigures | None
+    jain_index: float | None
+    flows: int
+    abandoned_flows: int
+    paced_at_rate_share: float | None
+    users: int
+
+
+@dataclass(frozen=True)
+class SiteFigures:
+    id: str
+    name: str
+    kind: str
+    users: int
+    access_mbps: float
+    flows: int
+    offered_gb: float
+    delivered_gb: float
+    satisfaction: float | None
+    unmet_gb: float
+    busy_hour_satisfaction: float | None
+    p95_mbps: float
+    abandoned_flows: int
+    paced_at_rate_share: float | None
+
+
+@dataclass(frozen=True)
+class AppFigures:
+    kind: str  # "elastic" or "paced"
+    flows: int
+    offered_gb: float
+    delivered_gb: float
+    satisfaction: float | None
+    unmet_gb: float
+    fct_p50_s: float | None
+    fct_p95_s: float | None
+    fct_p99_s: float | None
+    slowdown_p50: float | None
+    slowdown_p95: float | None
+    at_rate_share: float | None
+    abandoned_share: float | None
+
+
+@dataclass(frozen=True)
+class UpstreamFigures:
+    mean_mbps: float
+    mean_utilisation: float
+    p95_utilisation: float
+    billing95_mbps: float
+    peak_mbps: float
+
+
+@dataclass(frozen=True)
+class CostFigures:
+    monthly_idr: float
+    period_idr: float
+    per_delivered_gb_idr: float | None
+    idle_idr: float
+
+
+@dataclass(frozen=True)
+class UnservedSite:
+    id: str
+    name: str
+    users: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What summary.json holds: every figure of a run (see the module docstring for units)."""
+
+    overall: OverallFigures
+    sites: list[SiteFigures]
+    apps: dict[str, AppFigures]  # by application name, sorted
+    upstream: dict[str, UpstreamFigures]  # by direction, "down" and "up"
+    cost: CostFigures
+    unserved: list[UnservedSite]
+
+    def worst_site(self, kind: str) -> SiteFigures | None:
+        """The site of this kind with the lowest satisfaction (None: no such site rated)."""
+        rated = [s for s in self.sites if s.kind == kind and s.satisfaction is not None]
+        return min(rated, key=lambda s: s.satisfaction or 0.0) if rated else None
+
+    @property
+    def idle_yearly_idr(self) -> float:
+        """What the capacity left idle (downstream) costs over a year at this run's use."""
+        return 12 * self.cost.monthly_idr * (1 - min(1.0, self.upstream["down"].mean_utilisation))
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON data, keys in summary.json's order."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Summary:
+        """Read back what to_json wrote (e.g. a run folder's summary.json)."""
+        busy = data["overall"]["busy_hour"]
+        busy_hour = None if busy is None else BusyHourFigures(**busy)
+        overall = {**data["overall"], "busy_hour": busy_hour}
+        return cls(
+            overall=OverallFigures(**overall),
+            sites=[SiteFigures(**site) for site in data["sites"]],
+            apps={name: AppFigures(**app) for name, app in data["apps"].items()},
+            upstream={d: UpstreamFigures(**u) for d, u in data["upstream"].items()},
+            cost=CostFigures(**data["cost"]),
+            unserved=[UnservedSite(**site) for site in data["unserved"]],
+        )
+
+
+def summarize(record: RunRecord) -> Summary:
+    """Every figure of a run (docs/architecture.md, "The results folder")."""
     scenario = record.scenario
     flows = FlowArrays.from_flows(record.flows, record.site_ids)
     offered = flows.offered
@@ -141,17 +270,19 @@ def summarize(record: RunRecord) -> dict[str, Any]:
         "paced_at_rate_share": _at_rate_share(flows, np.ones(len(record.flows), dtype=bool)),
         "users": record.users,
     }
-    return {
-        "overall": overall,
-        "sites": sites,
-        "apps": _apps(record, flows, offered),
-        "upstream": upstream,
-        "cost": _cost(record, overall["delivered_gb"], upstream["down"]["mean_utilisation"]),
-        "unserved": [
-            {"id": site.id, "name": site.name, "users": site.users, "kind": site.kind}
-            for site in scenario.unserved
-        ],
-    }
+    return Summary.from_json(
+        {
+            "overall": overall,
+            "sites": sites,
+            "apps": _apps(record, flows, offered),
+            "upstream": upstream,
+            "cost": _cost(record, overall["delivered_gb"], upstream["down"]["mean_utilisation"]),
+            "unserved": [
+                {"id": site.id, "name": site.name, "users": site.users, "kind": site.kind}
+                for site in scenario.unserved
+            ],
+        }
+    )
 
 
 def _interval_lengths(record: RunRecord) -> np.ndarray:
@@ -353,3 +484,83 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     if denominator <= 0 or not math.isfinite(denominator):
         return None
     return float(numerator) / float(denominator)
+
+
+# -- per-flow and per-class series, which the run folder's flows.csv and classes.csv hold ------
+
+
+def flow_completion(record: RunRecord) -> tuple[np.ndarray, np.ndarray]:
+    """Per flow: completion time (s) and slowdown; NaN unless it is a finished elastic flow."""
+    flows = FlowArrays.from_flows(record.flows, record.site_ids)
+    overhead = record.scenario.spec.network.overhead
+    fct = flows.ran_s
+    ratios = slowdown(fct, flows.size, bottleneck_bps(record)[flows.site], overhead)
+    finished = ~flows.paced & (flows.status == _DONE)
+    return np.where(finished, fct, np.nan), np.where(finished, ratios, np.nan)
+
+
+@dataclass(frozen=True)
+class ClassSeries:
+    """One direction of one plan's class tree over the intervals in which the plan was in force.
+
+    Arrays are [interval, class], classes in tree order; a class counts the traffic of every
+    site leaf under it. Rates are bytes over the nominal interval (record.interval).
+    """
+
+    direction: Direction
+    tree: ClassTree
+    steps: np.ndarray  # indices of the intervals, into record.times
+    allocated_bps: np.ndarray  # L2 bits/s through the class
+    delivered_bps: np.ndarray  # goodput bits/s (L2 over the frame overhead)
+    drops: np.ndarray  # packets dropped
+    offered_bps: np.ndarray  # goodput bits/s asked for by flows that started in the interval
+
+
+def class_series(record: RunRecord) -> Iterator[ClassSeries]:
+    """Every plan's classes, per direction, over the intervals the plan was in force."""
+    overhead = record.scenario.spec.network.overhead
+    offered = offered_bytes(record)
+    for plan_no, plan in enumerate(record.plans):
+        steps = np.flatnonzero(record.plan_index == plan_no)
+        if steps.size == 0:
+            continue
+        for direction in DIRECTIONS:
+            tree = plan.tree(direction)
+            members = membership(tree, record.site_ids).T
+            wire = record.wire_bytes[direction][steps] @ members * 8.0 / record.interval
+            yield ClassSeries(
+                direction=direction,
+                tree=tree,
+                steps=steps,
+                allocated_bps=wire,
+                delivered_bps=wire / overhead,
+                drops=record.drops[direction][steps] @ members,
+                offered_bps=offered[direction][steps] @ members * 8.0 / record.interval,
+            )
+
+
+def membership(tree: ClassTree, site_ids: list[str]) -> np.ndarray:
+    """[class, site] 1 where the site's leaf lies under (or is) the class."""
+    column = {site: i for i, site in enumerate(site_ids)}
+    parents = {c.id: c.parent for c in tree.classes}
+    matrix = np.zeros((len(tree.classes), len(site_ids)))
+    row = {c.id: i for i, c in enumerate(tree.classes)}
+    for c in tree.classes:
+        if c.site is None or c.site not in column:
+            continue
+        node: str | None = c.id
+        while node is not None:
+            matrix[row[node], column[c.site]] = 1.0
+            node = parents[node]
+    return matrix
+
+
+def offered_bytes(record: RunRecord) -> dict[Direction, np.ndarray]:
+    """[interval, site] goodput bytes offered by flows that started in the interval."""
+    column = {site: i for i, site in enumerate(record.site_ids)}
+    steps = len(record.times)
+    out = {d: np.zeros((steps, len(record.site_ids))) for d in DIRECTIONS}
+    for f in record.flows:
+        step = min(int(f.start // record.interval), steps - 1)
+        out[f.direction][step, column[f.site]] += f.size
+    return out

@@ -10,6 +10,11 @@ process pool. Prices are tiered (the price per Mbps falls with size), so a large
 can cost less: the cheapest feasible purchase is the per-policy minimum or the first grid
 point of a cheaper tier above it. The answer is then confirmed on fresh seeds (stepped up a
 grid point at a time until they agree) and a purchase 10 % cheaper is tried on them.
+
+`recommend` does all of it and returns a `Recommendation` (what recommendation.json holds),
+with the scenario at the answer, ready for the final full run. Every point simulated is the
+scenario itself changed by its typed `with_*` methods, so the policy searched, confirmed and
+recommended is the scenario's own, parameters included.
 """
 
 from __future__ import annotations
@@ -19,61 +24,45 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from sim.analysis.metrics import summarize
-from sim.model.scenario import Objectives, Scenario, clock_seconds, load_scenario
+from sim.analysis.metrics import Summary, summarize
+from sim.analysis.recommendation import (
+    FreshCheck,
+    Point,
+    PolicyAnswer,
+    Probe,
+    Recommendation,
+    SplitRow,
+)
+from sim.model.scenario import Objectives, OptimizeSpec, Scenario, clock_seconds
 from sim.run import run_scenario
+from sim.shaping.schedule import compile_schedule
 
 FRESH_SEED_BASE = 1000  # validation seeds are disjoint from the search seeds 1..N
+WINDOW_SAMPLE_INTERVAL = 300.0  # seconds: the probes need no finer series
 Progress = Callable[[int, int], None]
+Job = tuple[Scenario, float, int, float]  # a probe's arguments: scenario, mbps, seed, growth
 
 
-@dataclass(frozen=True)
-class Probe:
-    """One simulated point: a policy at a purchase, for one seed and demand growth."""
-
-    policy: str
-    mbps: float
-    seed: int
-    growth: float
-    office_busy_hour_satisfaction: float
-    paced_at_rate_share: float
-    jain_index: float
-    feasible: bool  # this seed alone meets the objectives
-
-
-@dataclass(frozen=True)
-class Point:
-    """A purchase judged over all its seeds: feasible when the mean figures meet targets."""
-
-    policy: str
-    mbps: float
-    growth: float
-    mean: dict[str, float]
-    feasible: bool
-    seeds_meeting: int
-    probes: list[Probe]
-
-
-def objective_figures(summary: dict[str, Any]) -> dict[str, float]:
+def objective_figures(summary: Summary) -> dict[str, float]:
     """The three objective figures of a run summary (1.0 where there is nothing to measure)."""
     offices = [
-        s["busy_hour_satisfaction"]
-        for s in summary["sites"]
-        if s["kind"] == "office" and s["busy_hour_satisfaction"] is not None
+        s.busy_hour_satisfaction
+        for s in summary.sites
+        if s.kind == "office" and s.busy_hour_satisfaction is not None
     ]
-    paced = summary["overall"]["paced_at_rate_share"]
+    paced, jain_index = summary.overall.paced_at_rate_share, summary.overall.jain_index
     return {
         # the level that 95 % of offices reach or exceed
         "office_busy_hour_satisfaction": float(np.percentile(offices, 5, method="lower"))
         if offices
         else 1.0,
         "paced_at_rate_share": 1.0 if paced is None else float(paced),
-        "jain_index": float(summary["overall"]["jain_index"]),
+        "jain_index": 1.0 if jain_index is None else float(jain_index),
     }
 
 
@@ -81,8 +70,8 @@ def meets(figures: dict[str, float], objectives: Objectives) -> bool:
     return all(figures[name] >= target for name, target in objectives.model_dump().items())
 
 
-def window_overrides(scenario: Scenario) -> dict[str, Any]:
-    """Evaluate on the optimiser's window of the scenario's first working day."""
+def windowed(scenario: Scenario) -> Scenario:
+    """The scenario on the optimiser's window of its first working day."""
     spec = scenario.spec.optimize
     day = scenario.start.date()
     while day.weekday() >= 5:
@@ -90,37 +79,31 @@ def window_overrides(scenario: Scenario) -> dict[str, Any]:
     start = dt.datetime.combine(day, dt.time()) + dt.timedelta(
         seconds=clock_seconds(spec.window_start)
     )
+    return scenario.with_run(
+        start=start, duration=float(spec.window), sample_interval=WINDOW_SAMPLE_INTERVAL
+    )
+
+
+def window_json(window: Scenario) -> dict[str, Any]:
+    """How recommendation.json states the evaluation window (as the scenario keys it sets)."""
     return {
-        "scenario.start": start.isoformat(),
-        "scenario.duration": float(spec.window),
-        "scenario.sample_interval": 300.0,
+        "scenario.start": window.start.isoformat(),
+        "scenario.duration": window.duration,
+        "scenario.sample_interval": float(window.spec.scenario.sample_interval),
+        "demand.growth": window.spec.demand.growth,
     }
 
 
-def policy_table(scenario: Scenario, policy: str) -> dict[str, Any]:
-    """The scenario's own parameters when it already uses this policy, else the defaults."""
-    own = scenario.spec.policy
-    if own.name == policy:
-        return own.model_dump(exclude={"schedule", "otherwise"}, exclude_defaults=True) | {
-            "name": policy
-        }
-    return {"name": policy}
-
-
-def probe(
-    path: str, base: dict[str, Any], policy: dict[str, Any], mbps: float, seed: int, growth: float
-) -> Probe:
-    """Simulate one point and judge it against the scenario's objectives."""
-    overrides = base | {
-        "purchase.upstream_mbps": mbps,
-        "policy": policy,
-        "scenario.seed": seed,
-        "demand.growth": base.get("demand.growth", 1.0) * growth,
-    }
-    scenario = load_scenario(path, overrides)
-    figures = objective_figures(summarize(run_scenario(scenario)))
+def probe(scenario: Scenario, mbps: float, seed: int, growth: float) -> Probe:
+    """Simulate the scenario (window and policy already set) at a purchase, seed and growth."""
+    point = (
+        scenario.with_purchase(mbps)
+        .with_run(seed=seed)
+        .with_growth(scenario.spec.demand.growth * growth)
+    )
+    figures = objective_figures(summarize(run_scenario(point)))
     return Probe(
-        policy["name"],
+        point.spec.policy.name,
         mbps,
         seed,
         growth,
@@ -207,7 +190,7 @@ class _Pool:
         self.done = 0
         self.submitted = 0
 
-    def submit(self, jobs: list[tuple[Any, ...]]) -> list[Future[Probe]]:
+    def submit(self, jobs: list[Job]) -> list[Future[Probe]]:
         self.submitted += len(jobs)
         return [self.executor.submit(probe, *job) for job in jobs]
 
@@ -220,152 +203,32 @@ class _Pool:
                 self.progress(self.done, self.submitted)
         return results
 
-    def probes(self, jobs: list[tuple[Any, ...]]) -> list[Probe]:
+    def probes(self, jobs: list[Job]) -> list[Probe]:
         return self.collect(self.submit(jobs))
 
 
 def _bisect_all(
     pool: _Pool,
-    path: str,
-    base: dict[str, Any],
-    tables: dict[str, Any],
+    scenarios: dict[str, Scenario],
     searches: list[Bisection],
     seeds: list[int],
     objectives: Objectives,
 ) -> None:
-    """Advance every bisection one probe per round; each round's seeds run together."""
+    """Advance every bisection one probe per round; each round's seeds run together.
+
+    `scenarios` maps each policy to the windowed scenario that uses it."""
     while True:
         round_ = [(b, m) for b in searches if (m := b.next_mbps()) is not None]
         if not round_:
             return
-        jobs = [(path, base, tables[b.key[0]], m, s, b.key[1]) for b, m in round_ for s in seeds]
+        jobs = [(scenarios[b.key[0]], m, s, b.key[1]) for b, m in round_ for s in seeds]
         probes = pool.probes(jobs)
         for n, (search, _) in enumerate(round_):
             search.record(judge(probes[n * len(seeds) : (n + 1) * len(seeds)], objectives))
 
 
-def optimize(
-    scenario: Scenario, workers: int | None = None, progress: Progress | None = None
-) -> dict[str, Any]:
-    """Search every policy, pick the cheapest feasible purchase, then test the answer.
-
-    Returns plain data: the recommendation, per-policy answers with the probed points, the
-    answer under demand growth, and the check on fresh seeds of the recommendation
-    (`searched_mbps` keeps what the search alone found) and of a purchase 10 % cheaper.
-    """
-    spec = scenario.spec.optimize
-    path = str(scenario.path)
-    base = window_overrides(scenario) | {"demand.growth": scenario.spec.demand.growth}
-    grid = purchase_grid(spec.min_mbps, spec.max_mbps, spec.step_mbps)
-    seeds = list(range(1, spec.seeds + 1))
-    fresh = [FRESH_SEED_BASE + s for s in range(1, spec.confirm_seeds + 1)]
-    tables = {p: policy_table(scenario, p) for p in spec.policies}
-    pool = _Pool(workers or os.cpu_count() or 1, progress)
-    try:
-        current = scenario.spec.purchase.upstream_mbps
-        searches = [Bisection((p, 1.0), grid, anchor=current) for p in spec.policies]
-        _bisect_all(pool, path, base, tables, searches, seeds, spec.objectives)
-        answers = {b.key[0]: _answer(b) for b in searches}
-        choice = _cheapest(scenario, answers, grid)
-        if choice is None:
-            return {
-                "feasible": False,
-                "policies": answers,
-                "grid": _grid_info(spec),
-                "objectives": spec.objectives.model_dump(),
-            }
-        policy, mbps = choice
-        searched_mbps = mbps
-
-        def on_fresh(at: float) -> list[Future[Probe]]:
-            return pool.submit([(path, base, tables[policy], at, s, 1.0) for s in fresh])
-
-        # the checks on fresh seeds run alongside the growth searches
-        cheaper = _cheaper_by(scenario, mbps, 0.10, grid)
-        confirming = on_fresh(mbps)
-        cheapening = on_fresh(cheaper) if cheaper is not None else []
-        grown = _growth_searches(pool, path, base, tables, policy, mbps, grid, seeds, spec)
-        confirm = judge(pool.collect(confirming), spec.objectives)
-        cheaper_probes = pool.collect(cheapening)
-        while not confirm.feasible:  # step up the grid while the fresh seeds disagree
-            above = [m for m in grid if m > mbps]
-            if not above:
-                break
-            mbps = above[0]
-            confirm = judge(pool.collect(on_fresh(mbps)), spec.objectives)
-            cheaper = _cheaper_by(scenario, mbps, 0.10, grid)
-            cheaper_probes = pool.collect(on_fresh(cheaper)) if cheaper is not None else []
-        cheaper_point = judge(cheaper_probes, spec.objectives) if cheaper_probes else None
-    finally:
-        pool.executor.shutdown()
-    return {
-        "feasible": confirm.feasible,
-        "policy": policy,
-        "mbps": mbps,
-        "searched_mbps": searched_mbps,
-        "monthly_idr": monthly_cost(scenario, mbps),
-        "yearly_idr": 12 * monthly_cost(scenario, mbps),
-        "objectives": spec.objectives.model_dump(),
-        "grid": _grid_info(spec),
-        "window": base,
-        "policies": answers,
-        "fresh_seeds": {
-            "seeds": fresh,
-            "at_answer": _point_dict(confirm),
-            "cheaper_mbps": cheaper,
-            "at_cheaper": _point_dict(cheaper_point) if cheaper_point else None,
-        },
-        "growth": {str(b.key[1]): _answer(b) for b in grown},
-    }
-
-
-def _growth_searches(
-    pool: _Pool,
-    path: str,
-    base: dict[str, Any],
-    tables: dict[str, Any],
-    policy: str,
-    mbps: float,
-    grid: list[float],
-    seeds: list[int],
-    spec: Any,
-) -> list[Bisection]:
-    """Search for each growth factor, first between the answer and the answer scaled by
-    1.25 x growth (demand rarely needs more), then above that bracket if it was too small;
-    on `growth_seeds` of the seeds (indicative: the recommendation itself uses them all)."""
-    seeds = seeds[: spec.growth_seeds]
-    searches = []
-    for growth in spec.growth:
-        upper = mbps * growth * 1.25
-        bracket = [m for m in grid if mbps <= m <= upper] or [mbps]
-        searches.append(Bisection((policy, growth), bracket))
-    _bisect_all(pool, path, base, tables, searches, seeds, spec.objectives)
-    retry = [i for i, b in enumerate(searches) if b.answer is None]
-    wider = [
-        Bisection(searches[i].key, [m for m in grid if m > searches[i].grid[-1]]) for i in retry
-    ]
-    wider = [b for b in wider if b.grid]
-    _bisect_all(pool, path, base, tables, wider, seeds, spec.objectives)
-    for search in wider:
-        i = next(i for i in retry if searches[i].key == search.key)
-        search.points = searches[i].points + search.points
-        searches[i] = search
-    return searches
-
-
-def _point_dict(point: Point) -> dict[str, Any]:
-    return {
-        "mbps": point.mbps,
-        "feasible": point.feasible,
-        "mean": point.mean,
-        "seeds_meeting": point.seeds_meeting,
-        "seeds": len(point.probes),
-        "per_seed": [asdict(p) for p in point.probes],
-    }
-
-
-def _answer(search: Bisection) -> dict[str, Any]:
-    """A bisection's answer, its probed points, and a check of the monotonicity it assumes:
+def _answer(search: Bisection) -> PolicyAnswer:
+    """A bisection's answer, its points by purchase, and the monotonicity it assumes checked:
     pairs of probes of one seed where the larger purchase failed and the smaller met."""
     probes = [p for point in search.points for p in point.probes]
     violations = sum(
@@ -374,11 +237,123 @@ def _answer(search: Bisection) -> dict[str, Any]:
         for b in probes
         if a.seed == b.seed and a.mbps < b.mbps and a.feasible and not b.feasible
     )
-    return {
-        "mbps": search.answer,
-        "points": [_point_dict(p) for p in sorted(search.points, key=lambda p: p.mbps)],
-        "monotonicity_violations": violations,
-    }
+    return PolicyAnswer(search.answer, sorted(search.points, key=lambda p: p.mbps), violations)
+
+
+def split_table(scenario: Scenario) -> list[SplitRow]:
+    """Per-site guarantee, ceiling, priority and quantum of the scenario's plan (downloads)."""
+    plan = compile_schedule(scenario).otherwise
+    return [
+        SplitRow(c.site or c.id, round(c.rate / 1e6, 3), round(c.ceil / 1e6, 3), c.prio, c.quantum)
+        for c in plan.down.leaves
+    ]
+
+
+def recommend(
+    scenario: Scenario, workers: int | None = None, progress: Progress | None = None
+) -> Recommendation:
+    """Search every policy, pick the cheapest feasible purchase, confirm it on fresh seeds
+    (stepping up the grid until they agree), try 10 % cheaper, search under demand growth, and
+    set up the scenario at the answer with its split."""
+    spec = scenario.spec.optimize
+    window = windowed(scenario)
+    grid = purchase_grid(spec.min_mbps, spec.max_mbps, spec.step_mbps)
+    scenarios = {p: window.with_policy(p) for p in spec.policies}
+    pool = _Pool(workers or os.cpu_count() or 1, progress)
+    try:
+        current = scenario.spec.purchase.upstream_mbps
+        searches = [Bisection((p, 1.0), grid, anchor=current) for p in spec.policies]
+        _bisect_all(pool, scenarios, searches, _seeds(spec), spec.objectives)
+        answers = {b.key[0]: _answer(b) for b in searches}
+        choice = _cheapest(scenario, answers, grid)
+        if choice is None:
+            return Recommendation(False, answers, _grid_info(spec), spec.objectives.model_dump())
+        policy, searched_mbps = choice
+        fresh, grown = _check(pool, scenario, scenarios[policy], searched_mbps, grid)
+    finally:
+        pool.executor.shutdown()
+    mbps = fresh.at_answer.mbps
+    answer = scenario.with_purchase(mbps).with_policy(policy)
+    answer = answer.with_run(
+        description=f"netlab optimize's answer for {scenario.name}: {mbps:g} Mbit/s with {policy}"
+    )
+    return Recommendation(
+        feasible=fresh.at_answer.feasible,
+        policies=answers,
+        grid=_grid_info(spec),
+        objectives=spec.objectives.model_dump(),
+        policy=policy,
+        policy_params=answer.spec.policy.model_dump(exclude={"name"}, exclude_defaults=True),
+        mbps=mbps,
+        searched_mbps=searched_mbps,
+        monthly_idr=monthly_cost(scenario, mbps),
+        yearly_idr=12 * monthly_cost(scenario, mbps),
+        window=window_json(window),
+        fresh_seeds=fresh,
+        growth={str(b.key[1]): _answer(b) for b in grown},
+        split=split_table(answer),
+        scenario=answer,
+    )
+
+
+def _seeds(spec: OptimizeSpec) -> list[int]:
+    return list(range(1, spec.seeds + 1))
+
+
+def _check(
+    pool: _Pool, scenario: Scenario, chosen: Scenario, mbps: float, grid: list[float]
+) -> tuple[FreshCheck, list[Bisection]]:
+    """The answer and 10 % cheaper on fresh seeds, beside the growth searches; while the fresh
+    seeds disagree with the answer, step up the grid."""
+    spec = scenario.spec.optimize
+    fresh = [FRESH_SEED_BASE + s for s in range(1, spec.confirm_seeds + 1)]
+
+    def on_fresh(at: float) -> list[Future[Probe]]:
+        return pool.submit([(chosen, at, s, 1.0) for s in fresh])
+
+    cheaper = _cheaper_by(scenario, mbps, 0.10, grid)
+    confirming = on_fresh(mbps)
+    cheapening = on_fresh(cheaper) if cheaper is not None else []
+    grown = _growth_searches(pool, chosen, mbps, grid, spec)
+    confirm = judge(pool.collect(confirming), spec.objectives)
+    cheaper_probes = pool.collect(cheapening)
+    while not confirm.feasible:
+        above = [m for m in grid if m > mbps]
+        if not above:
+            break
+        mbps = above[0]
+        confirm = judge(pool.collect(on_fresh(mbps)), spec.objectives)
+        cheaper = _cheaper_by(scenario, mbps, 0.10, grid)
+        cheaper_probes = pool.collect(on_fresh(cheaper)) if cheaper is not None else []
+    cheaper_point = judge(cheaper_probes, spec.objectives) if cheaper_probes else None
+    return FreshCheck(fresh, confirm, cheaper, cheaper_point), grown
+
+
+def _growth_searches(
+    pool: _Pool, chosen: Scenario, mbps: float, grid: list[float], spec: OptimizeSpec
+) -> list[Bisection]:
+    """Search for each growth factor, first between the answer and the answer scaled by
+    1.25 x growth (demand rarely needs more), then above that bracket if it was too small;
+    on `growth_seeds` of the seeds (indicative: the recommendation itself uses them all)."""
+    seeds = _seeds(spec)[: spec.growth_seeds]
+    scenarios = {chosen.spec.policy.name: chosen}
+    searches = []
+    for growth in spec.growth:
+        upper = mbps * growth * 1.25
+        bracket = [m for m in grid if mbps <= m <= upper] or [mbps]
+        searches.append(Bisection((chosen.spec.policy.name, growth), bracket))
+    _bisect_all(pool, scenarios, searches, seeds, spec.objectives)
+    retry = [i for i, b in enumerate(searches) if b.answer is None]
+    wider = [
+        Bisection(searches[i].key, [m for m in grid if m > searches[i].grid[-1]]) for i in retry
+    ]
+    wider = [b for b in wider if b.grid]
+    _bisect_all(pool, scenarios, wider, seeds, spec.objectives)
+    for search in wider:
+        i = next(i for i in retry if searches[i].key == search.key)
+        search.points = searches[i].points + search.points
+        searches[i] = search
+    return searches
 
 
 def monthly_cost(scenario: Scenario, mbps: float) -> float:
@@ -388,16 +363,16 @@ def monthly_cost(scenario: Scenario, mbps: float) -> float:
 
 
 def _cheapest(
-    scenario: Scenario, answers: dict[str, dict[str, Any]], grid: list[float]
+    scenario: Scenario, answers: dict[str, PolicyAnswer], grid: list[float]
 ) -> tuple[str, float] | None:
     """The cheapest (policy, purchase) at or above each policy's answer (tiers may help)."""
     best: tuple[float, float, float, str] | None = None
     for policy, answer in answers.items():
-        if answer["mbps"] is None:
+        if answer.mbps is None:
             continue
-        for mbps in (m for m in grid if m >= answer["mbps"]):
+        for mbps in (m for m in grid if m >= answer.mbps):
             # at equal cost, prefer the policy with more margin (a lower answer of its own)
-            key = (monthly_cost(scenario, mbps), mbps, answer["mbps"], policy)
+            key = (monthly_cost(scenario, mbps), mbps, answer.mbps, policy)
             if best is None or key < best:
                 best = key
     return None if best is None else (best[3], best[1])
@@ -412,7 +387,7 @@ def _cheaper_by(
     return max(cheaper) if cheaper else None
 
 
-def _grid_info(spec: Any) -> dict[str, Any]:
+def _grid_info(spec: OptimizeSpec) -> dict[str, Any]:
     return {
         "min_mbps": spec.min_mbps,
         "max_mbps": spec.max_mbps,

@@ -23,7 +23,7 @@ from typing import Any
 
 import simpy
 
-from sim.backends.base import Flow
+from sim.model.flow import Flow
 from sim.shaping.htb import CompiledTree, LiveAllocation
 from sim.shaping.plan import DIRECTIONS, Direction, ShapingPlan
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from sim.backends.base import Backend, Flow
 from sim.demand.profiles import SessionClock
 from sim.model.demand import AppSpec
+from sim.model.flow import Flow, Transport
 from sim.model.scenario import Scenario
 from sim.model.topology import Site
 
@@ -53,7 +53,7 @@ def site_demands(scenario: Scenario) -> list[SiteDemand]:
     return out
 
 
-def start_users(env: simpy.Environment, scenario: Scenario, backend: Backend) -> int:
+def start_users(env: simpy.Environment, scenario: Scenario, backend: Transport) -> int:
     """Start one process per user of every served site; returns how many were started."""
     ids = itertools.count()
     root = np.random.SeedSequence(scenario.seed)
@@ -71,7 +71,7 @@ def start_users(env: simpy.Environment, scenario: Scenario, backend: Backend) ->
 def user(
     env: simpy.Environment,
     demand: SiteDemand,
-    backend: Backend,
+    backend: Transport,
     rng: np.random.Generator,
     ids: itertools.count,
 ) -> Generator[simpy.Event, object, None]:

@@ -11,10 +11,9 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from sim.model.flow import Direction
 from sim.model.loading import Strict
 from sim.model.topology import SiteKind
-
-Direction = Literal["down", "up"]
 
 
 class AppSpec(Strict):

@@ -1,8 +1,9 @@
 """Scenario files: what to simulate (topology, purchase, policy, demand, time window), validated.
 
-`load_scenario` reads a scenario TOML, applies command-line overrides, validates everything
-(unknown keys are errors) and returns a resolved `Scenario` with the topology loaded and the
-chosen last-mile options switched on. All units are converted here, once.
+`load_scenario` reads a scenario TOML, validates everything (unknown keys are errors) and
+returns a resolved `Scenario` with the topology loaded and the chosen last-mile options
+switched on. All units are converted here, once. Variants of a scenario (another purchase,
+policy, growth or connection) come from its typed `with_*` methods, not from re-reading files.
 """
 
 from __future__ import annotations
@@ -21,16 +22,20 @@ from sim.model.loading import Strict, read_toml, validate
 from sim.model.topology import SITE_KINDS, Site, Topology, load_topology
 from sim.model.units import mbps, parse_duration
 
-PolicyName = Literal[
+# The policy names a scenario may use, named once: the static policies (each built by
+# sim.shaping.policies.BUILDERS under the same name) and "schedule", which switches between them.
+STATIC_POLICIES: tuple[str, ...] = (
     "equal-static",
     "weighted-static",
     "htb-equal",
     "htb-weighted",
     "htb-priority",
     "max-min",
-    "schedule",
-]
-POLICY_NAMES: tuple[str, ...] = PolicyName.__args__  # type: ignore[attr-defined]
+)
+SCHEDULE = "schedule"
+POLICY_NAMES: tuple[str, ...] = (*STATIC_POLICIES, SCHEDULE)
+StaticPolicyName = Literal[STATIC_POLICIES]  # type: ignore[valid-type]
+PolicyName = Literal[POLICY_NAMES]  # type: ignore[valid-type]
 Duration = Annotated[str | float | int, AfterValidator(parse_duration)]
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 
@@ -115,11 +120,6 @@ class ScheduleEntry(Strict):
         return self
 
 
-StaticPolicyName = Literal[
-    "equal-static", "weighted-static", "htb-equal", "htb-weighted", "htb-priority", "max-min"
-]
-
-
 class SiteOverride(Strict):
     """Explicit class settings for one site's leaf, applied after the policy built the plan."""
 
@@ -169,11 +169,11 @@ class PolicySpec(PolicyParams):
 
     @model_validator(mode="after")
     def _schedule_complete(self) -> PolicySpec:
-        if self.name == "schedule" and (not self.schedule or self.otherwise is None):
+        if self.name == SCHEDULE and (not self.schedule or self.otherwise is None):
             raise ValueError(
                 "policy 'schedule' needs [[policy.schedule]] entries and [policy.otherwise]"
             )
-        if self.name != "schedule" and (self.schedule or self.otherwise):
+        if self.name != SCHEDULE and (self.schedule or self.otherwise):
             raise ValueError("schedule/otherwise only apply to policy 'schedule'")
         return self
 
@@ -185,6 +185,9 @@ class Network(Strict):
     frame_bytes: int = Field(default=1514, gt=0, description="L2 bytes per full segment")
     root_headroom: float = Field(
         default=0.97, gt=0, le=1, description="shape the root this far below the purchase"
+    )
+    target: Literal["linux", "routeros"] = Field(
+        default="linux", description="where the plan is deployed (RouterOS has no HTB quantum)"
     )
 
     @property
@@ -256,12 +259,67 @@ class ScenarioFile(Strict):
 
 @dataclass(frozen=True)
 class Scenario:
-    """A validated scenario with its topology resolved (connections applied)."""
+    """A validated scenario with its topology resolved (connections applied).
+
+    Change one with the `with_*` methods: each returns a new Scenario, re-validated and
+    resolved against the topology already read (no file is read again); bad values raise
+    ConfigError naming the scenario file and the key, as they would in the file.
+    """
 
     path: Path
     spec: ScenarioFile
-    topology: Topology
+    inventory: Topology  # the topology file as read, before [connect]
+    topology: Topology  # with the [connect] options switched on
     lastmile_idr_month: float = 0.0
+
+    @classmethod
+    def resolve(cls, path: Path, spec: ScenarioFile, inventory: Topology) -> Scenario:
+        """Switch on the chosen last-mile options and check the site references."""
+        lastmile_cost = _lastmile_cost(inventory, spec.connect)
+        topology = _connect(path, inventory, spec.connect)
+        _check_site_references(path, spec, topology)
+        return cls(path, spec, inventory, topology, lastmile_cost)
+
+    def edited(self, data: dict[str, Any]) -> Scenario:
+        """This scenario with its file data replaced by `data` (shaped as `spec.model_dump()`)."""
+        data = {**data, "demand": merged(DEFAULT_DEMAND, data.get("demand", {}))}
+        spec = validate(self.path, data, ScenarioFile)
+        inventory = self.inventory
+        if spec.scenario.topology != self.spec.scenario.topology:
+            inventory = load_topology(_topology_path(self.path, spec))
+        return Scenario.resolve(self.path, spec, inventory)
+
+    def with_purchase(self, upstream_mbps: float) -> Scenario:
+        """Buy `upstream_mbps` instead (the price tiers stay)."""
+        return self._with_table("purchase", upstream_mbps=upstream_mbps)
+
+    def with_policy(self, name: str, **params: Any) -> Scenario:
+        """Shape with policy `name`: the file's parameters when it already uses `name`, else
+        the policy's defaults; `params` (e.g. guaranteed_share=0.8) override either."""
+        own = self.spec.policy
+        kept = own.model_dump() if own.name == name else {}
+        data = self.spec.model_dump()
+        data["policy"] = {**kept, **params, "name": name}
+        return self.edited(data)
+
+    def with_growth(self, growth: float) -> Scenario:
+        """Demand `growth` times the profiles' (replaces the file's factor, does not multiply)."""
+        return self._with_table("demand", growth=growth)
+
+    def with_connect(self, site: str, option: str) -> Scenario:
+        """Reach the unreached `site` with its last-mile `option` (an id in the topology)."""
+        data = self.spec.model_dump()
+        data["connect"] = {**data["connect"], site: option}
+        return self.edited(data)
+
+    def with_run(self, **fields: Any) -> Scenario:
+        """Change keys of the [scenario] table: seed, start, duration, description..."""
+        return self._with_table("scenario", **fields)
+
+    def _with_table(self, table: str, **fields: Any) -> Scenario:
+        data = self.spec.model_dump()
+        data[table] = {**data[table], **fields}
+        return self.edited(data)
 
     @property
     def name(self) -> str:
@@ -298,36 +356,22 @@ class Scenario:
         return [site for site in self.topology.sites if not site.reached]
 
 
-def load_scenario(path: Path | str, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Load, override, validate and resolve a scenario file (raises ConfigError).
-
-    overrides maps dotted keys to values, e.g. {"policy.name": "max-min", "scenario.seed": 3}.
-    """
+def load_scenario(path: Path | str) -> Scenario:
+    """Load, validate and resolve a scenario file (raises ConfigError)."""
     path = Path(path)
     data = read_toml(path)
-    for dotted_key, value in (overrides or {}).items():
-        _set_dotted(data, dotted_key, value)
     data["demand"] = merged(DEFAULT_DEMAND, data.get("demand", {}))
     if not isinstance(data.get("scenario"), dict):
         raise ConfigError(path, "scenario", "required table is missing")
     spec = validate(path, data, ScenarioFile)
-    topology_path = (path.parent / spec.scenario.topology).resolve()
-    topology = load_topology(topology_path)
-    lastmile_cost = _lastmile_cost(path, topology, spec.connect)
-    topology = _connect(path, topology, spec.connect)
-    _check_site_references(path, spec, topology)
-    return Scenario(path=path, spec=spec, topology=topology, lastmile_idr_month=lastmile_cost)
+    return Scenario.resolve(path, spec, load_topology(_topology_path(path, spec)))
 
 
-def _set_dotted(data: dict[str, Any], dotted_key: str, value: Any) -> None:
-    *parents, leaf = dotted_key.split(".")
-    node = data
-    for key in parents:
-        node = node.setdefault(key, {})
-    node[leaf] = value
+def _topology_path(path: Path, spec: ScenarioFile) -> Path:
+    return (path.parent / spec.scenario.topology).resolve()
 
 
-def _lastmile_cost(path: Path, topology: Topology, connect: dict[str, str]) -> float:
+def _lastmile_cost(topology: Topology, connect: dict[str, str]) -> float:
     """Monthly cost (Rp) of the last-mile options switched on (validated in _connect)."""
     total = 0.0
     for site in topology.sites:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,6 +15,8 @@ from sim.model.units import mbps
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,15}$")]
 SiteKind = Literal["office", "hotspot", "subdistrict"]
 SITE_KINDS: tuple[SiteKind, ...] = ("office", "hotspot", "subdistrict")
+# A Linux interface name (at most 15 characters), also accepted as a RouterOS interface name.
+Interface = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,15}$")]
 
 
 class LastMile(Strict):
@@ -39,6 +42,13 @@ class Site(Strict):
     essential: bool = False
     reached: bool = True
     lastmile: list[LastMile] = []
+    # Where exports deploy (sim/shaping/deployment.py); nothing simulated depends on it, so it is
+    # left out of dumps (and of the sweep index's identity of a point).
+    subnets: list[IPv4Network] = Field(
+        default=[],
+        exclude=True,
+        description="the site's networks as the hub sees its traffic (before NAT)",
+    )
     note: str = ""
 
     @model_validator(mode="after")
@@ -61,6 +71,18 @@ class Hub(Strict):
     id: Identifier = "hub"
     name: str
     link_mbps: float = Field(gt=0, description="physical capacity of the provider link")
+    # Where exports deploy, left out of dumps like Site.subnets.
+    lan_interface: Interface | None = Field(default=None, exclude=True, description="to sites")
+    wan_interface: Interface | None = Field(default=None, exclude=True, description="to provider")
+    nat: bool | None = Field(
+        default=None, strict=True, exclude=True, description="the hub masquerades to the provider"
+    )
+
+    @model_validator(mode="after")
+    def _interfaces_differ(self) -> Hub:
+        if self.lan_interface is not None and self.lan_interface == self.wan_interface:
+            raise ValueError("lan_interface and wan_interface must differ")
+        return self
 
 
 class Topology(Strict):
@@ -78,6 +100,20 @@ class Topology(Strict):
             if site.id in seen:
                 raise ValueError(f"site id {site.id!r} appears twice")
             seen.add(site.id)
+        return self
+
+    @model_validator(mode="after")
+    def _subnets_disjoint(self) -> Topology:
+        owner: dict[IPv4Network, str] = {}
+        for i, site in enumerate(self.sites):
+            for network in site.subnets:
+                for other, other_site in owner.items():
+                    if network.overlaps(other):
+                        raise ValueError(
+                            f"sites[{i}].subnets: {network} overlaps {other} of site "
+                            f"{other_site!r}: a packet must belong to one site"
+                        )
+                owner[network] = site.id
         return self
 
     def site(self, site_id: str) -> Site:

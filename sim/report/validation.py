@@ -9,7 +9,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from sim.report.html import div, page
+from sim.report.page import div, page
 
 COLUMNS = [
     "site",

@@ -1,1 +1,2 @@
-"""Shaping plans (HTB class trees), the policies that build them and the fluid HTB allocator."""
+"""Shaping plans (HTB class trees), the policies that build them, the fluid HTB allocator,
+the one tc compiler and the exports (tc script, RouterOS, plan files)."""

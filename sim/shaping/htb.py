@@ -44,6 +44,7 @@ class CompiledTree:
         self.leaf_of_site = {c.site: i for i, c in enumerate(classes) if c.site is not None}
         self.internal = [i for i, kids in enumerate(self.children) if kids]
         self.leaves = [i for i, kids in enumerate(self.children) if not kids and i > 0]
+        self.leaf_limits = [(i, self.cap[i], self.rate[i]) for i in self.leaves]
         self.bottom_up = list(reversed(range(len(classes))))
         self.inner_bottom_up = [(i, self.children[i]) for i in self.bottom_up if self.children[i]]
         # what a class can carry before a change at one leaf may move another: an inner class
@@ -86,24 +87,24 @@ class CompiledTree:
     def allocate(self, leaf_demand: list[float]) -> list[float]:
         """Allocation (bits/s) of every class, given demand per class (read at leaves only);
         an inner class's allocation is what passes through it."""
-        cap = self.cap
         rate = self.rate
         path = self.path
-        alloc = [0.0] * len(cap)
-        want = [0.0] * len(cap)
-        for i in self.leaves:
+        eps = EPSILON
+        alloc = [0.0] * len(rate)
+        want = [0.0] * len(rate)
+        for i, c, r in self.leaf_limits:  # level 0: up to its rate, whatever else happens
             d = leaf_demand[i]
-            w = d if d < cap[i] else cap[i]
+            w = d if d < c else c
             want[i] = w
-            alloc[i] = w if w < rate[i] else rate[i]
+            alloc[i] = w if w < r else r
         self._sum_up(alloc, self.inner_bottom_up)
         for x, groups, binding in self.lenders:
             budget = rate[x] - alloc[x]
             lent = 0.0
             for group in groups:
-                if budget - lent <= EPSILON:
+                if budget - lent <= eps:
                     break
-                room = [(i, r) for i in group if (r := want[i] - alloc[i]) > EPSILON]
+                room = {i: r for i in group if (r := want[i] - alloc[i]) > eps}
                 if room:
                     lent += self._lend(budget - lent, room, binding, alloc)
             if lent:
@@ -115,56 +116,59 @@ class CompiledTree:
 
     def _sum_up(self, alloc: list[float], inner: list[tuple[int, list[int]]]) -> None:
         """Set each listed inner class's allocation to the sum of its children's."""
+        get = alloc.__getitem__
         for i, kids in inner:
-            total = 0.0
-            for k in kids:
-                total += alloc[k]
-            alloc[i] = total
+            alloc[i] = sum(map(get, kids))
 
     def _lend(
         self,
         budget: float,
-        room: list[tuple[int, float]],
+        room: dict[int, float],
         binding: list[tuple[int, list[int]]],
         alloc: list[float],
     ) -> float:
         """Water-fill `budget` over leaves of one prio in proportion to quantum, each capped by
-        its `room` (what it still wants) and by the ceil left on the `binding` classes above
-        it; add the gains to the leaves' allocations and return what was lent."""
+        its `room` (leaf -> what it still wants) and by the ceil left on the `binding` classes
+        above it; add the gains to the leaves' allocations and return what was lent."""
         quantum = self.quantum
         if binding:
-            room = self._ceil_bound(room, binding, alloc)
-        total = 0.0
-        for _, r in room:
-            total += r
-        if total > budget:
-            level = _fill_level([(quantum[i], r) for i, r in room], budget)
-            for i, r in room:
-                fair = quantum[i] * level
-                alloc[i] += r if r < fair else fair
-            return budget
-        for i, r in room:
-            alloc[i] += r
-        return total
+            self._ceil_bound(room, binding, alloc)
+        total = sum(room.values())
+        if total <= budget:
+            for i, r in room.items():
+                alloc[i] += r
+            return total
+        # leaves that want less than the level get what they want; that frees the level
+        # to rise for the others, until nobody left is below it
+        amount = budget
+        weight = sum(map(quantum.__getitem__, room))
+        level = amount / weight
+        while full := [i for i, r in room.items() if r <= quantum[i] * level]:
+            for i in full:
+                r = room.pop(i)
+                alloc[i] += r
+                amount -= r
+                weight -= quantum[i]
+            if not room:
+                return budget - amount
+            level = amount / weight
+        for i in room:
+            alloc[i] += quantum[i] * level
+        return budget
 
     def _ceil_bound(
-        self,
-        room: list[tuple[int, float]],
-        binding: list[tuple[int, list[int]]],
-        alloc: list[float],
-    ) -> list[tuple[int, float]]:
-        """Each leaf's room cut where a class above it fills its ceil first (deepest first):
+        self, room: dict[int, float], binding: list[tuple[int, list[int]]], alloc: list[float]
+    ) -> None:
+        """Cut each leaf's room where a class above it fills its ceil first (deepest first):
         that class's leaves stop rising together, at the water level where it fills."""
         quantum = self.quantum
-        room_of = dict(room)
         for y, leaves in binding:
-            under = [i for i in leaves if i in room_of]
+            under = [i for i in leaves if i in room]
             left = self.cap[y] - sum(alloc[i] for i in leaves)
-            if under and sum(room_of[i] for i in under) > left:
-                level = _fill_level([(quantum[i], room_of[i]) for i in under], max(left, 0.0))
+            if under and sum(room[i] for i in under) > left:
+                level = _fill_level([(quantum[i], room[i]) for i in under], max(left, 0.0))
                 for i in under:
-                    room_of[i] = min(room_of[i], quantum[i] * level)
-        return list(room_of.items())
+                    room[i] = min(room[i], quantum[i] * level)
 
 
 def _fill_level(items: list[tuple[float, float]], amount: float) -> float:
@@ -208,9 +212,7 @@ class LiveAllocation:
         tree = self.tree
         kids = tree.children[i]
         if kids:
-            total = 0.0
-            for k in kids:
-                total += self.capped[k]
+            total = sum(map(self.capped.__getitem__, kids))
             if total > tree.limit[i] * (1 + 1e-12):
                 self.saturated.add(i)
             else:

@@ -7,7 +7,9 @@
   htb-priority     tiers (essential, office, subdistrict, hotspot) with priorities; hotspot ceil
   max-min          no guarantees, equal quantum: spare capacity max-min fair across sites
 Every leaf ceiling is also clipped to the site's access link: a plan never promises more than
-the link carries. `schedule` (a PlanSchedule) switches between these by time of day.
+the link carries. `schedule` (a PlanSchedule) switches between these by time of day. BUILDERS
+maps each name of sim.model.scenario.STATIC_POLICIES to its builder. With `[network] target =
+"routeros"` every leaf gets the same quantum, as RouterOS has no quantum setting.
 """
 
 from __future__ import annotations
@@ -20,7 +22,15 @@ from sim.model.errors import ConfigError
 from sim.model.scenario import TIERS, PolicyParams, Scenario
 from sim.model.topology import Site
 from sim.model.units import mbps
-from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan, finalize, quanta
+from sim.shaping.plan import (
+    MIN_QUANTUM,
+    ClassTree,
+    HtbClass,
+    ShapingPlan,
+    finalize,
+    kernel_quantum,
+    quanta,
+)
 
 NO_GUARANTEE_BPS = 8_000.0  # HTB needs a positive rate; 1 kB/s is "no guarantee" in practice
 DEFAULT_TIER_SHARE = {"essential": 0.35, "office": 0.4, "subdistrict": 0.15, "hotspot": 0.10}
@@ -43,9 +53,11 @@ def compile_policy(params: PolicyParams, scenario: Scenario, key: str = "policy"
     sites = scenario.sites
     classes = BUILDERS[params.name](params, sites, root_bps(scenario))
     classes = with_overrides(classes, params, scenario.path, key)
+    warnings: list[str] = []
+    if scenario.spec.network.target == "routeros":
+        classes, warnings = equal_quanta(classes, params.name)
     access = {site.id: site.access_bps for site in sites}
     trees: dict[str, ClassTree] = {}
-    warnings: list[str] = []
     for direction in ("down", "up"):
         tree, found = finalize(classes, access, f"{params.name} {direction}")
         trees[direction] = tree
@@ -74,6 +86,23 @@ def with_overrides(
             c = replace(c, rate=rate, ceil=ceil, prio=prio)
         out.append(c)
     return out
+
+
+def equal_quanta(classes: list[HtbClass], label: str) -> tuple[list[HtbClass], list[str]]:
+    """Give every leaf the same quantum (RouterOS queues have no quantum setting).
+
+    Warns when the policy had weighted the leaves by quantum, since that weighting is lost:
+    leaves of one priority then share spare capacity equally, as the router will.
+    """
+    weighted = len({kernel_quantum(c) for c in classes if c.site is not None}) > 1
+    equal = [replace(c, quantum=MIN_QUANTUM) if c.site is not None else c for c in classes]
+    if not weighted:
+        return equal, []
+    return equal, [
+        f"{label}: quantum weights cannot be deployed on RouterOS (network.target), which has "
+        f"no HTB quantum: every leaf gets quantum {MIN_QUANTUM} B and leaves of one priority "
+        "share spare capacity equally"
+    ]
 
 
 def weights_of(params: PolicyParams, sites: list[Site]) -> dict[str, float]:
@@ -171,7 +200,7 @@ def htb_priority(params: PolicyParams, sites: list[Site], capacity: float) -> li
     return classes
 
 
-BUILDERS: dict[str, Builder] = {
+BUILDERS: dict[str, Builder] = {  # exactly STATIC_POLICIES (tests/test_policies.py checks)
     "equal-static": equal_static,
     "weighted-static": weighted_static,
     "htb-equal": htb_equal,

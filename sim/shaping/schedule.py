@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sim.model.scenario import Scenario, clock_seconds
+from sim.model.scenario import SCHEDULE, Scenario, clock_seconds
 from sim.shaping.plan import ShapingPlan
 from sim.shaping.policies import compile_policy
 
@@ -62,7 +62,7 @@ class PlanSchedule:
 def compile_schedule(scenario: Scenario) -> PlanSchedule:
     """The scenario's policy as a PlanSchedule (static policies have no periods)."""
     spec = scenario.spec.policy
-    if spec.name != "schedule":
+    if spec.name != SCHEDULE:
         return PlanSchedule((), compile_policy(spec, scenario))
     assert spec.otherwise is not None  # enforced by PolicySpec
     periods = tuple(

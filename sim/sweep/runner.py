@@ -16,7 +16,6 @@ scenario files.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import multiprocessing
 import os
@@ -29,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.analysis.metrics import summarize
+from sim.analysis.metrics import Summary, summarize
+from sim.analysis.table import METRIC_COLUMNS, cell_text
 from sim.model.scenario import Scenario
 from sim.model.topology import SITE_KINDS
 from sim.run import run_scenario
@@ -37,21 +37,6 @@ from sim.sweep.spec import Point, Sweep, load_sweep
 
 Progress = Callable[[int, int], None]  # (jobs finished, including earlier starts; all jobs)
 OnResult = Callable[[int, "Outcome"], None]  # (task number, outcome)
-
-METRIC_COLUMNS = (
-    "satisfaction",
-    "busy_hour_satisfaction",
-    "jain",
-    "paced_at_rate_share",
-    "unmet_gb",
-    "util_mean",  # downstream, the billed and binding direction
-    "util_p95",
-    "billing95_mbps",
-    "monthly_idr",
-    "per_delivered_gb_idr",
-    "idle_idr",
-    *(f"worst_{kind}_satisfaction" for kind in SITE_KINDS),
-)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -72,7 +57,7 @@ CREATE TABLE IF NOT EXISTS runs (
 class Outcome:
     """What a job sends back: a summary, or the one-line error it failed with."""
 
-    summary: dict[str, Any] | None
+    summary: Summary | None
     error: str | None
     runtime_s: float
 
@@ -148,12 +133,7 @@ def run_sweep(
             _run_local(tasks, min(workers or _cpus(), len(tasks)), on_result)
         elif tasks:
             _run_dask(tasks, dask, workers or _cpus(), on_result)
-        stored = {
-            (h, s): (status, row, error)
-            for h, s, status, row, error in db.execute(
-                "SELECT point_hash, seed, status, row, error FROM runs"
-            )
-        }
+        stored = _stored(db)
     columns = ["point", "point_hash", *sweep.keys, "seed", "status", *METRIC_COLUMNS, "error"]
     rows = _table(sweep, stored)
     csv_path = _write_csv(folder / "results.csv", columns, rows)
@@ -176,42 +156,33 @@ def run_job(scenario: Scenario, seed: int) -> Outcome:
     """One job, in a worker: simulate and summarise; an exception becomes a failed outcome."""
     began = time.perf_counter()
     try:
-        spec = scenario.spec
-        section = spec.scenario.model_copy(update={"seed": seed})
-        seeded = dataclasses.replace(scenario, spec=spec.model_copy(update={"scenario": section}))
-        summary = summarize(run_scenario(seeded))
+        summary = summarize(run_scenario(scenario.with_run(seed=seed)))
     except Exception as exc:
         error = " ".join(f"{type(exc).__name__}: {exc}".split())
         return Outcome(None, error, time.perf_counter() - began)
     return Outcome(summary, None, time.perf_counter() - began)
 
 
-def headline(summary: dict[str, Any]) -> dict[str, Any]:
+def headline(summary: Summary) -> dict[str, Any]:
     """The table's figures (METRIC_COLUMNS) from a run summary."""
-    overall, down, cost = summary["overall"], summary["upstream"]["down"], summary["cost"]
-    worst = {
-        f"worst_{kind}_satisfaction": min(
-            (
-                site["satisfaction"]
-                for site in summary["sites"]
-                if site["kind"] == kind and site["satisfaction"] is not None
-            ),
-            default=None,
-        )
-        for kind in SITE_KINDS
-    }
+    overall, down, cost = summary.overall, summary.upstream["down"], summary.cost
+    busy = overall.busy_hour
+    worst = {}
+    for kind in SITE_KINDS:
+        site = summary.worst_site(kind)
+        worst[f"worst_{kind}_satisfaction"] = None if site is None else site.satisfaction
     return {
-        "satisfaction": overall["satisfaction"],
-        "busy_hour_satisfaction": (overall["busy_hour"] or {}).get("satisfaction"),
-        "jain": overall["jain_index"],
-        "paced_at_rate_share": overall["paced_at_rate_share"],
-        "unmet_gb": overall["unmet_gb"],
-        "util_mean": down["mean_utilisation"],
-        "util_p95": down["p95_utilisation"],
-        "billing95_mbps": down["billing95_mbps"],
-        "monthly_idr": cost["monthly_idr"],
-        "per_delivered_gb_idr": cost["per_delivered_gb_idr"],
-        "idle_idr": cost["idle_idr"],
+        "satisfaction": overall.satisfaction,
+        "busy_hour_satisfaction": None if busy is None else busy.satisfaction,
+        "jain": overall.jain_index,
+        "paced_at_rate_share": overall.paced_at_rate_share,
+        "unmet_gb": overall.unmet_gb,
+        "util_mean": down.mean_utilisation,
+        "util_p95": down.p95_utilisation,
+        "billing95_mbps": down.billing95_mbps,
+        "monthly_idr": cost.monthly_idr,
+        "per_delivered_gb_idr": cost.per_delivered_gb_idr,
+        "idle_idr": cost.idle_idr,
         **worst,
     }
 
@@ -294,11 +265,17 @@ def _record(db: sqlite3.Connection, point: Point, seed: int, outcome: Outcome) -
                 json.dumps(point.values, sort_keys=True, default=str),
                 "failed" if summary is None else "done",
                 None if summary is None else json.dumps(headline(summary)),
-                None if summary is None else json.dumps(summary),
+                None if summary is None else json.dumps(summary.to_json()),
                 outcome.error,
                 outcome.runtime_s,
             ),
         )
+
+
+def _stored(db: sqlite3.Connection) -> dict[tuple[str, int], tuple[str, str | None, str | None]]:
+    """Every run in the index: (point hash, seed) -> (status, headline row, error)."""
+    query = "SELECT point_hash, seed, status, row, error FROM runs"
+    return {(h, s): (status, row, error) for h, s, status, row, error in db.execute(query)}
 
 
 def _table(
@@ -321,17 +298,6 @@ def _table(
                 }
             )
     return rows
-
-
-def cell_text(value: Any) -> str:
-    """A table value as results.csv writes it (floats exactly, tables as JSON)."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, dict | list | bool):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
 
 
 def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> Path:

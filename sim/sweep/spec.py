@@ -13,10 +13,14 @@
     "purchase.upstream_mbps" = [100, 200]
     "policy.name" = ["htb-weighted", "max-min"]
 
-Keys are `load_scenario` override keys: a key naming a table ("policy" = [{name = "..."}])
-replaces that table, and a nested TOML table (`[sweep.grid.purchase]`) reads as dotted keys.
-Every point is loaded (validated and resolved) and its shaping plans compiled here, before
-anything runs, so a bad key or value is a ConfigError naming the sweep file and the grid key.
+Keys are dotted scenario keys: a key naming a table ("policy" = [{name = "..."}]) replaces that
+table, and a nested TOML table (`[sweep.grid.purchase]`) reads as dotted keys. The scenario is
+read once; each point's keys are converted once, here, into the scenario's typed changes
+(`policy.name` with its `policy.*` parameters, `purchase.upstream_mbps`, `demand.growth`,
+`connect.SITE`) and plain edits for any other key. As with `Scenario.with_policy`, naming
+another policy starts from its defaults. Every point is validated and resolved and its shaping
+plans compiled here, before anything runs, so a bad key or value is a ConfigError naming the
+sweep file and the grid key.
 """
 
 from __future__ import annotations
@@ -96,13 +100,16 @@ def load_sweep(path: Path | str) -> Sweep:
         combos = list(itertools.product(*grid.values()))
     else:
         combos = list(zip(*grid.values(), strict=True))
-    scenario_path = path.parent / section.scenario
+    try:
+        base = load_scenario(path.parent / section.scenario)
+    except ConfigError as exc:
+        raise ConfigError(path, "sweep.scenario", str(exc)) from None
     points = []
     for index, combo in enumerate(combos):
         values = dict(zip(grid, combo, strict=True))
         overrides = {**fixed, **values}
         try:
-            scenario = load_scenario(scenario_path, overrides)
+            scenario = changed(base, overrides)
             compile_schedule(scenario)  # plan errors, e.g. a guarantee above a ceiling
         except ConfigError as exc:
             raise _blame(path, exc, fixed, values) from None
@@ -131,6 +138,41 @@ def point_hash(overrides: dict[str, Any], scenario: Scenario) -> str:
         default=str,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def changed(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
+    """The scenario with a point's dotted keys applied (raises ConfigError for bad values)."""
+    rest = dict(overrides)
+    if "policy.name" in rest:
+        params = {
+            k: rest.pop(k) for k in list(rest) if k.startswith("policy.") and k.count(".") == 1
+        }
+        scenario = scenario.with_policy(
+            params.pop("policy.name"), **{k.removeprefix("policy."): v for k, v in params.items()}
+        )
+    if "purchase.upstream_mbps" in rest:
+        scenario = scenario.with_purchase(rest.pop("purchase.upstream_mbps"))
+    if "demand.growth" in rest:
+        scenario = scenario.with_growth(rest.pop("demand.growth"))
+    for key in [k for k in rest if k.startswith("connect.") and k.count(".") == 1]:
+        scenario = scenario.with_connect(key.removeprefix("connect."), rest.pop(key))
+    if not rest:
+        return scenario
+    data = scenario.spec.model_dump()
+    for key, value in rest.items():
+        _set_dotted(data, key, value)
+    return scenario.edited(data)
+
+
+def _set_dotted(data: dict[str, Any], dotted_key: str, value: Any) -> None:
+    """Set data["a"]["b"]["c"] for "a.b.c", making tables where there are none (or null)."""
+    *parents, leaf = dotted_key.split(".")
+    node = data
+    for key in parents:
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node[key]
+    node[leaf] = value
 
 
 def key_label(table: str, key: str) -> str:

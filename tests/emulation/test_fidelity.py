@@ -16,7 +16,7 @@ import time
 import pytest
 import simpy.rt
 
-from sim.backends.base import Flow
+from sim.model.flow import Flow
 from sim.shaping.htb import CompiledTree
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan, finalize
 

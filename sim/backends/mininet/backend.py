@@ -2,7 +2,7 @@
 
 Life cycle: `MininetBackend(env, spec, overhead)` checks the machine, draws a run tag, starts the
 network (topo.py), caps the upstream and access links, starts the agents and a SimPy process
-that polls their events; `apply_plan` compiles a plan onto the hub (tc.py); `transfer` asks a
+that polls their events; `apply_plan` puts a plan on the hub (shaper.py); `transfer` asks a
 site's agent for a download or upload and returns an event that fires when the receiving agent
 reports the last byte (elastic), or when the duration is over (paced); `close()` stops agents
 and network and removes everything the run created. Use it as a context manager or call
@@ -26,10 +26,11 @@ from typing import Any
 
 import simpy
 
-from sim.backends.base import Flow
-from sim.backends.mininet import cleanup, tc, topo
+from sim.backends.mininet import cleanup, shaper, topo
 from sim.backends.mininet.agents import Agents
+from sim.model.flow import Flow
 from sim.shaping.plan import DIRECTIONS, ClassTree, Direction, ShapingPlan
+from sim.shaping.tc import link_args
 
 POLL_S = 0.02  # how often agent events are delivered into SimPy
 CPU_SAMPLE_S = 1.0
@@ -141,19 +142,19 @@ class MininetBackend:
         delay = self.features["netem"]
         ports: list[list[str]] = []  # bridge ports live in this namespace: one batch
         jobs: list[tuple[int | None, list[list[str]]]] = [
-            (internet.pid, tc.link_lines(names.internet_intf, spec.upstream_bps))
+            (internet.pid, link_args(names.internet_intf, spec.upstream_bps))
         ]
         for index, site in enumerate(spec.sites):
             half = site.latency_ms / 2 if delay else 0.0
-            ports += tc.link_lines(names.port(index), site.access_bps, half)
+            ports += link_args(names.port(index), site.access_bps, half)
             pid = self.net.get(names.site(index)).pid
-            jobs.append((pid, tc.link_lines(names.site_intf(index), site.access_bps, half)))
-        tc.run_batches([(None, ports), *jobs])
+            jobs.append((pid, link_args(names.site_intf(index), site.access_bps, half)))
+        shaper.run_batches([(None, ports), *jobs])
         self.phases["links_s"] = time.monotonic() - began - self.phases["network_s"]
         ips = {site.id: topo.site_ip(i) for i, site in enumerate(spec.sites)}
         self.shapers = {
-            "down": tc.Shaper(hub.pid, names.hub_lan, "dst", ips),
-            "up": tc.Shaper(hub.pid, names.hub_wan, "src", ips),
+            "down": shaper.Shaper(hub.pid, names.hub_lan, "dst", ips),
+            "up": shaper.Shaper(hub.pid, names.hub_wan, "src", ips),
         }
         hosts = {site.id: self.net.get(names.site(i)) for i, site in enumerate(spec.sites)}
         self.agents = Agents(internet, hosts, self.run.tag, topo.WAN_INTERNET)
@@ -186,7 +187,9 @@ class MininetBackend:
 
     def apply_plan(self, plan: ShapingPlan) -> None:
         for direction in DIRECTIONS:
-            self.shapers[direction].apply(scale_tree(plan.tree(direction), self.scale))
+            hub_shaper = self.shapers[direction]
+            hub_shaper.apply(scale_tree(plan.tree(direction), self.scale))
+            self.warnings += [w for w in hub_shaper.warnings if w not in self.warnings]
         if isinstance(self.env, simpy.rt.RealtimeEnvironment) and self.env.now == 0:
             self.env.sync()
 

@@ -20,27 +20,15 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-import plotly.io as pio
-from plotly.offline import get_plotlyjs
 
-MBPS = 1e6  # bits/s in one Mbit/s
+from sim.model.units import MBPS
+from sim.report.page import div, page
+
 EXACT_ECDF_MAX = 2000  # flows per application up to which every flow is a point of its ECDF
 # Quantile levels for larger sets: fine steps over the body, finer in the upper tail.
 QUANTILES = np.unique(np.concatenate([np.linspace(0.0, 1.0, 201), 1.0 - np.logspace(-4, -2, 21)]))
 KIND_COLOURS = {"office": "#1f77b4", "hotspot": "#ff7f0e", "subdistrict": "#2ca02c"}
 DIRECTION_COLOURS = {"down": "#1f77b4", "up": "#d62728"}
-PLOT_CONFIG = {"displaylogo": False, "responsive": True}
-
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
-h1 { margin-bottom: 0.2em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
-.meta { color: #555; } .meta span { margin-right: 1.5em; }
-.warnings { background: #fff3cd; border: 2px solid #e0a800; padding: 0.6em 1em; }
-.warnings h2 { margin-top: 0; border: none; }
-table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.92em; }
-th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
-th:first-child, td:first-child { text-align: left; } th { background: #f4f4f4; }
-"""
 
 
 def write_report(run_dir: Path) -> Path:
@@ -72,17 +60,6 @@ def write_report(run_dir: Path) -> Path:
     path = run_dir / "report.html"
     path.write_text(page(manifest["scenario"]["scenario"]["name"], body), encoding="utf-8")
     return path
-
-
-def page(title: str, body: list[str]) -> str:
-    """A self-contained HTML page: plotly.js inlined once, then the body's parts."""
-    return (
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>netlab report: {escape(title)}</title>\n<style>{STYLE}</style>\n"
-        f"<script>{get_plotlyjs()}</script>\n</head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body>\n</html>\n"
-    )
 
 
 # -- reading the run folder --------------------------------------------------------------------
@@ -239,11 +216,6 @@ def _at_rate_figure(apps: dict[str, dict[str, Any]]) -> go.Figure:
         height=360,
     )
     return fig
-
-
-def div(fig: go.Figure) -> str:
-    """A figure as an HTML fragment that uses the page's one copy of plotly.js."""
-    return pio.to_html(fig, full_html=False, include_plotlyjs=False, config=PLOT_CONFIG)
 
 
 # -- text and tables ---------------------------------------------------------------------------

@@ -1,15 +1,12 @@
-"""ShapingPlan to Linux tc: HTB classes with explicit quantum and sized bursts, u32 filters.
+"""Executing the tc compiler's commands in a namespace, and reading the kernel's classes back.
 
-One `Shaper` owns the HTB tree on one interface inside one namespace (the hub's LAN side for
-downloads, classified by destination address; its WAN side for uploads, by source). A plan is
-applied in one `tc -batch` (argument lists, never a shell), read back and checked; a later plan
-with the same classes is put in force with `tc class change`, one with different classes by
-rebuilding the tree (byte counters carry over). Counters are parsed from `tc -s class show`:
-iproute2 6.1 prints HTB class statistics as text even with -j.
-
-Kernel facts this follows (DESIGN.md §4): burst and cburst must hold >= 50 ms of the rate
-(at least 15 kB) or ceilings are not reached; quantum comes from the plan (already >= 100 kB);
-HTB counts L2 bytes.
+One `Shaper` owns the HTB tree of one direction on one hub interface inside one namespace (the
+hub's LAN side for downloads, classified by destination address; its WAN side for uploads, by
+source). The commands come from sim.shaping.tc, the compiler `netlab export` writes as a script
+too; here they run as one `tc -batch` per device (argument lists, never a shell), and the tree is
+read back and checked. A later plan with the same classes is put in force with `tc class
+change`, one with different classes by rebuilding the tree (byte counters carry over). Counters
+are parsed from `tc -s class show`: iproute2 6.1 prints HTB class statistics as text even with -j.
 """
 
 from __future__ import annotations
@@ -18,18 +15,20 @@ import re
 import subprocess
 from dataclasses import dataclass
 
-from sim.shaping.export import burst_bytes, queue_packets
-from sim.shaping.plan import ClassTree, HtbClass, kernel_quantum
+from sim.shaping.plan import ClassTree, kernel_quantum
+from sim.shaping.tc import (
+    Match,
+    change_args,
+    class_minors,
+    compile_device,
+    deployed_quanta,
+)
 
 TC_TIMEOUT = 30
 
 
 class TcError(RuntimeError):
     """tc refused a command, or the kernel's classes differ from the plan."""
-
-
-def _bits(rate_bps: float) -> str:
-    return f"{max(1, round(rate_bps))}bit"
 
 
 def in_namespace(pid: int | None, argv: list[str]) -> list[str]:
@@ -86,48 +85,6 @@ def run_batches(jobs: list[tuple[int | None, list[list[str]]]]) -> None:
         raise TcError(f"tc -batch failed: {errors[0]}")
 
 
-def link_lines(dev: str, rate_bps: float, delay_ms: float = 0.0) -> list[list[str]]:
-    """Commands capping everything leaving dev at rate_bps (an access or upstream link).
-
-    One HTB class; delay_ms > 0 puts a netem delay under it (only where the kernel has netem).
-    """
-    burst = str(burst_bytes(rate_bps))
-    limit = str(queue_packets(rate_bps))
-    leaf = (
-        ["netem", "delay", f"{delay_ms:.3f}ms", "limit", limit]
-        if delay_ms > 0
-        else ["pfifo", "limit", limit]
-    )
-    return [
-        ["qdisc", "replace", "dev", dev, "root", "handle", "1:", "htb", "default", "1"],
-        [
-            "class",
-            "add",
-            "dev",
-            dev,
-            "parent",
-            "1:",
-            "classid",
-            "1:1",
-            "htb",
-            "rate",
-            _bits(rate_bps),
-            "ceil",
-            _bits(rate_bps),
-            "burst",
-            burst,
-            "cburst",
-            burst,
-        ],
-        ["qdisc", "add", "dev", dev, "parent", "1:1", "handle", "2:", *leaf],
-    ]
-
-
-def shape_link(pid: int | None, dev: str, rate_bps: float, delay_ms: float = 0.0) -> None:
-    """Cap everything leaving dev at rate_bps (see link_lines)."""
-    run_batch(pid, link_lines(dev, rate_bps, delay_ms))
-
-
 @dataclass(frozen=True)
 class Counters:
     bytes: int
@@ -163,18 +120,23 @@ def parse_classes(text: str) -> dict[str, dict[str, object]]:
 
 
 class Shaper:
-    """The HTB tree of one direction on one hub interface (see the module docstring)."""
+    """The HTB tree of one direction on one hub interface (see the module docstring).
+
+    site_ips maps each site to its host's address; the site's network is that one address.
+    """
 
     def __init__(self, pid: int | None, dev: str, match: str, site_ips: dict[str, str]) -> None:
         if match not in ("src", "dst"):
             raise ValueError("match is 'src' or 'dst'")
         self.pid = pid
         self.dev = dev
-        self.match = match
-        self.site_ips = site_ips
+        self.match: Match = "src" if match == "src" else "dst"
+        self.networks = {site: (f"{ip}/32",) for site, ip in site_ips.items()}
+        self.label = f"{dev} ({'downloads' if self.match == 'dst' else 'uploads'})"
         self.tree: ClassTree | None = None
         self.minor: dict[str, str] = {}  # plan class id -> "1:<hex>"
         self.offset: dict[str, Counters] = {}  # per site: counters of trees replaced before
+        self.warnings: list[str] = []  # what the compiler said about the trees applied
         self.rebuilds = 0
         self.changes = 0
 
@@ -185,91 +147,19 @@ class Shaper:
     def apply(self, tree: ClassTree) -> None:
         """Put the tree in force: change in place if only numbers differ, else rebuild."""
         if self.tree is not None and self._shape(self.tree) == self._shape(tree):
-            run_batch(self.pid, [self._class_line("change", c) for c in tree.classes])
+            run_batch(self.pid, change_args(tree, self.dev, self.label))
             self.changes += 1
         else:
             if self.tree is not None:
                 self._carry_counters()
-                run_tc(self.pid, ["qdisc", "del", "dev", self.dev, "root"], check=False)
-            self.minor = {c.id: f"1:{i + 1:x}" for i, c in enumerate(tree.classes)}
-            run_batch(self.pid, self._build_lines(tree))
+            program = compile_device(tree, self.dev, self.match, self.networks, self.label)
+            run_tc(self.pid, program.reset, check=False)
+            run_batch(self.pid, program.build)
+            self.warnings += [w for w in program.warnings if w not in self.warnings]
+            self.minor = {cid: f"1:{m:x}" for cid, m in class_minors(tree).items()}
             self.rebuilds += 1
         self.tree = tree
         self.verify()
-
-    def _class_line(self, verb: str, c: HtbClass) -> list[str]:
-        parent = self.minor[c.parent] if c.parent is not None else "1:"
-        return [
-            "class",
-            verb,
-            "dev",
-            self.dev,
-            "parent",
-            parent,
-            "classid",
-            self.minor[c.id],
-            "htb",
-            "rate",
-            _bits(c.rate),
-            "ceil",
-            _bits(c.ceil),
-            "burst",
-            str(burst_bytes(c.rate)),
-            "cburst",
-            str(burst_bytes(c.ceil)),
-            "prio",
-            str(c.prio),
-            "quantum",
-            str(kernel_quantum(c)),
-        ]
-
-    def _build_lines(self, tree: ClassTree) -> list[list[str]]:
-        dev = self.dev
-        lines = [["qdisc", "replace", "dev", dev, "root", "handle", "1:", "htb", "default", "0"]]
-        has_kids = {c.parent for c in tree.classes}
-        for c in tree.classes:
-            lines.append(self._class_line("add", c))
-            if c.id not in has_kids:
-                handle = f"{int(self.minor[c.id].split(':')[1], 16) + 1:x}:"
-                lines.append(
-                    [
-                        "qdisc",
-                        "add",
-                        "dev",
-                        dev,
-                        "parent",
-                        self.minor[c.id],
-                        "handle",
-                        handle,
-                        "pfifo",
-                        "limit",
-                        str(queue_packets(c.ceil)),
-                    ]
-                )
-        for c in tree.leaves:
-            assert c.site is not None
-            lines.append(
-                [
-                    "filter",
-                    "add",
-                    "dev",
-                    dev,
-                    "parent",
-                    "1:",
-                    "protocol",
-                    "ip",
-                    "prio",
-                    "1",
-                    "u32",
-                    "match",
-                    "ip",
-                    self.match,
-                    f"{self.site_ips[c.site]}/32",
-                    "flowid",
-                    self.minor[c.id],
-                ]
-            )
-        return lines
 
     def _carry_counters(self) -> None:
         for site, now in self._leaf_counters_raw().items():
@@ -286,6 +176,8 @@ class Shaper:
         assert self.tree is not None
         shown = self.show()
         problems = []
+        quanta, _ = deployed_quanta(self.tree, self.label)
+        leaves = {c.id for c in self.tree.leaves}
         for c in self.tree.classes:
             got = shown.get(self.minor[c.id])
             if got is None:
@@ -298,8 +190,9 @@ class Shaper:
                 value = float(got.get(key, 0.0))  # type: ignore[arg-type]
                 if abs(value - want) > 0.01 * want + 1000:
                     problems.append(f"class {c.id}: {key} {value:.0f} != {want:.0f}")
-            quantum = kernel_quantum(c)
-            if got.get("quantum", quantum) != quantum:
+            given = quanta[c.id]
+            quantum = kernel_quantum(c) if given is None else given
+            if c.id in leaves and got.get("quantum", quantum) != quantum:
                 problems.append(f"class {c.id}: quantum {got.get('quantum')} != {quantum}")
         if problems:
             raise TcError(

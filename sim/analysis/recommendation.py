@@ -1,0 +1,201 @@
+"""What `netlab optimize` answers, as recommendation.json holds it, typed.
+
+The optimiser (sim/analysis/optimize.py) builds these: every simulated `Probe`, the `Point`s
+that pool a purchase's seeds, each policy's `PolicyAnswer`, the `FreshCheck` of the answer on
+unseen seeds, the `SplitRow`s of the recommended plan, and the `Recommendation` around them.
+Each has `to_json` (plain data, keys in recommendation.json's order) and `from_json`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sim.model.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One simulated point: a policy at a purchase, for one seed and demand growth."""
+
+    policy: str
+    mbps: float
+    seed: int
+    growth: float
+    office_busy_hour_satisfaction: float
+    paced_at_rate_share: float
+    jain_index: float
+    feasible: bool  # this seed alone meets the objectives
+
+
+@dataclass(frozen=True)
+class Point:
+    """A purchase judged over all its seeds: feasible when the mean figures meet targets."""
+
+    policy: str
+    mbps: float
+    growth: float
+    mean: dict[str, float]
+    feasible: bool
+    seeds_meeting: int
+    probes: list[Probe]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mbps": self.mbps,
+            "feasible": self.feasible,
+            "mean": self.mean,
+            "seeds_meeting": self.seeds_meeting,
+            "seeds": len(self.probes),
+            "per_seed": [asdict(p) for p in self.probes],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Point:
+        probes = [Probe(**p) for p in data["per_seed"]]
+        first = probes[0]
+        return cls(
+            first.policy,
+            data["mbps"],
+            first.growth,
+            data["mean"],
+            data["feasible"],
+            data["seeds_meeting"],
+            probes,
+        )
+
+
+@dataclass(frozen=True)
+class PolicyAnswer:
+    """A bisection's answer with its probed points, and how often the monotonicity it assumes
+    was violated (pairs of probes of one seed: the larger purchase failed, the smaller met)."""
+
+    mbps: float | None
+    points: list[Point]  # by purchase
+    monotonicity_violations: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mbps": self.mbps,
+            "points": [p.to_json() for p in self.points],
+            "monotonicity_violations": self.monotonicity_violations,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PolicyAnswer:
+        points = [Point.from_json(p) for p in data["points"]]
+        return cls(data["mbps"], points, data["monotonicity_violations"])
+
+
+@dataclass(frozen=True)
+class FreshCheck:
+    """The answer, and a purchase 10 % cheaper, on seeds the search never saw."""
+
+    seeds: list[int]
+    at_answer: Point
+    cheaper_mbps: float | None
+    at_cheaper: Point | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seeds": self.seeds,
+            "at_answer": self.at_answer.to_json(),
+            "cheaper_mbps": self.cheaper_mbps,
+            "at_cheaper": None if self.at_cheaper is None else self.at_cheaper.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FreshCheck:
+        cheaper = data["at_cheaper"]
+        return cls(
+            data["seeds"],
+            Point.from_json(data["at_answer"]),
+            data["cheaper_mbps"],
+            None if cheaper is None else Point.from_json(cheaper),
+        )
+
+
+@dataclass(frozen=True)
+class SplitRow:
+    """One site's leaf in the recommended plan (downloads; uploads have the same shape)."""
+
+    site: str
+    rate_mbps: float
+    ceil_mbps: float
+    prio: int
+    quantum: int | None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What recommendation.json holds: the purchase and policy to buy and deploy, what each
+    policy needed, the checks on fresh seeds and under growth, and the recommended split.
+
+    When no policy meets the objectives on the grid only `feasible`, `policies`, `grid` and
+    `objectives` are set. `scenario` (not in the JSON) is the scenario at the answer.
+    """
+
+    feasible: bool
+    policies: dict[str, PolicyAnswer]
+    grid: dict[str, Any]
+    objectives: dict[str, float]
+    policy: str | None = None
+    policy_params: dict[str, Any] = field(default_factory=dict)  # those not at their default
+    mbps: float | None = None
+    searched_mbps: float | None = None  # what the search alone found
+    monthly_idr: float | None = None
+    yearly_idr: float | None = None
+    window: dict[str, Any] = field(default_factory=dict)
+    fresh_seeds: FreshCheck | None = None
+    growth: dict[str, PolicyAnswer] = field(default_factory=dict)  # by growth factor
+    split: list[SplitRow] = field(default_factory=list)
+    scenario: Scenario | None = field(default=None, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON data; parameters of the policy appear only where they differ from its
+        defaults."""
+        policies = {name: answer.to_json() for name, answer in self.policies.items()}
+        if self.policy is None or self.fresh_seeds is None:
+            return {
+                "feasible": self.feasible,
+                "policies": policies,
+                "grid": self.grid,
+                "objectives": self.objectives,
+            }
+        params = {"policy_params": self.policy_params} if self.policy_params else {}
+        return {
+            "feasible": self.feasible,
+            "policy": self.policy,
+            **params,
+            "mbps": self.mbps,
+            "searched_mbps": self.searched_mbps,
+            "monthly_idr": self.monthly_idr,
+            "yearly_idr": self.yearly_idr,
+            "objectives": self.objectives,
+            "grid": self.grid,
+            "window": self.window,
+            "policies": policies,
+            "fresh_seeds": self.fresh_seeds.to_json(),
+            "growth": {factor: answer.to_json() for factor, answer in self.growth.items()},
+            "split": [asdict(row) for row in self.split],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Recommendation:
+        fresh = data.get("fresh_seeds")
+        return cls(
+            feasible=data["feasible"],
+            policies={k: PolicyAnswer.from_json(v) for k, v in data["policies"].items()},
+            grid=data["grid"],
+            objectives=data["objectives"],
+            policy=data.get("policy"),
+            policy_params=data.get("policy_params", {}),
+            mbps=data.get("mbps"),
+            searched_mbps=data.get("searched_mbps"),
+            monthly_idr=data.get("monthly_idr"),
+            yearly_idr=data.get("yearly_idr"),
+            window=data.get("window", {}),
+            fresh_seeds=None if fresh is None else FreshCheck.from_json(fresh),
+            growth={k: PolicyAnswer.from_json(v) for k, v in data.get("growth", {}).items()},
+            split=[SplitRow(**row) for row in data.get("split", [])],
+        )
