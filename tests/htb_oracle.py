@@ -66,7 +66,9 @@ class _Class:
         "pq_key",
     )  # fmt: skip
 
-    def __init__(self, index: int, rate: float, ceil: float, packet: int, burst_s: float) -> None:
+    def __init__(
+        self, index: int, rate: float, ceil: float, packet: int, burst_s: float, cburst_min: float
+    ) -> None:
         self.index = index
         self.parent: _Class | None = None
         self.level = 0
@@ -75,7 +77,7 @@ class _Class:
         self.rate_cost = round(packet * 8 * NS / rate)
         self.ceil_cost = round(packet * 8 * NS / ceil)
         self.buffer = round(burst_bytes(rate, burst_s) * 8 * NS / rate)
-        self.cbuffer = round(burst_bytes(ceil, burst_s) * 8 * NS / ceil)
+        self.cbuffer = round(max(burst_bytes(ceil, burst_s), cburst_min) * 8 * NS / ceil)
         self.tokens, self.ctokens, self.t_c = self.buffer, self.cbuffer, 0
         self.mode = CAN_SEND
         self.activity = 0  # bit p set: active at prio p (a leaf with backlog, or a feed in use)
@@ -96,11 +98,14 @@ def _bits(mask: int):
 class Htb:
     """The scheduler: rows and wait queues per level, and the dequeue the link calls."""
 
-    def __init__(self, tree: ClassTree, packet: int, burst_s: float) -> None:
+    def __init__(
+        self, tree: ClassTree, packet: int, burst_s: float, quantum_in_cburst: bool
+    ) -> None:
         index = {c.id: i for i, c in enumerate(tree.classes)}
         self.packet = packet
         self.classes = [
-            _Class(i, c.rate, c.ceil, packet, burst_s) for i, c in enumerate(tree.classes)
+            _Class(i, c.rate, c.ceil, packet, burst_s, kernel_quantum(c) * quantum_in_cburst)
+            for i, c in enumerate(tree.classes)
         ]
         has_kids = {c.parent for c in tree.classes if c.parent is not None}
         for spec, cl in zip(tree.classes, self.classes, strict=True):
@@ -301,16 +306,20 @@ def simulate(
     link_bps: float | None = None,
     packet: int = 1514,
     burst_s: float = 0.05,
+    quantum_in_cburst: bool = True,
     warm_s: float = 0.5,
     measure_s: float = 6.0,
 ) -> dict[str, float]:
     """Average L2 bits/s per class over [warm_s, warm_s + measure_s).
 
+    Buckets are sized as netlab's tc compiler sizes them: `burst_s` of rate and ceil, at
+    least 15 kB, and cburst at least one quantum (`quantum_in_cburst=False`: without that).
+
     `demand` maps leaf ids to offered bits/s (inf: greedy; missing or 0: idle). The link
     defaults to 20 % above the larger of the root's ceil and the sum of leaf guarantees, so that
     HTB, not the link, decides.
     """
-    htb = Htb(tree, packet, burst_s)
+    htb = Htb(tree, packet, burst_s, quantum_in_cburst)
     leaves = [cl for cl in htb.classes if cl.level == 0 and cl.parent is not None]
     if link_bps is None:
         link_bps = 1.2 * max(tree.root.ceil, sum(tree.classes[cl.index].rate for cl in leaves))

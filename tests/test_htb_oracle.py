@@ -23,8 +23,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sim.shaping.htb import CompiledTree
-from sim.shaping.plan import ClassTree, HtbClass, kernel_quantum
-from tests.htb_oracle import burst_bytes, simulate
+from sim.shaping.plan import ClassTree, HtbClass
+from tests.htb_oracle import simulate
 
 M = 1e6
 INF = math.inf
@@ -216,22 +216,13 @@ def lends_and_borrows(plan: ClassTree, demand: dict[str, float], alloc: dict[str
     return any(c.rate - own[c.id] > margin and alloc[c.id] > c.rate + margin for c in inner)
 
 
-def cburst_cuts_turns(plan: ClassTree, alloc: dict[str, float]) -> bool:
-    """Whether a leaf borrows beside another borrower with a cburst smaller than its quantum
-    (its DRR turn may end when its ceil bucket runs dry)."""
-    margin = 0.005 * ROOT_BPS
-    borrowers = [c for c in plan.leaves if alloc[c.id] > c.rate + margin]
-    short = [c for c in borrowers if burst_bytes(c.ceil) < kernel_quantum(c)]
-    return len(borrowers) > 1 and bool(short)
-
-
 @settings(max_examples=25, deadline=None)
 @given(random_trees())
 def test_fluid_allocator_agrees_with_the_oracle(case: tuple[ClassTree, dict[str, float]]) -> None:
     """Every class within 1 % of the root, on trees outside the two known divergences."""
     plan, demand = case
     want = fluid(plan, demand)
-    assume(not lends_and_borrows(plan, demand, want) and not cburst_cuts_turns(plan, want))
+    assume(not lends_and_borrows(plan, demand, want))
     got = simulate(plan, demand)
     report = {c: f"oracle {got[c] / M:.2f} fluid {want[c] / M:.2f}" for c in want}
     for cid in want:
@@ -262,7 +253,8 @@ def test_a_class_that_lends_and_borrows() -> None:
 
 @pytest.mark.xfail(strict=True, reason="kernel: a DRR turn ends when the ceil bucket runs dry")
 def test_a_small_cburst_cuts_a_drr_turn() -> None:
-    """Known divergence. Root 100; leaf a (rate 1, ceil 5, quantum 100k) beside seven leaves
+    """Why netlab's compiler sizes cburst to hold a quantum. Root 100; leaf a (rate 1, ceil 5,
+    quantum 100k) beside seven leaves
     (rate 1, ceil 100, quantum 400k), all greedy. Fluid: the root's 92 by quantum gives a
     3.17 more, 4.17 in all, under its ceil. The oracle gives about 2.1: a's cburst (50 ms of
     5 Mbit/s, 31 kB) runs dry long before its 100 kB turn is used, a leaves the feed, the
@@ -270,15 +262,17 @@ def test_a_small_cburst_cuts_a_drr_turn() -> None:
     bs = [(f"b{i}", "root", 1, 100, 0, 400_000) for i in range(7)]
     plan = tree(100, ("a", "root", 1, 5, 0, 100_000), *bs)
     demand = dict.fromkeys(["a", *[b[0] for b in bs]], INF)
-    want, got = fluid(plan, demand), simulate(plan, demand)
+    want, got = fluid(plan, demand), simulate(plan, demand, quantum_in_cburst=False)
     assert abs(got["a"] - want["a"]) <= FLUID_TOLERANCE * ROOT_BPS
 
 
 def test_a_cburst_of_a_quantum_restores_the_fluid_split() -> None:
-    """The tree above with buckets of 160 ms, so that a's cburst (100 kB) holds its quantum:
-    a's turn is no longer cut and the oracle meets the fluid 4.17 again."""
+    """The tree above with buckets as netlab's compiler sizes them (a's cburst holds its
+    100 kB quantum): a's turn is no longer cut and the oracle meets the fluid 4.17 again.
+    Longer buckets (160 ms, so that 50 ms of a's ceil is not the limit) agree as well."""
     bs = [(f"b{i}", "root", 1, 100, 0, 400_000) for i in range(7)]
     plan = tree(100, ("a", "root", 1, 5, 0, 100_000), *bs)
     demand = dict.fromkeys(["a", *[b[0] for b in bs]], INF)
-    want, got = fluid(plan, demand), simulate(plan, demand, burst_s=0.16)
-    assert abs(got["a"] - want["a"]) <= FLUID_TOLERANCE * ROOT_BPS
+    want = fluid(plan, demand)
+    for got in (simulate(plan, demand), simulate(plan, demand, burst_s=0.16)):
+        assert abs(got["a"] - want["a"]) <= FLUID_TOLERANCE * ROOT_BPS
