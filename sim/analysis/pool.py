@@ -6,7 +6,9 @@ the forkserver and resource tracker with them, all holding the caller's stdout o
 worker therefore watches its starter: a daemon thread waits on a pidfd of the starting process
 and, when it ends, removes the starter's temporary folders (multiprocessing's /tmp/pymp-*, a
 Dask scratch folder) and kills its own worker. The forkserver exits by itself once its starter
-is gone, and the resource tracker once every process holding its pipe is.
+and its workers are gone, and the resource tracker once every process holding its pipe is.
+Temporary folders live in scratch folders named after the starting process, so a netlab killed
+before any worker could remove them has them removed by the next one.
 """
 
 from __future__ import annotations
