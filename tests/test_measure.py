@@ -167,3 +167,36 @@ def _map(tmp_path: Path) -> Path:
     path = tmp_path / "map.toml"
     path.write_text('ether5 = "setda"\nether6 = "disdik"\n')
     return path
+
+
+def test_topology_counters_map_interfaces_and_a_map_file_overrides(tmp_path):
+    from sim.measure.counters import Interval
+    from sim.measure.sites import interface_map, to_sites
+    from sim.model.topology import load_topology
+
+    text = (Path(__file__).parents[1] / "topologies" / "tiny.toml").read_text()
+    text = text.replace('kind = "office"', 'kind = "office"\ncounters = "ether5"', 1)
+    text = text.replace("[hub]", '[hub]\ncounters = "sfp1"', 1)
+    path = tmp_path / "t.toml"
+    path.write_text(text)
+    topology = load_topology(path)
+    first = topology.sites[0].id
+    assert interface_map(topology, None) == {"ether5": first, "sfp1": topology.hub.id}
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(f'ether9 = "{first}"\n')
+    assert interface_map(topology, mapping)["ether9"] == first
+    rows, unmapped = to_sites(
+        [
+            Interval("sfp1", 0, 300, 10, 2),
+            Interval("ether5", 0, 300, 3, 7),
+            Interval("x", 0, 1, 1, 1),
+        ],
+        interface_map(topology, None),
+        topology.hub.id,
+    )
+    # upstream: received is the download; a site's port: sent is its download
+    assert {(r.site, r.down, r.up) for r in rows} == {(topology.hub.id, 10, 2), (first, 7, 3)}
+    assert unmapped == ["x"]
+    mapping.write_text('ether9 = "nowhere"\n')
+    with pytest.raises(ConfigError, match="ether9: names no site"):
+        interface_map(topology, mapping)
