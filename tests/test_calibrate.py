@@ -68,6 +68,7 @@ def _small_truth() -> tuple[Scenario, Scenario]:
     }
     data["calibration"] = {"sites": {k: {"scale": v} for k, v in scales.items()}}
     data["calibration"]["sites"]["disdik"]["mix"] = {"upload": 2.5}  # uploads more than assumed
+    data["calibration"]["friday_prayer_factor"] = 0.6  # offices pause less than assumed (0.3)
     return start, start.edited(data)
 
 
@@ -102,6 +103,8 @@ def test_censored_hours_estimated_and_upload_share_fitted(tmp_path):
         for s in (truth, calibrated)
     ]
     assert up[1] == pytest.approx(up[0], rel=0.05)
+    assert calibrated.spec.calibration.friday_prayer_factor == pytest.approx(0.6, abs=0.03)
+    assert calibrated.spec.calibration.provenance["friday_prayer"] == "fitted"
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +185,7 @@ def test_calibrated_scenario_says_where_figures_come_from(example):
         "daily_gb": "measured",
     }
     assert data["calibration"]["provenance"]["applications"] == "assumed"
+    assert data["calibration"]["friday_prayer_factor"] == pytest.approx(0.3, abs=0.02)
     assert math.isclose(setda["measured"]["busy_hour_mbps"], 34.5, rel_tol=0.1)
     page = (example / "kotim-calibrated.html").read_text()
     assert "censored: taman_kota" in page and "Plotly" in page

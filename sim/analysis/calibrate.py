@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.demand.calendar import Calendar, national
+from sim.demand.calendar import OFFICE_KINDS, Calendar, covered, national
 from sim.demand.expected import hourly_load, session_load, sessions_for
 from sim.measure.sites import SiteInterval
 from sim.model.demand import KindProfile
@@ -283,6 +283,38 @@ def _fit_site(scenario: Scenario, site: Site, hours: _Hours, calendar: Calendar)
     return _Fit(scale, weekday, weekend, hours_source, mix)
 
 
+def friday_factor(
+    scenario: Scenario, binned: dict[str, _Hours], calendar: Calendar
+) -> float | None:
+    """Office activity during Friday prayer, fitted over every office and sub-district office:
+    each prayer hour's Friday session rate against the Monday-Thursday one, weighted by rate
+    (None when no Friday or no other working day was measured uncensored)."""
+    start, end, _ = calendar.friday
+    estimates, weights = [], []
+    for site in scenario.sites:
+        if site.kind not in OFFICE_KINDS or site.id not in binned:
+            continue
+        hours = binned[site.id]
+        session = session_load(scenario.spec.demand, _kind_profile(scenario, site), site.access_bps)
+        for hour in range(24):
+            share = covered(hour, start, end)
+            days: dict[str, list[float]] = {"friday": [], "workday": []}
+            for (date, h), rate in hours.goodput.items():
+                kind = calendar.day_type(date)
+                if h == hour and kind in days and (date, h) not in hours.censored:
+                    # compare session rates, not loads: a user in a session starts no other
+                    days[kind].append(float(sessions_for(np.array(rate * 3600.0), site, session)))
+            if share <= 0 or not days["friday"] or not days["workday"]:
+                continue
+            usual = float(np.mean(days["workday"]))
+            ratio = float(np.mean(days["friday"])) / usual if usual > 0 else 1.0
+            estimates.append(1.0 - (1.0 - ratio) / share)
+            weights.append(share * usual)
+    if not estimates or sum(weights) <= 0:
+        return None
+    return float(np.clip(np.average(estimates, weights=weights), 0.01, 1.5))
+
+
 def calibrate(
     scenario: Scenario, rows: list[SiteInterval], zone: dt.tzinfo, source: str = ""
 ) -> tuple[Scenario, Calibration]:
@@ -301,12 +333,15 @@ def calibrate(
         for s in scenario.sites
         if by_site[s.id]
     }
+    friday = friday_factor(scenario, binned, calendar)
+    if friday is not None:
+        calendar = calendar.with_friday_factor(friday)
     fits = {
         s.id: _fit_site(scenario, s, binned[s.id], calendar)
         for s in scenario.sites
         if s.id in binned
     }
-    calibrated = _calibrated_scenario(scenario, fits, source, len(days))
+    calibrated = _calibrated_scenario(scenario, fits, source, len(days), friday)
     result = Calibration([], days, workdays)
     for site in scenario.sites:
         if site.id not in fits:
@@ -364,7 +399,7 @@ def _site_fit(
 
 
 def _calibrated_scenario(
-    scenario: Scenario, fits: dict[str, _Fit], source: str, days: int
+    scenario: Scenario, fits: dict[str, _Fit], source: str, days: int, friday: float | None
 ) -> Scenario:
     sites = {}
     for site_id, fit in fits.items():
@@ -390,8 +425,10 @@ def _calibrated_scenario(
         "source": source,
         "days": days,
         "sites": sites,
-        "provenance": PROVENANCE,
+        "provenance": {**PROVENANCE, "friday_prayer": "assumed" if friday is None else "fitted"},
     }
+    if friday is not None:
+        data["calibration"]["friday_prayer_factor"] = round(friday, 4)
     return scenario.edited(data)
 
 

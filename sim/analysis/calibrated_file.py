@@ -63,6 +63,8 @@ def calibrated_text(
         lines += ["[calendar]", "use = true", ""]
     spec = calibrated.spec.calibration
     lines += ["[calibration]", f"source = {_value(spec.source)}", f"days = {spec.days}"]
+    if spec.friday_prayer_factor is not None:
+        lines.append(f"friday_prayer_factor = {_value(spec.friday_prayer_factor)}")
     lines += [f"provenance = {_value(spec.provenance)}", ""]
     for site_id, site in spec.sites.items():
         lines.append(f"[calibration.sites.{site_id}]")

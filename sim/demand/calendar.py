@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -41,6 +41,11 @@ class Calendar:
             return "ramadan"
         return "friday" if date.weekday() == 4 else "workday"
 
+    def with_friday_factor(self, factor: float) -> Calendar:
+        """This calendar with office activity during Friday prayer at `factor` (fitted)."""
+        start, end, _ = self.friday
+        return replace(self, friday=(start, end, factor))
+
     def uses_weekday_profile(self, date: dt.date) -> bool:
         return self.day_type(date) in ("workday", "friday", "ramadan")
 
@@ -59,19 +64,19 @@ class Calendar:
         return factors
 
 
-def _covered(hour: int, start: float, end: float) -> float:
+def covered(hour: int, start: float, end: float) -> float:
     """Share of clock hour `hour` inside [start, end)."""
     return max(0.0, min(hour + 1, end) - max(hour, start))
 
 
 def _inside(hour: int, start: float, end: float, factor: float) -> float:
     """The hour's factor when [start, end) runs at `factor` and the rest as usual."""
-    return 1.0 - _covered(hour, start, end) * (1.0 - factor)
+    return 1.0 - covered(hour, start, end) * (1.0 - factor)
 
 
 def _outside(hour: int, start: float, end: float, factor: float) -> float:
     """The hour's factor when [start, end) runs as usual and the rest at `factor`."""
-    return factor + _covered(hour, start, end) * (1.0 - factor)
+    return factor + covered(hour, start, end) * (1.0 - factor)
 
 
 def _hours(text: str) -> float:

@@ -38,7 +38,11 @@ def site_profile(scenario: Scenario, site: Site) -> KindProfile:
 def scenario_calendar(scenario: Scenario) -> Calendar | None:
     """The scenario's working calendar, or None when it lives plain weekdays and weekends."""
     spec = scenario.spec.calendar
-    return national(tuple(spec.extra_holidays)) if spec.use else None
+    if not spec.use:
+        return None
+    calendar = national(tuple(spec.extra_holidays))
+    fitted = scenario.spec.calibration.friday_prayer_factor
+    return calendar if fitted is None else calendar.with_friday_factor(fitted)
 
 
 def site_clock(scenario: Scenario, site: Site) -> SessionClock:

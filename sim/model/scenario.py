@@ -291,6 +291,9 @@ class CalibrationSpec(Strict):
 
     source: str = Field(default="", description="the measured data the fit used")
     days: int = Field(default=0, ge=0, description="days of measurements")
+    friday_prayer_factor: float | None = Field(
+        default=None, gt=0, le=1.5, description="fitted office activity during Friday prayer"
+    )
     sites: dict[str, SiteCalibration] = {}
     provenance: dict[str, Provenance] = {}
 
