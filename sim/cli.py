@@ -91,6 +91,16 @@ def load(
     return scenario
 
 
+def check_out(out_dir: Path) -> None:
+    """A bad --out exits with status 2 before anything is simulated."""
+    from sim.results import check_out_dir
+
+    try:
+        check_out_dir(out_dir)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+
+
 @app.command()
 def run(
     scenario: ScenarioArg,
@@ -111,6 +121,7 @@ def run(
       netlab run scenarios/kotim-trial-10d.toml --duration 2d --out /tmp/runs
     """
     loaded = load(scenario, policy, seed, duration)
+    check_out(out_dir)
     for warning in compile_schedule(loaded).warnings:
         err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     summary, folder = simulate_and_write(loaded, out_dir, quiet)
@@ -160,6 +171,7 @@ def optimize(
     from sim.analysis.optimize import recommend
 
     loaded = load(scenario)
+    check_out(out_dir)
     with _progress(quiet) as bar:
         task = bar.add_task("searching purchases", total=None)
         answer = recommend(
@@ -267,6 +279,7 @@ def _run_sweep(
 ) -> SweepResult:
     from sim.sweep import run_sweep
 
+    check_out(out_dir)
     with _progress(quiet) as bar:
         task = bar.add_task(f"sweeping {path.name}", total=None)
         try:
@@ -389,16 +402,17 @@ def emulate(
       sudo netlab emulate scenarios/kotim-baseline.toml --window 09:00+5m --scale 0.5
       sudo netlab emulate --cleanup
     """
+    from sim.backends.mininet.cleanup import describe
     from sim.emulate import cleanup
     from sim.emulate import emulate as run_window
 
     if cleanup_only:
-        removed = cleanup()
-        out.print(f"removed {len(removed)} leftover item(s) of earlier runs", highlight=False)
+        out.print(describe(cleanup()), highlight=False, markup=False, soft_wrap=True)
         return
     if scenario is None:
         fail("emulate: give a scenario file (or --cleanup)", 2)
     loaded = load(scenario)
+    check_out(out_dir)
     start, length = _window(window)
     with _emulation_errors(scenario), _progress(False) as bar:
         task = bar.add_task(f"emulating {loaded.name} (real time)", total=length)
@@ -835,6 +849,171 @@ def _progress(quiet: bool) -> Progress:
 
 def _clock(seconds: float) -> str:
     return f"{int(seconds // 3600):02d}:{int(seconds % 3600 // 60):02d}"
+
+
+@app.command("import-counters")
+def import_counters(
+    files: Annotated[list[Path], typer.Argument(help="Counter files.", show_default=False)],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="mrtg, rrd-xport, rrd-fetch, mikrotik or csv.")
+    ],
+    scenario: Annotated[
+        Path, typer.Option("--scenario", help="Scenario whose topology maps the interfaces.")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for measured.csv.")],
+    mapping: Annotated[
+        Path | None, typer.Option("--map", help='TOML file: interface = "site id".')
+    ] = None,
+    zone: Annotated[str, typer.Option("--tz", help="Clock of naive times: WIB, +07:00...")] = "WIB",
+    interface: Annotated[
+        str | None, typer.Option("--interface", help="Name for one-interface files (MRTG, RRD).")
+    ] = None,
+) -> None:
+    """Read interface counters into OUT/measured.csv (per site, down and up bytes).
+
+    Wraps, resets, gaps, duplicate and out-of-order rows and interval changes are handled and
+    each is reported; OUT/import.json lists them all.
+
+    [bold]Example[/bold]
+
+      netlab import-counters ether5.log ether6.log -f mrtg --scenario S.toml --out DIR
+      netlab import-counters scenarios/measured/kotim-synthetic/counters.csv.gz -f csv
+        --scenario scenarios/measured/kotim-deployed.toml
+        --map scenarios/measured/kotim-synthetic/interfaces.toml --out results/measured
+    """
+    from sim.measure.formats import FORMATS, parse_zone
+
+    if fmt not in FORMATS:
+        fail(f"--format: unknown format {fmt!r} (use {', '.join(FORMATS)})", 2)
+    try:
+        tz = parse_zone(zone)
+    except ValueError as exc:
+        fail(f"--tz: {exc}", 2)
+    loaded = load(scenario)
+    try:
+        report = _import(files, fmt, tz, interface, loaded, mapping, out_dir)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    _print_import(report)
+    out.print(f"measured: {out_dir / 'measured.csv'}", highlight=False, soft_wrap=True)
+
+
+def _import(
+    files: list[Path],
+    fmt: str,
+    tz: dt.tzinfo,
+    interface: str | None,
+    scenario: Scenario,
+    mapping: Path | None,
+    out_dir: Path,
+) -> dict[str, object]:
+    """Read, clean, map and write; returns what import.json holds."""
+    import json
+
+    from sim.measure.counters import clean
+    from sim.measure.formats import read
+    from sim.measure.sites import interface_map, to_sites, write_measured
+
+    readings = [r for path in files for r in read(path, fmt, tz, interface)]  # type: ignore[arg-type]
+    intervals, events = clean(readings, max_bps=scenario.topology.hub.link_mbps * 1e6 * 10)
+    hub = scenario.topology.hub.id
+    rows, unmapped = to_sites(intervals, interface_map(scenario.topology, mapping), hub)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_measured(out_dir / "measured.csv", rows, tz)
+    report: dict[str, object] = {
+        "files": [str(f) for f in files],
+        "format": fmt,
+        "intervals": len(rows),
+        "unmapped_interfaces": unmapped,
+        "events": [e.__dict__ for e in events],
+    }
+    (out_dir / "import.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return report
+
+
+def _print_import(report: dict[str, object]) -> None:
+    from collections import Counter
+
+    events = report["events"]
+    assert isinstance(events, list)
+    counts = Counter((e["interface"], e["kind"]) for e in events)
+    table = Table("interface", "what", "count", "first")
+    for (name, kind), count in sorted(counts.items()):
+        first = next(e for e in events if e["interface"] == name and e["kind"] == kind)
+        table.add_row(name, kind, str(count), f"line {first['line']}: {first['detail']}")
+    out.print(f"{report['intervals']} site intervals read", highlight=False)
+    if counts:
+        out.print(table)
+    for name in report["unmapped_interfaces"]:  # type: ignore[attr-defined]
+        err.print(f"[yellow]warning:[/yellow] interface {name} maps to no site; left out")
+
+
+@app.command()
+def calibrate(
+    measured: Annotated[
+        Path, typer.Argument(help="measured.csv, or the folder import-counters wrote.")
+    ],
+    scenario: Annotated[Path, typer.Option("--scenario", help="The scenario to start from.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The calibrated scenario.")],
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Goodness-of-fit page (default: OUT.html).")
+    ] = None,
+    zone: Annotated[str, typer.Option("--tz", help="The sites' clock: WIB, +07:00...")] = "WIB",
+) -> None:
+    """Fit each site's demand to its counters; write the calibrated scenario and a report.
+
+    Hours in which a site sat at its shaper's ceiling are censored: their demand is estimated
+    from the site's other hours and marked so. The calibrated scenario records where each
+    figure came from (measured, fitted, estimated, assumed).
+
+    [bold]Example[/bold]
+
+      netlab calibrate results/measured --scenario scenarios/measured/kotim-deployed.toml
+        --out results/kotim-calibrated.toml
+    """
+    from sim.analysis.calibrate import calibrate as fit
+    from sim.analysis.calibrated_file import calibrated_text
+    from sim.measure.formats import parse_zone
+    from sim.measure.sites import read_measured
+    from sim.report.calibration import write_calibration_report
+
+    try:
+        tz = parse_zone(zone)
+    except ValueError as exc:
+        fail(f"--tz: {exc}", 2)
+    start = load(scenario)
+    try:
+        rows = read_measured(measured)
+        calibrated, result = fit(start, rows, tz, source=str(measured))
+        text = calibrated_text(scenario, calibrated, out_file)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(text, encoding="utf-8")
+    load(out_file)  # what was written loads back
+    page = report or out_file.with_suffix(".html")
+    write_calibration_report(page, result, start.name)
+    _print_calibration(result)
+    out.print(f"calibrated: {out_file}\nreport: {page}", highlight=False, soft_wrap=True)
+
+
+def _print_calibration(result: object) -> None:
+    from sim.analysis.calibrate import Calibration
+
+    assert isinstance(result, Calibration)
+    table = Table("site", "scale", "busy h Mbit/s meas / fit", "GB/day meas / fit", "censored")
+    for fit in result.sites:
+        m, f = fit.measured, fit.fitted
+        table.add_row(
+            fit.site.id,
+            f"{fit.scale:.2f}",
+            f"{m.busy_hour_mbps:.1f} / {f.busy_hour_mbps:.1f}",
+            f"{m.daily_gb:.1f} / {f.daily_gb:.1f}",
+            f"{fit.censored_samples} of {fit.samples}" if fit.censored else "",
+        )
+    out.print(table)
+    for note in result.notes:
+        err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
 
 
 def main() -> None:

@@ -247,6 +247,57 @@ class OptimizeSpec(Strict):
         return self
 
 
+class CalendarSpec(Strict):
+    """`[calendar]`: live the days by Indonesia's working calendar (sim/demand/calendar_id.toml)."""
+
+    use: bool = Field(
+        default=False,
+        description="holidays and collective leave as weekends, Friday prayer, Ramadan hours",
+    )
+    extra_holidays: list[dt.date] = Field(default=[], description="regional holidays")
+
+
+Provenance = Literal["measured", "fitted", "estimated", "assumed"]
+
+
+class SiteCalibration(Strict):
+    """One site's demand as `netlab calibrate` fitted it to the site's counters.
+
+    `scale` multiplies the kind's session rate (active users times sessions per user); the
+    hourly weights, when given, replace the kind's for this site; `mix` multiplies the kind's
+    mix weight of the applications it names. `measured` holds the figures
+    the fit reproduces, `provenance` where each figure came from.
+    """
+
+    scale: float = Field(default=1.0, gt=0)
+    weekday: list[float] | None = Field(default=None, min_length=24, max_length=24)
+    weekend: list[float] | None = Field(default=None, min_length=24, max_length=24)
+    censored: bool = Field(default=False, description="its counters sat at a shaper's ceiling")
+    mix: dict[str, float] = Field(default={}, description="factors on the kind's mix weights")
+    measured: dict[str, float] = {}
+    provenance: dict[str, Provenance] = {}
+
+    @model_validator(mode="after")
+    def _weights_non_negative(self) -> SiteCalibration:
+        if any(w < 0 for w in (self.weekday or []) + (self.weekend or [])):
+            raise ValueError("hourly weights must be non-negative")
+        if any(f <= 0 for f in self.mix.values()):
+            raise ValueError("mix factors must be positive")
+        return self
+
+
+class CalibrationSpec(Strict):
+    """`[calibration]`: what `netlab calibrate` fitted, per site, and from which data."""
+
+    source: str = Field(default="", description="the measured data the fit used")
+    days: int = Field(default=0, ge=0, description="days of measurements")
+    friday_prayer_factor: float | None = Field(
+        default=None, gt=0, le=1.5, description="fitted office activity during Friday prayer"
+    )
+    sites: dict[str, SiteCalibration] = {}
+    provenance: dict[str, Provenance] = {}
+
+
 class ScenarioFile(Strict):
     scenario: ScenarioSection
     purchase: Purchase
@@ -255,6 +306,8 @@ class ScenarioFile(Strict):
     network: Network = Network()
     connect: dict[str, str] = {}
     optimize: OptimizeSpec = OptimizeSpec()
+    calendar: CalendarSpec = CalendarSpec()
+    calibration: CalibrationSpec = CalibrationSpec()
 
 
 @dataclass(frozen=True)
@@ -278,6 +331,7 @@ class Scenario:
         lastmile_cost = _lastmile_cost(inventory, spec.connect)
         topology = _connect(path, inventory, spec.connect)
         _check_site_references(path, spec, topology)
+        _check_calibrated_sites(path, spec, topology)
         return cls(path, spec, inventory, topology, lastmile_cost)
 
     def edited(self, data: dict[str, Any]) -> Scenario:
@@ -412,6 +466,16 @@ def _connect(path: Path, topology: Topology, connect: dict[str, str]) -> Topolog
     if unknown:
         raise ConfigError(path, f"connect.{unknown[0]}", "no such site in the topology")
     return topology.model_copy(update={"sites": sites})
+
+
+def _check_calibrated_sites(path: Path, spec: ScenarioFile, topology: Topology) -> None:
+    known = {site.id for site in topology.sites}
+    for site_id, site in spec.calibration.sites.items():
+        if site_id not in known:
+            raise ConfigError(path, f"calibration.sites.{site_id}", "not a site of the topology")
+        for app in site.mix:
+            if app not in spec.demand.apps:
+                raise ConfigError(path, f"calibration.sites.{site_id}.mix", f"unknown app {app!r}")
 
 
 def _check_site_references(path: Path, spec: ScenarioFile, topology: Topology) -> None:
