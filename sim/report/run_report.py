@@ -263,7 +263,8 @@ def _summary_table(summary: dict[str, Any]) -> str:
         (
             "Busy hour (local)",
             f"{busy.get('local', '-')}: offered "
-            f"{_fmt(busy.get('offered_mbps'), '.1f')} Mbit/s, satisfaction "
+            f"{_fmt(busy.get('offered_down_mbps'), '.1f')} Mbit/s down, "
+            f"{_fmt(busy.get('offered_up_mbps'), '.1f')} Mbit/s up, satisfaction "
             f"{_fmt(busy.get('satisfaction'), '.4f')}",
         ),
         ("Paced flows' time at needed rate", _fmt(overall["paced_at_rate_share"], ".4f")),

@@ -1,0 +1,208 @@
+"""recommendation.html: the optimiser's answer as a page a finance office can read and sign.
+
+Made from the run folder's recommendation.json only: the answer and its cost against today's
+purchase and the budget ceiling, the frontier (every purchase simulated for the chosen
+policy, priced by tier, the answer and the next cheaper option among them), what each policy
+and each demand growth needs, the objectives at the answer, and the split to deploy. Every
+figure carries its numbers as text, so nothing needs hovering.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+
+from sim.report.page import div, page
+
+MILLION = 1e6
+MEETS, MISSES = "#2ca02c", "#d62728"
+
+
+def write_recommendation_report(run_dir: Path) -> Path:
+    """Write run_dir/recommendation.html from run_dir/recommendation.json; return its path."""
+    data = json.loads((run_dir / "recommendation.json").read_text())
+    body = [
+        f"<h1>Recommended purchase: {data['mbps']:g} Mbit/s with {escape(data['policy'])}</h1>",
+        _finance_table(data),
+        "<h2>Frontier: cost against service</h2>",
+        div(_frontier_figure(data)),
+        _frontier_table(data["frontier"]),
+        "<h2>What each policy and each demand growth needs</h2>",
+        div(_needs_figure(data)),
+        "<h2>Objectives at the answer (fresh seeds, mean)</h2>",
+        _objectives_table(data),
+        "<h2>The split to deploy (downloads; uploads have the same shape)</h2>",
+        "<p>Deploy with <code>netlab export recommendation.json -f tc</code> or "
+        "<code>-f mikrotik</code>.</p>",
+        _split_table(data["split"]),
+    ]
+    path = run_dir / "recommendation.html"
+    path.write_text(page(f"recommendation {data['mbps']:g} Mbit/s", body), encoding="utf-8")
+    return path
+
+
+def _rp(value: float | None) -> str:
+    return "-" if value is None else f"Rp{value:,.0f}"
+
+
+def _finance_table(data: dict[str, Any]) -> str:
+    money = data["finance"]
+    fresh = data["fresh_seeds"]
+    rows = [
+        ("Recommended", f"{data['mbps']:g} Mbit/s each way, {data['policy']}"),
+        ("Cost", f"{_rp(data['monthly_idr'])} a month, {_rp(data['yearly_idr'])} a year"),
+        (
+            f"Today's purchase ({money['current_mbps']:g} Mbit/s)",
+            f"{_rp(money['current_yearly_idr'])} a year: the answer saves "
+            f"{_rp(money['savings_yearly_idr'])} a year",
+        ),
+    ]
+    if money["budget_yearly_idr"] is not None:
+        margin = money["below_budget_yearly_idr"]
+        rows.append(
+            (
+                "Budget ceiling",
+                f"{_rp(money['budget_yearly_idr'])} a year: the answer is "
+                + (f"{_rp(margin)} below it" if margin >= 0 else f"{_rp(-margin)} OVER it"),
+            )
+        )
+    answer = fresh["at_answer"]
+    rows.append(
+        (
+            f"On {answer['seeds']} seeds the search never saw",
+            ("meets every objective" if answer["feasible"] else "misses an objective")
+            + f" ({answer['seeds_meeting']} of {answer['seeds']} seeds alone)",
+        )
+    )
+    if fresh["at_cheaper"] is not None:
+        verdict = "meets them too" if fresh["at_cheaper"]["feasible"] else "misses them"
+        rows.append((f"Next cheaper option, {fresh['cheaper_mbps']:g} Mbit/s", verdict))
+    return _table(["", ""], rows)
+
+
+def _frontier_figure(data: dict[str, Any]) -> go.Figure:
+    rows = data["frontier"]
+    fig = go.Figure()
+    for feasible, colour, label in ((True, MEETS, "meets"), (False, MISSES, "misses")):
+        mine = [r for r in rows if r["feasible"] == feasible]
+        fig.add_trace(
+            go.Scatter(
+                x=[r["mbps"] for r in mine],
+                y=[12 * r["monthly_idr"] / MILLION for r in mine],
+                mode="markers+text",
+                name=f"{label} the objectives",
+                text=[_point_label(r) for r in mine],
+                textposition="top center",
+                marker={"color": colour, "size": 11, "symbol": [_symbol(r) for r in mine]},
+            )
+        )
+    money = data["finance"]
+    if money["budget_yearly_idr"] is not None:
+        fig.add_hline(
+            y=money["budget_yearly_idr"] / MILLION,
+            line_dash="dash",
+            annotation_text="budget ceiling",
+            annotation_position="top left",
+        )
+    fig.add_vline(x=money["current_mbps"], line_dash="dot", annotation_text="today's purchase")
+    top = max([12 * r["monthly_idr"] for r in rows] + [money["budget_yearly_idr"] or 0])
+    fig.update_layout(
+        title=f"{data['policy']}: yearly cost of each purchase simulated (star: the answer)",
+        xaxis={"title": "purchase (Mbit/s each way)", "rangemode": "tozero"},
+        yaxis={"title": "cost (million Rp a year)", "range": [0, 1.15 * top / MILLION]},
+        height=460,
+    )
+    return fig
+
+
+def _point_label(row: dict[str, Any]) -> str:
+    return f"{row['mbps']:g}: Rp{12 * row['monthly_idr'] / MILLION:,.0f}M"
+
+
+def _symbol(row: dict[str, Any]) -> str:
+    return "star" if row["role"].startswith("answer") else "circle"
+
+
+def _needs_figure(data: dict[str, Any]) -> go.Figure:
+    labels, values = [], []
+    for policy, found in data["policies"].items():
+        labels.append(f"{policy}")
+        values.append(found["mbps"])
+    for growth, found in data["growth"].items():
+        labels.append(f"{data['policy']}, demand x{growth}")
+        values.append(found["mbps"])
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=[v or 0 for v in values],
+            text=["above the grid" if v is None else f"{v:g} Mbit/s" for v in values],
+            textposition="outside",
+            marker_color="#1f77b4",
+        )
+    )
+    top = max([v or 0 for v in values] + [data["mbps"]])
+    fig.update_layout(
+        title="Smallest purchase meeting the objectives",
+        yaxis={"title": "Mbit/s each way", "range": [0, 1.2 * top]},
+        height=400,
+    )
+    return fig
+
+
+def _frontier_table(rows: list[dict[str, Any]]) -> str:
+    header = ["Mbit/s", "Rp a month", "Rp a year", "Rp per Mbit/s a month", "meets", "misses", ""]
+    body = [
+        (
+            f"{r['mbps']:g}",
+            f"{r['monthly_idr']:,.0f}",
+            f"{12 * r['monthly_idr']:,.0f}",
+            f"{r['idr_per_mbps_month']:,.0f}",
+            "yes" if r["feasible"] else "no",
+            ", ".join(r["missed"]) or "-",
+            r["role"],
+        )
+        for r in rows
+    ]
+    return _table(header, body)
+
+
+def _objectives_table(data: dict[str, Any]) -> str:
+    mean = data["fresh_seeds"]["at_answer"]["mean"]
+    rows = []
+    for name, target in data["objectives"].items():
+        if name == "busy_fraction":
+            continue
+        value = mean.get(name)
+        rows.append(
+            (
+                name,
+                "-" if value is None else f"{value:.3f}",
+                "information" if target is None else f"{target:g}",
+            )
+        )
+    return _table(["objective", "value", "target"], rows)
+
+
+def _split_table(split: list[dict[str, Any]]) -> str:
+    header = ["site", "guarantee Mbit/s", "ceiling Mbit/s", "priority", "quantum B"]
+    rows = [
+        (
+            r["site"],
+            f"{r['rate_mbps']:.3f}",
+            f"{r['ceil_mbps']:.3f}",
+            str(r["prio"]),
+            "-" if r["quantum"] is None else str(r["quantum"]),
+        )
+        for r in split
+    ]
+    return _table(header, rows)
+
+
+def _table(header: list[str], rows: list[tuple[str, ...]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
