@@ -89,8 +89,8 @@ def write_run(
         _write_csv(temporary / "flows.csv", FLOW_COLUMNS, flow_rows(record))
         _write_csv(temporary / "classes.csv", CLASS_COLUMNS, class_rows(record))
         _write_json(temporary / "summary.json", summary)
-        for name, data in (extra or {}).items():
-            _write_json(temporary / name, data)
+        for file_name, data in (extra or {}).items():
+            _write_json(temporary / file_name, data)
         if report is not None:
             report(temporary)
         if also is not None:

@@ -96,28 +96,31 @@ def test_every_day_and_site_has_a_cell(trial: dict) -> None:
 def test_office_that_asked_for_more_than_its_guarantee_and_missed_it(trial: dict) -> None:
     a = _cell(trial, "2022-02-04", "office_a")
     assert a["busy_hours"] == 6
-    assert a["offered_mbps"] == pytest.approx(40.0)
+    # asked: the 20 achieved plus 1.8e10 B left unmet over 6 h (6.667 Mbit/s)
+    assert a["offered_mbps"] == pytest.approx(20 + 1.8e10 * 8 / 21600 / 1e6)  # 26.667
     assert a["achieved_mbps"] == pytest.approx(20.0)
     assert a["guaranteed_mbps"] == pytest.approx(29.1 / OVERHEAD)  # 27.83
     sat, guarantee = a["criteria"]["busy_satisfaction"], a["criteria"]["guarantee"]
     assert sat == {"value": pytest.approx(0.9e11 / 1.08e11), "threshold": 0.9, "verdict": "fail"}
-    # 20 / min(40, 27.83) = 0.7186
-    assert guarantee["value"] == pytest.approx(20 / (29.1 / OVERHEAD))
+    # 20 / min(26.667, 27.83) = 0.75
+    assert guarantee["value"] == pytest.approx(0.75)
     assert guarantee["verdict"] == "fail"
 
 
 def test_sites_that_asked_less_than_their_guarantee(trial: dict) -> None:
     b = _cell(trial, "2022-02-04", "office_b")
     assert b["criteria"]["busy_satisfaction"]["value"] == pytest.approx(1.0)
-    assert b["criteria"]["guarantee"]["value"] == pytest.approx(10 / 5)  # owed the 5 it asked
+    assert b["criteria"]["guarantee"]["value"] == pytest.approx(1.0)  # got all it asked
     h = _cell(trial, "2022-02-04", "hotspot")
     assert h["busy_hours"] == 5
     assert h["criteria"]["busy_satisfaction"]["value"] == pytest.approx(0.95)
-    assert h["criteria"]["guarantee"]["value"] == pytest.approx(5 / 4)
+    # 4.5e8 B unmet over 5 h = 0.2 Mbit/s: 5 / min(5.2, 19.13) = 0.9615
+    assert h["criteria"]["guarantee"]["value"] == pytest.approx(5 / 5.2)
     saturday = _cell(trial, "2022-02-05", "hotspot")
     assert saturday["busy_hours"] == 12
     assert saturday["criteria"]["busy_satisfaction"]["verdict"] == "pass"  # 0.92
-    assert saturday["criteria"]["guarantee"]["value"] == pytest.approx(5 / 10)
+    # 4.32e9 B unmet over 12 h = 0.8 Mbit/s: 5 / 5.8 = 0.862
+    assert saturday["criteria"]["guarantee"]["value"] == pytest.approx(5 / 5.8)
     assert saturday["criteria"]["guarantee"]["verdict"] == "fail"
 
 
@@ -148,5 +151,5 @@ def test_acceptance_page_is_bilingual_and_names_the_failures(trial: dict, tmp_pa
     html = write_acceptance_report(tmp_path).read_text()
     assert "Berita acara" in html and "Acceptance" in html
     assert "TIDAK LULUS" in html and "FAILED" in html
-    assert "Office A" in html and "0.833" in html and "0.719" in html
+    assert "Office A" in html and "0.833" in html and "0.750" in html
     assert "@media print" in html

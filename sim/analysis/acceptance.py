@@ -11,8 +11,10 @@ day has no busy window for the site or nothing was asked):
   in the site's busy windows that day;
 - per day and site, `guarantee`: the site's mean download goodput over its busy intervals,
   over the lesser of its guarantee (the leaf rate of the plan in force, as goodput) and what
-  it offered (bytes of downloads started in those intervals, as a mean rate): a site that
-  asked for its guarantee must have had it;
+  it asked for: that goodput plus the bytes that the downloads started in those intervals
+  left unmet, as a mean rate. A site that got all it asked passes; one that was left wanting
+  must have had its guarantee. (Bytes offered at a flow's start would not do: a download
+  started late in a window is delivered after it.)
 - per day, `evenness` across sites and per site, `evenness` across days: Jain's index over
   the busy satisfactions.
 
@@ -108,7 +110,7 @@ def _cells(record: RunRecord, flows: FlowArrays) -> tuple[list[str], list[dict[s
     lengths = np.minimum(record.times + record.interval, scenario.duration) - record.times
     goodput = record.wire_bytes["down"] * 8.0 / scenario.spec.network.overhead
     guarantee = _guarantees_bps(record) * lengths[:, None]  # bits in each interval
-    offered = flows.offered
+    offered = flows.offered  # bytes each flow asked for
     step_of_flow = np.minimum((flows.start // record.interval).astype(np.intp), lengths.size - 1)
     first = scenario.start.date()
     count = int(step_days.max()) + 1
@@ -122,7 +124,8 @@ def _cells(record: RunRecord, flows: FlowArrays) -> tuple[list[str], list[dict[s
             mine = (flows.site == i) & flow_busy & (flow_days == d)
             asked, got = float(offered[mine].sum()), float(flows.delivered[mine].sum())
             downs = (flows.site == i) & flows.down & steps[step_of_flow]
-            rates = _rates(seconds, goodput[steps, i], guarantee[steps, i], offered[downs])
+            unmet = max(0.0, float(offered[downs].sum() - flows.delivered[downs].sum()))
+            rates = _rates(seconds, goodput[steps, i], guarantee[steps, i], unmet)
             site = info[site_id]
             cells.append(
                 {
@@ -144,14 +147,16 @@ def _cells(record: RunRecord, flows: FlowArrays) -> tuple[list[str], list[dict[s
 
 
 def _rates(
-    seconds: float, goodput_bits: np.ndarray, guarantee_bits: np.ndarray, offered: np.ndarray
+    seconds: float, goodput_bits: np.ndarray, guarantee_bits: np.ndarray, unmet_bytes: float
 ) -> dict[str, float | None]:
-    """Mean offered, achieved and guaranteed download rates (Mbit/s) over busy intervals."""
+    """Mean asked, achieved and guaranteed download rates (Mbit/s) over busy intervals:
+    asked is what was achieved plus what the downloads started then left unmet."""
     if seconds <= 0:
         return {"offered_mbps": None, "achieved_mbps": None, "guaranteed_mbps": None}
+    achieved = float(goodput_bits.sum()) / seconds / MBPS
     return {
-        "offered_mbps": float(offered.sum()) * 8.0 / seconds / MBPS,
-        "achieved_mbps": float(goodput_bits.sum()) / seconds / MBPS,
+        "offered_mbps": achieved + unmet_bytes * 8.0 / seconds / MBPS,
+        "achieved_mbps": achieved,
         "guaranteed_mbps": float(guarantee_bits.sum()) / seconds / MBPS,
     }
 

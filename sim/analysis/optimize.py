@@ -265,6 +265,7 @@ def recommend(
             return Recommendation(False, answers, _grid_info(spec), spec.objectives.model_dump())
         policy, searched_mbps = choice
         fresh, grown = _check(pool, scenario, scenarios[policy], searched_mbps, grid)
+        tiers = _tier_points(pool, scenario, scenarios[policy], answers[policy], fresh, grid)
     finally:
         pool.executor.shutdown()
     mbps = fresh.at_answer.mbps
@@ -288,7 +289,7 @@ def recommend(
         growth={str(b.key[1]): _answer(b) for b in grown},
         split=split_table(answer),
         finance=finance(scenario, mbps),
-        frontier=frontier(scenario, answers[policy], fresh),
+        frontier=frontier(scenario, answers[policy], fresh, tiers),
         plan=compile_schedule(answer).otherwise.to_dict(),
         scenario=answer,
     )
@@ -309,10 +310,43 @@ def finance(scenario: Scenario, mbps: float) -> Finance:
     )
 
 
-def frontier(scenario: Scenario, found: PolicyAnswer, fresh: FreshCheck) -> list[FrontierRow]:
-    """Cost against service for the chosen policy: every purchase the search probed, and the
-    answer and the next cheaper option on fresh seeds, by purchase."""
+def _tier_points(
+    pool: _Pool,
+    scenario: Scenario,
+    chosen: Scenario,
+    found: PolicyAnswer,
+    fresh: FreshCheck,
+    grid: list[float],
+) -> list[Point]:
+    """The chosen policy at the smallest and largest grid purchase of every price tier up to
+    the answer's, where the search did not go: the frontier across the price table."""
+    spec = scenario.spec.optimize
+    tops = sorted(t.up_to_mbps for t in scenario.spec.purchase.price_tiers if t.up_to_mbps)
+    edges = set()
+    low = 0.0
+    for top in [*tops, float("inf")]:
+        inside = [m for m in grid if low < m <= top]
+        if inside and inside[0] <= fresh.at_answer.mbps:
+            edges |= {inside[0], inside[-1]}
+        low = top
+    seen = {p.mbps for p in found.points} | {fresh.at_answer.mbps, fresh.cheaper_mbps}
+    wanted = sorted(m for m in edges if m not in seen and m <= fresh.at_answer.mbps)
+    seeds = _seeds(spec)
+    probes = pool.probes([(chosen, m, s, 1.0) for m in wanted for s in seeds])
+    return [
+        judge(probes[i * len(seeds) : (i + 1) * len(seeds)], spec.objectives)
+        for i in range(len(wanted))
+    ]
+
+
+def frontier(
+    scenario: Scenario, found: PolicyAnswer, fresh: FreshCheck, tiers: list[Point]
+) -> list[FrontierRow]:
+    """Cost against service for the chosen policy: every purchase the search probed, the
+    edges of the price tiers up to the answer, and the answer and the next cheaper option on
+    fresh seeds, by purchase."""
     rows = [(point, "search") for point in found.points]
+    rows += [(point, "price tier edge") for point in tiers]
     rows.append((fresh.at_answer, "answer (fresh seeds)"))
     if fresh.at_cheaper is not None:
         rows.append((fresh.at_cheaper, "next cheaper (fresh seeds)"))

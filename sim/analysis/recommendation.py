@@ -146,7 +146,7 @@ class FrontierRow:
     monthly_idr: float
     idr_per_mbps_month: float  # the price tier it falls in
     feasible: bool
-    role: str  # "search", "answer (fresh seeds)" or "next cheaper (fresh seeds)"
+    role: str  # "search", "price tier edge", "answer (fresh seeds)", "next cheaper (fresh seeds)"
     missed: list[str]  # the objectives its mean figures miss
 
 
