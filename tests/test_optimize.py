@@ -42,6 +42,7 @@ step_mbps = 10
 window_start = "08:00"
 window = "2h"
 growth = [1.5]
+sensitivity = true
 """
 UNSEEN = [2001, 2002, 2003]
 
@@ -143,6 +144,24 @@ def test_finance_compares_with_today_and_the_ceiling(answer_and_scenario) -> Non
     answer_row = next(row for row in answer.frontier if row.role.startswith("answer"))
     assert answer_row.mbps == answer.mbps and answer_row.feasible and answer_row.missed == []
     assert [row.mbps for row in answer.frontier] == sorted(row.mbps for row in answer.frontier)
+
+
+def test_sensitivities_more_demand_needs_more(answer_and_scenario) -> None:
+    answer, _ = answer_and_scenario
+    rows = {row.assumption: row for row in answer.sensitivities}
+    assert set(rows) == {
+        "users (session rate)",
+        "video-call share",
+        "streaming share",
+        "demand growth",
+    }
+    for row in rows.values():
+        assert row.low_mbps is not None
+        assert row.high_mbps is None or row.high_mbps >= row.low_mbps
+    users = rows["users (session rate)"]
+    assert users.low_mbps <= answer.mbps <= (users.high_mbps or 1e9)
+    swings = [(r.high_mbps or 120) - r.low_mbps for r in answer.sensitivities]
+    assert swings == sorted(swings, reverse=True)
 
 
 def test_bad_optimize_section_names_the_key(tmp_path: Path) -> None:

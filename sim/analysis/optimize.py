@@ -39,6 +39,7 @@ from sim.analysis.recommendation import (
     PolicyAnswer,
     Probe,
     Recommendation,
+    Sensitivity,
     SplitRow,
 )
 from sim.model.scenario import Objectives, OptimizeSpec, Scenario, clock_seconds
@@ -266,6 +267,7 @@ def recommend(
         policy, searched_mbps = choice
         fresh, grown = _check(pool, scenario, scenarios[policy], searched_mbps, grid)
         tiers = _tier_points(pool, scenario, scenarios[policy], answers[policy], fresh, grid)
+        swings = sensitivities(pool, scenarios[policy], fresh.at_answer.mbps, grid, grown)
     finally:
         pool.executor.shutdown()
     mbps = fresh.at_answer.mbps
@@ -291,6 +293,7 @@ def recommend(
         finance=finance(scenario, mbps),
         frontier=frontier(scenario, answers[policy], fresh, tiers),
         plan=compile_schedule(answer).otherwise.to_dict(),
+        sensitivities=swings,
         scenario=answer,
     )
 
@@ -308,6 +311,57 @@ def finance(scenario: Scenario, mbps: float) -> Finance:
         budget_yearly_idr=budget,
         below_budget_yearly_idr=None if budget is None else budget - yearly,
     )
+
+
+# The assumptions varied for the tornado: (name, what low and high mean, factors).
+VARIED = (
+    ("users (session rate)", "x0.8", "x1.2", 0.8, 1.2),
+    ("video-call share", "x0.5", "x2", 0.5, 2.0),
+    ("streaming share", "x0.5", "x2", 0.5, 2.0),
+)
+
+
+def varied(chosen: Scenario, assumption: str, factor: float) -> Scenario:
+    """The chosen scenario with one assumption of VARIED scaled by `factor`."""
+    if assumption.startswith("users"):
+        return chosen.with_growth(chosen.spec.demand.growth * factor)
+    app = "video_call" if assumption.startswith("video") else "streaming"
+    data = chosen.spec.model_dump()
+    for profile in data["demand"]["kinds"].values():
+        if app in profile["mix"]:
+            profile["mix"][app] *= factor
+    return chosen.edited(data)
+
+
+def sensitivities(
+    pool: _Pool, chosen: Scenario, mbps: float, grid: list[float], grown: list[Bisection]
+) -> list[Sensitivity]:
+    """With `[optimize] sensitivity`: the purchase needed with each assumption low and high
+    (searched between half and twice the answer, on `growth_seeds` seeds), and demand growth
+    from the growth searches; largest swing first."""
+    spec = chosen.spec.optimize
+    if not spec.sensitivity:
+        return []
+    bracket = [m for m in grid if mbps / 2 <= m <= 2 * mbps] or [mbps]
+    scenarios, searches = {}, []
+    for name, _, _, *factors in VARIED:
+        for factor in factors:
+            scenarios[f"{name} {factor}"] = varied(chosen, name, factor)
+            searches.append(Bisection((f"{name} {factor}", 1.0), bracket, anchor=mbps))
+    _bisect_all(pool, scenarios, searches, _seeds(spec)[: spec.growth_seeds], spec.objectives)
+    found = {b.key[0]: b.answer for b in searches}
+    rows = [
+        Sensitivity(name, low, high, found[f"{name} {lo}"], found[f"{name} {hi}"])
+        for name, low, high, lo, hi in VARIED
+    ]
+    if grown:
+        top = max(grown, key=lambda b: b.key[1])
+        rows.append(Sensitivity("demand growth", "x1", f"x{top.key[1]:g}", mbps, top.answer))
+    return sorted(rows, key=lambda r: -_swing(r, max(grid)))
+
+
+def _swing(row: Sensitivity, ceiling: float) -> float:
+    return abs((row.high_mbps or ceiling) - (row.low_mbps or ceiling))
 
 
 def _tier_points(

@@ -151,6 +151,18 @@ class FrontierRow:
 
 
 @dataclass(frozen=True)
+class Sensitivity:
+    """The purchase the chosen policy needs with one assumption set low and high (None:
+    above the searched bracket), beside the answer's."""
+
+    assumption: str
+    low: str  # what "low" means, e.g. "x0.8"
+    high: str
+    low_mbps: float | None
+    high_mbps: float | None
+
+
+@dataclass(frozen=True)
 class Recommendation:
     """What recommendation.json holds: the purchase and policy to buy and deploy, what each
     policy needed, the checks on fresh seeds and under growth, and the recommended split.
@@ -176,6 +188,7 @@ class Recommendation:
     finance: Finance | None = None
     frontier: list[FrontierRow] = field(default_factory=list)
     plan: dict[str, Any] = field(default_factory=dict)  # ShapingPlan.to_dict(): for export
+    sensitivities: list[Sensitivity] = field(default_factory=list)  # largest swing first
     scenario: Scenario | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -207,6 +220,7 @@ class Recommendation:
             "split": [asdict(row) for row in self.split],
             "finance": None if self.finance is None else asdict(self.finance),
             "frontier": [asdict(row) for row in self.frontier],
+            "sensitivities": [asdict(row) for row in self.sensitivities],
             "plan": self.plan,
         }
 
@@ -231,4 +245,5 @@ class Recommendation:
             finance=None if data.get("finance") is None else Finance(**data["finance"]),
             frontier=[FrontierRow(**row) for row in data.get("frontier", [])],
             plan=data.get("plan", {}),
+            sensitivities=[Sensitivity(**row) for row in data.get("sensitivities", [])],
         )

@@ -285,6 +285,10 @@ class OptimizeSpec(Strict):
         default=2, ge=1, le=50, description="seeds for the growth searches (indicative)"
     )
     objectives: Objectives = Objectives()
+    sensitivity: bool = Field(
+        default=False,
+        description="re-search the answer with users, video-call and streaming shares varied",
+    )
     budget_idr_year: float | None = Field(
         default=None, gt=0, description="the yearly budget ceiling the answer is compared with"
     )

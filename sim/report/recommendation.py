@@ -33,6 +33,7 @@ def write_recommendation_report(run_dir: Path) -> Path:
         _frontier_table(data["frontier"]),
         "<h2>What each policy and each demand growth needs</h2>",
         div(_needs_figure(data)),
+        *_tornado_section(data),
         "<h2>Objectives at the answer (fresh seeds, mean)</h2>",
         _objectives_table(data),
         "<h2>The split to deploy (downloads; uploads have the same shape)</h2>",
@@ -149,6 +150,51 @@ def _needs_figure(data: dict[str, Any]) -> go.Figure:
         title="Smallest purchase meeting the objectives",
         yaxis={"title": "Mbit/s each way", "range": [0, 1.2 * top]},
         height=400,
+    )
+    return fig
+
+
+def _tornado_section(data: dict[str, Any]) -> list[str]:
+    rows = data.get("sensitivities", [])
+    if not rows:
+        return []
+    return [
+        "<h2>What the answer depends on</h2>",
+        div(_tornado(rows, data["mbps"], data["grid"]["max_mbps"])),
+        "<p>Each assumption set low and high, the others as in the scenario; the purchase "
+        "the chosen policy then needs (searched on fewer seeds: indicative). Largest swing "
+        "first.</p>",
+    ]
+
+
+def _tornado(rows: list[dict[str, Any]], answer: float, ceiling: float) -> go.Figure:
+    fig = go.Figure()
+    names = [r["assumption"] for r in rows][::-1]
+    for side, colour in (("low", "#6baed6"), ("high", "#fd8d3c")):
+        needs = [r[f"{side}_mbps"] for r in rows][::-1]
+        labels = [r[side] for r in rows][::-1]
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=[(ceiling if n is None else n) - answer for n in needs],
+                base=answer,
+                orientation="h",
+                name=f"assumption {side}",
+                marker_color=colour,
+                text=[
+                    f"{lab}: {'above ' + format(ceiling, 'g') if n is None else format(n, 'g')}"
+                    for lab, n in zip(labels, needs, strict=True)
+                ],
+                textposition="outside",
+            )
+        )
+    fig.add_vline(x=answer, line_dash="dash", annotation_text=f"answer {answer:g}")
+    fig.update_layout(
+        barmode="overlay",
+        title="Purchase needed (Mbit/s) with each assumption low and high",
+        xaxis={"title": "Mbit/s each way"},
+        height=120 + 70 * len(rows),
+        margin={"l": 180},
     )
     return fig
 
