@@ -387,27 +387,59 @@ def emulate(
 @app.command()
 def validate(
     scenario: ScenarioArg,
-    window: WindowOpt = "09:00+2m",
+    policy: PolicyOpt = None,
+    window: Annotated[
+        str | None,
+        typer.Option(
+            "--window",
+            help="HH:MM+DURATION of the scenario's first day (default 09:00+2m); with "
+            "--stress the time picks the plan and the duration is measured per direction "
+            "(default 09:00+10s).",
+            show_default=False,
+        ),
+    ] = None,
+    stress: Annotated[
+        bool,
+        typer.Option(
+            "--stress",
+            help="Every site greedy (several TCP flows each), downloads then uploads: compare "
+            "every class where the split decides it.",
+        ),
+    ] = False,
     scale: ScaleOpt = 1.0,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for run folders.")] = Path(
         "results"
     ),
 ) -> None:
-    """Run a window on both backends with the same seed; compare them class by class.
+    """Run a scenario on both backends and compare them class by class (needs root).
 
-    Writes the kernel's run folder with validation.csv and validation.html (fluid against
-    kernel throughput per site and direction) and prints the largest differences.
+    By default a window of the demand runs on both with the same seed; the kernel's run folder
+    gets validation.csv and validation.html (throughput per site and direction). With
+    --stress every site is greedy under the plan in force at the window's time, so every class
+    is contended: the kernel's class counters against the fluid allocation, the error as a
+    share of the root's rate, in stress.csv.
 
-    [bold]Example[/bold]
+    [bold]Examples[/bold]
 
       sudo netlab validate scenarios/example-small.toml --window 09:00+2m
+      sudo netlab validate scenarios/kotim-baseline.toml --policy htb-priority --stress --scale 0.2
     """
+    loaded = load(scenario, policy)
+    start, length = _window(window or ("09:00+10s" if stress else "09:00+2m"))
+    if stress:
+        _validate_stress(scenario, loaded, start, length, scale, out_dir)
+    else:
+        _validate_window(scenario, loaded, start, length, scale, out_dir)
+
+
+def _validate_window(
+    path: Path, loaded: Scenario, start: float, length: float, scale: float, out_dir: Path
+) -> None:
+    """`validate` without --stress: the same window of demand on both backends."""
     from sim.emulate import validate as compare_window
     from sim.report.validation import write_validation
 
-    loaded = load(scenario)
-    start, length = _window(window)
-    with _emulation_errors(scenario):
+    with _emulation_errors(path):
         result = compare_window(loaded, start, length, scale)
     rows = [r.as_dict() for r in result.rows]
     _, folder = _write_record(
@@ -426,6 +458,41 @@ def validate(
         )
     out.print(table)
     out.print(f"validation: {folder / 'validation.html'}", highlight=False, soft_wrap=True)
+
+
+def _validate_stress(
+    path: Path, loaded: Scenario, start: float, length: float, scale: float, out_dir: Path
+) -> None:
+    """`validate --stress`: every site greedy; print the largest per-class errors."""
+    from sim.emulate import stress
+
+    with _emulation_errors(path):
+        result = stress(loaded, start, length, scale)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = out_dir / f"{loaded.name}-stress-{result.policy}-{stamp}"
+    result.write(folder)
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    title = f"{result.policy}, every site greedy: fluid vs kernel, largest errors"
+    table = Table(title=title, title_justify="left")
+    for column in ("class", "dir", "fluid Mbit/s", "kernel Mbit/s", "error, % of root"):
+        table.add_column(column, justify="left" if column in ("class", "dir") else "right")
+    for r in sorted(result.rows, key=lambda r: -abs(r.error))[:15]:
+        table.add_row(
+            r.class_id,
+            r.direction,
+            f"{r.fluid_bps / 1e6:.2f}",
+            f"{r.kernel_bps / 1e6:.2f}",
+            f"{r.error * 100:+.2f}",
+        )
+    out.print(table)
+    for direction in ("down", "up"):
+        worst = result.worst(direction)
+        out.print(
+            f"{direction}: worst {worst.class_id} {worst.error * 100:+.2f} % of the root",
+            highlight=False,
+        )
+    out.print(f"stress: {folder / 'stress.csv'}", highlight=False, soft_wrap=True)
 
 
 @contextlib.contextmanager
