@@ -153,3 +153,27 @@ def test_acceptance_page_is_bilingual_and_names_the_failures(trial: dict, tmp_pa
     assert "TIDAK LULUS" in html and "FAILED" in html
     assert "Office A" in html and "0.833" in html and "0.750" in html
     assert "@media print" in html
+
+
+def test_a_multi_day_run_folder_holds_the_trial(tmp_path: Path) -> None:
+    """`netlab run` of two days from Tuesday 08:00 spans three local days; one day does not."""
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    scenario = str(DATA.parent.parent / "scenarios" / "small-workday.toml")
+    result = CliRunner().invoke(app, ["run", scenario, "-d", "2d", "-o", str(tmp_path), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "acceptance trial 2022-02-01 to 2022-02-03" in result.stdout
+    (folder,) = tmp_path.iterdir()
+    data = json.loads((folder / "acceptance.json").read_text())
+    sites = json.loads((folder / "summary.json").read_text())["sites"]
+    assert data["days"] == ["2022-02-01", "2022-02-02", "2022-02-03"]
+    assert len(data["cells"]) == 3 * len(sites) == 3 * 8  # Seranau is connected by LTE
+    for cell in data["cells"]:
+        for c in cell["criteria"].values():
+            assert set(c) == {"value", "threshold", "verdict"}
+    assert "Berita acara" in (folder / "acceptance.html").read_text()
+    one_day = CliRunner().invoke(app, ["run", scenario, "-o", str(tmp_path / "one"), "-q"])
+    assert one_day.exit_code == 0
+    assert not list((tmp_path / "one").glob("*/acceptance.json"))

@@ -117,7 +117,7 @@ def _sheet(data: dict[str, Any]) -> str:
     """The one-page summary, Bahasa Indonesia beside English, and the signatures."""
     columns = "".join(f"<div>{_summary(data, WORDS[lang])}</div>" for lang in ("id", "en"))
     signs = "".join(
-        f"<div>{escape(i)} / {escape(e)}</div>"
+        f"<div>{escape(i) if i == e else escape(i) + ' / ' + escape(e)}</div>"
         for i, e in zip(WORDS["id"]["sign"], WORDS["en"]["sign"], strict=True)
     )
     listed = failures(data)
@@ -167,29 +167,36 @@ def _site_means(data: dict[str, Any]) -> list[tuple[str, float, float]]:
 
 
 def _sites_figure(data: dict[str, Any]) -> go.Figure:
-    means = _site_means(data)
-    names = [m[0] for m in means]
+    means = _site_means(data)[::-1]  # plotly draws the first category at the bottom
+    names = [_short(m[0]) for m in means]
     fig = go.Figure()
     for index, label, colour in ((1, "achieved", "#1f77b4"), (2, "guaranteed", "#aaaaaa")):
         values = [m[index] for m in means]
         fig.add_trace(
             go.Bar(
-                x=names,
-                y=values,
+                y=names,
+                x=values,
+                orientation="h",
                 name=f"{label} (Mbit/s)",
                 marker_color=colour,
                 text=[f"{v:.1f}" for v in values],
                 textposition="outside",
             )
         )
+    top = max([max(m[1], m[2]) for m in means] + [1.0])
     fig.update_layout(
         barmode="group",
         title="Download goodput in each site's busy hours, mean over the days",
-        yaxis={"title": "Mbit/s", "rangemode": "tozero"},
-        xaxis={"tickangle": -45},
-        height=480,
+        xaxis={"title": "Mbit/s", "range": [0, 1.15 * top]},
+        yaxis={"automargin": True},
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1, "yanchor": "bottom"},
+        height=140 + 34 * len(means),
     )
     return fig
+
+
+def _short(name: str, limit: int = 42) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def _headroom_figure(data: dict[str, Any]) -> go.Figure:
@@ -220,7 +227,7 @@ def _headroom_figure(data: dict[str, Any]) -> go.Figure:
 
 
 def _heatmap(data: dict[str, Any]) -> go.Figure:
-    sites = [s["name"] for s in data["sites_summary"]]
+    sites = [_short(s["name"]) for s in data["sites_summary"]]
     ids = [s["site"] for s in data["sites_summary"]]
     lookup = {(c["day"], c["site"]): c["criteria"]["busy_satisfaction"] for c in data["cells"]}
     z = [[lookup[(day, site)]["value"] for day in data["days"]] for site in ids]
