@@ -614,7 +614,9 @@ def print_frontier(answer: Recommendation) -> None:
             f"{row.monthly_idr:,.0f}",
             f"{row.idr_per_mbps_month:,.0f}",
             "yes" if row.feasible else "no",
-            ", ".join(row.missed) if len(row.missed) <= 2 else f"{len(row.missed)} objectives",
+            (", ".join(row.missed) or "-")
+            if len(row.missed) <= 2
+            else f"{len(row.missed)} objectives",
             row.role,
         )
     out.print(frontier)
