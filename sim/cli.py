@@ -173,10 +173,12 @@ def optimize(
 
     Searches each policy in [optimize] by bisection on the purchase grid (one search per seed;
     the answer is the largest per-seed answer), prices it with the tiered price table, checks
-    it on fresh seeds (stepping up until they all pass) and a 10 % cheaper purchase, finds the
-    answer under demand growth, then simulates the whole scenario at the answer and writes a
-    run folder with recommendation.json and the report. Objectives and search settings are
-    the [optimize] keys in docs/scenario-reference.md.
+    it on fresh seeds (stepping up until they all pass) and the next cheaper option, finds the
+    answer under demand growth, compares it with today's purchase and the budget ceiling, then
+    simulates the whole scenario at the answer and writes a run folder with
+    recommendation.json (its plan exports with `netlab export`), recommendation.html and the
+    run's report. Objectives and search settings are the [optimize] keys in
+    docs/scenario-reference.md.
 
     [bold]Examples[/bold]
 

@@ -9,7 +9,8 @@ service, not one lucky day); the per-seed figures are kept to show the spread. A
 process pool. Prices are tiered (the price per Mbps falls with size), so a larger purchase
 can cost less: the cheapest feasible purchase is the per-policy minimum or the first grid
 point of a cheaper tier above it. The answer is then confirmed on fresh seeds (stepped up a
-grid point at a time until they agree) and a purchase 10 % cheaper is tried on them.
+grid point at a time until they agree) and the next cheaper option on the price table is tried
+on them.
 
 `recommend` does all of it and returns a `Recommendation` (what recommendation.json holds),
 with the scenario at the answer, ready for the final full run. Every point simulated is the
@@ -249,7 +250,8 @@ def recommend(
     scenario: Scenario, workers: int | None = None, progress: Progress | None = None
 ) -> Recommendation:
     """Search every policy, pick the cheapest feasible purchase, confirm it on fresh seeds
-    (stepping up the grid until they agree), try 10 % cheaper, search under demand growth, and
+    (stepping up the grid until they agree), try the next cheaper option, search under demand
+    growth (and, with `sensitivity`, under varied assumptions), and
     set up the scenario at the answer with its split."""
     spec = scenario.spec.optimize
     window = windowed(scenario)
