@@ -164,6 +164,19 @@ def test_sensitivities_more_demand_needs_more(answer_and_scenario) -> None:
     assert swings == sorted(swings, reverse=True)
 
 
+def test_recommendation_page_shows_the_decision(answer_and_scenario, tmp_path) -> None:
+    from sim.report.recommendation import write_recommendation_report
+
+    answer, _ = answer_and_scenario
+    (tmp_path / "recommendation.json").write_text(json.dumps(answer.to_json()))
+    html = write_recommendation_report(tmp_path).read_text()
+    for text in ("Frontier", "What the answer depends on", "The split to deploy"):
+        assert text in html
+    assert f"Rp{answer.finance.savings_yearly_idr:,.0f}" in html
+    assert f"Next cheaper option, {answer.fresh_seeds.cheaper_mbps:g} Mbit/s" in html
+    assert all(row.site in html for row in answer.split)
+
+
 def test_bad_optimize_section_names_the_key(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(SCENARIO.replace("min_mbps = 10", "min_mbps = 500"))

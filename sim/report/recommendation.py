@@ -194,10 +194,16 @@ def _tornado(rows: list[dict[str, Any]], answer: float, ceiling: float) -> go.Fi
             )
         )
     fig.add_vline(x=answer, line_dash="dash", annotation_text=f"answer {answer:g}")
+    ends = [ceiling if r[k] is None else r[k] for r in rows for k in ("low_mbps", "high_mbps")]
+    pad = 0.25 * (max([*ends, answer]) - min([*ends, answer]) or answer)
+    fig.update_traces(cliponaxis=False)
     fig.update_layout(
         barmode="overlay",
         title="Purchase needed (Mbit/s) with each assumption low and high",
-        xaxis={"title": "Mbit/s each way"},
+        xaxis={
+            "title": "Mbit/s each way",
+            "range": [min([*ends, answer]) - pad, max([*ends, answer]) + pad],
+        },
         height=120 + 70 * len(rows),
         margin={"l": 180},
     )
