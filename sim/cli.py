@@ -91,6 +91,16 @@ def load(
     return scenario
 
 
+def check_out(out_dir: Path) -> None:
+    """A bad --out exits with status 2 before anything is simulated."""
+    from sim.results import check_out_dir
+
+    try:
+        check_out_dir(out_dir)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+
+
 @app.command()
 def run(
     scenario: ScenarioArg,
@@ -111,6 +121,7 @@ def run(
       netlab run scenarios/kotim-trial-10d.toml --duration 2d --out /tmp/runs
     """
     loaded = load(scenario, policy, seed, duration)
+    check_out(out_dir)
     for warning in compile_schedule(loaded).warnings:
         err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     summary, folder = simulate_and_write(loaded, out_dir, quiet)
@@ -188,6 +199,7 @@ def optimize(
     from sim.analysis.optimize import recommend
 
     loaded = load(scenario)
+    check_out(out_dir)
     with _progress(quiet) as bar:
         task = bar.add_task("searching purchases", total=None)
         answer = recommend(
@@ -302,6 +314,7 @@ def _run_sweep(
 ) -> SweepResult:
     from sim.sweep import run_sweep
 
+    check_out(out_dir)
     with _progress(quiet) as bar:
         task = bar.add_task(f"sweeping {path.name}", total=None)
         try:
@@ -363,16 +376,17 @@ def emulate(
       sudo netlab emulate scenarios/kotim-baseline.toml --window 09:00+5m --scale 0.5
       sudo netlab emulate --cleanup
     """
+    from sim.backends.mininet.cleanup import describe
     from sim.emulate import cleanup
     from sim.emulate import emulate as run_window
 
     if cleanup_only:
-        removed = cleanup()
-        out.print(f"removed {len(removed)} leftover item(s) of earlier runs", highlight=False)
+        out.print(describe(cleanup()), highlight=False, markup=False, soft_wrap=True)
         return
     if scenario is None:
         fail("emulate: give a scenario file (or --cleanup)", 2)
     loaded = load(scenario)
+    check_out(out_dir)
     start, length = _window(window)
     with _emulation_errors(scenario), _progress(False) as bar:
         task = bar.add_task(f"emulating {loaded.name} (real time)", total=length)

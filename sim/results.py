@@ -19,12 +19,14 @@ import os
 import platform
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from sim.analysis.metrics import class_series, flow_completion
+from sim.model.errors import ConfigError
 from sim.run import RunRecord
 
 FLOW_COLUMNS = [
@@ -119,6 +121,24 @@ def _rename_unique(temporary: Path, root: Path, name: str) -> Path:
             if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
                 raise
     raise FileExistsError(f"{root / name}: 999 runs of this name already exist")
+
+
+def check_out_dir(root: Path, option: str = "--out") -> None:
+    """Raise ConfigError (one line) unless folders can be made under root: called before
+    simulating, so a bad --out (a file, a path under a file, a read-only folder, /proc) costs
+    no simulation. Nothing is left behind: the probe folder is removed, root is not created."""
+    existing = root
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    where = f"{option} {root}"
+    if not existing.is_dir():
+        raise ConfigError(where, "", f"{'' if existing == root else f'{existing} '}is a file")
+    try:
+        probe = Path(tempfile.mkdtemp(prefix=f".{PARTIAL}probe-", dir=existing))
+        probe.rmdir()
+    except OSError as error:
+        problem = f"cannot create folders in {existing} ({error.strerror})"
+        raise ConfigError(where, "", problem) from None
 
 
 def remove_dead_partials(root: Path) -> list[Path]:

@@ -114,6 +114,15 @@ def test_oversubscribed_guarantees_all_delivered(backend):
     check(backend, plan, {"a": 40, "b": 20, "c": 20})
 
 
+def test_small_ceiling_keeps_its_quantum_share(backend):
+    # a's ceil of 25 Mbit/s holds 156 kB in 50 ms, less than its 400 kB quantum: the compiler
+    # sizes cburst to a quantum, or a loses round-robin turns (measured: 11.4 instead of 20)
+    plan = tree(
+        100, leaf("a", 1, 25, quantum=400_000), *(leaf(s, 1, 100, quantum=400_000) for s in "bcef")
+    )
+    check(backend, plan, dict.fromkeys("abcef", 20))
+
+
 def test_site_capped_by_access_link(backend):
     plan = tree(60, leaf("a", 20, 60), leaf("d", 20, 60))
     check(backend, plan, {"a": 50, "d": 10})  # d's access link holds it to 10
