@@ -127,12 +127,18 @@ def run(
     summary, folder = simulate_and_write(loaded, out_dir, quiet)
     print_summary(summary, loaded)
     out.print(f"report: {folder / 'report.html'}", highlight=False, soft_wrap=True)
+    if (folder / "acceptance.json").exists():
+        print_acceptance(folder)
 
 
 def simulate_and_write(
-    scenario: Scenario, out_dir: Path, quiet: bool, extra: dict[str, object] | None = None
+    scenario: Scenario,
+    out_dir: Path,
+    quiet: bool,
+    extra: dict[str, object] | None = None,
+    also: Callable[[Path], object] | None = None,
 ) -> tuple[Summary, Path]:
-    """Run on the fluid backend with a progress bar; write the run folder and its report."""
+    """Run on the fluid backend with a progress bar; write the run folder and its reports."""
     from sim.run import run_scenario
 
     with _progress(quiet) as bar:
@@ -140,7 +146,27 @@ def simulate_and_write(
         record = run_scenario(
             scenario, progress=lambda done, _total: bar.update(task, completed=done)
         )
-    return _write_record(record, out_dir, extra)
+    if scenario.duration > DAY_S:
+        extra, also = _with_acceptance(record, extra, also)
+    return _write_record(record, out_dir, extra, also)
+
+
+DAY_S = 86400.0
+
+
+def _with_acceptance(
+    record: RunRecord, extra: dict[str, object] | None, also: Callable[[Path], object] | None
+) -> tuple[dict[str, object], Callable[[Path], object]]:
+    """A multi-day run's folder also gets the acceptance trial: acceptance.json and .html."""
+    from sim.analysis.acceptance import acceptance
+    from sim.report.acceptance import write_acceptance_report
+
+    def both(folder: Path) -> None:
+        write_acceptance_report(folder)
+        if also is not None:
+            also(folder)
+
+    return {**(extra or {}), "acceptance.json": acceptance(record)}, both
 
 
 @app.command()
@@ -158,10 +184,12 @@ def optimize(
 
     Searches each policy in [optimize] by bisection on the purchase grid (one search per seed;
     the answer is the largest per-seed answer), prices it with the tiered price table, checks
-    it on fresh seeds (stepping up until they all pass) and a 10 % cheaper purchase, finds the
-    answer under demand growth, then simulates the whole scenario at the answer and writes a
-    run folder with recommendation.json and the report. Objectives and search settings are
-    the [optimize] keys in docs/scenario-reference.md.
+    it on fresh seeds (stepping up until they all pass) and the next cheaper option, finds the
+    answer under demand growth, compares it with today's purchase and the budget ceiling, then
+    simulates the whole scenario at the answer and writes a run folder with
+    recommendation.json (its plan exports with `netlab export`), recommendation.html and the
+    run's report. Objectives and search settings are the [optimize] keys in
+    docs/scenario-reference.md.
 
     [bold]Examples[/bold]
 
@@ -184,13 +212,20 @@ def optimize(
             "optimize.objectives",
             4,
         )
+    from sim.report.recommendation import write_recommendation_report
+
     summary, folder = simulate_and_write(
-        answer.scenario, out_dir, quiet, extra={"recommendation.json": answer.to_json()}
+        answer.scenario,
+        out_dir,
+        quiet,
+        extra={"recommendation.json": answer.to_json()},
+        also=write_recommendation_report,
     )
     print_recommendation(answer, summary, loaded)
     print_summary(summary, answer.scenario)
     out.print(f"recommendation: {folder / 'recommendation.json'}", highlight=False, soft_wrap=True)
-    out.print(f"report: {folder / 'report.html'}", highlight=False, soft_wrap=True)
+    out.print(f"its report: {folder / 'recommendation.html'}", highlight=False, soft_wrap=True)
+    out.print(f"report of the run at the answer: {folder / 'report.html'}", highlight=False)
 
 
 WorkersOpt = Annotated[
@@ -578,8 +613,8 @@ def _write_record(
 
 def print_recommendation(answer: Recommendation, summary: Summary, scenario: Scenario) -> None:
     """The answer, its checks, each policy's and each growth's need, then the frontier."""
-    fresh = answer.fresh_seeds
-    assert fresh is not None and answer.mbps is not None
+    fresh, money = answer.fresh_seeds, answer.finance
+    assert fresh is not None and answer.mbps is not None and money is not None
     at_answer, at_cheaper = fresh.at_answer, fresh.at_cheaper
     table = Table(title="optimum usage number", title_justify="left")
     table.add_column("figure")
@@ -588,6 +623,11 @@ def print_recommendation(answer: Recommendation, summary: Summary, scenario: Sce
     rows = [
         ("recommended purchase", f"{answer.mbps:g} Mbit/s with {answer.policy}"),
         ("cost", f"Rp{answer.monthly_idr:,.0f}/month, Rp{answer.yearly_idr:,.0f}/year"),
+        (
+            f"against today's {money.current_mbps:g} Mbit/s "
+            f"(Rp{money.current_yearly_idr:,.0f}/year)",
+            f"saves Rp{money.savings_yearly_idr:,.0f}/year",
+        ),
         ("idle capacity (a year at this day's use)", f"Rp{summary.idle_yearly_idr:,.0f}"),
         (
             f"on {len(at_answer.probes)} fresh seeds",
@@ -596,42 +636,65 @@ def print_recommendation(answer: Recommendation, summary: Summary, scenario: Sce
             + (f"; search alone found {searched:g}" if searched != answer.mbps else ""),
         ),
     ]
+    if money.budget_yearly_idr is not None and money.below_budget_yearly_idr is not None:
+        rows.insert(
+            3,
+            (
+                f"against the ceiling of Rp{money.budget_yearly_idr:,.0f}/year",
+                f"Rp{money.below_budget_yearly_idr:,.0f}/year below it"
+                if money.below_budget_yearly_idr >= 0
+                else f"Rp{-money.below_budget_yearly_idr:,.0f}/year OVER it",
+            ),
+        )
     if at_cheaper is not None and fresh.cheaper_mbps is not None:
         rows.append(
             (
-                f"10 % cheaper ({fresh.cheaper_mbps:g} Mbit/s)",
+                f"next cheaper option ({fresh.cheaper_mbps:g} Mbit/s, "
+                f"Rp{12 * _monthly(scenario, fresh.cheaper_mbps):,.0f}/year)",
                 "meets them too" if at_cheaper.feasible else "misses them",
             )
         )
+    rows += _needs(answer)
+    for name, value in rows:
+        table.add_row(name, value)
+    out.print(table)
+    print_frontier(answer)
+
+
+def _monthly(scenario: Scenario, mbps: float) -> float:
+    from sim.analysis.optimize import monthly_cost
+
+    return monthly_cost(scenario, mbps)
+
+
+def _needs(answer: Recommendation) -> list[tuple[str, str]]:
+    """What each policy and each demand growth needs."""
+    rows = []
     for policy, found in answer.policies.items():
         value = "infeasible on the grid" if found.mbps is None else f"{found.mbps:g} Mbit/s"
         rows.append((f"{policy} needs", value))
     for growth, found in answer.growth.items():
         value = "above the grid" if found.mbps is None else f"{found.mbps:g} Mbit/s"
         rows.append((f"with demand x{growth}", value))
-    for name, value in rows:
-        table.add_row(name, value)
-    out.print(table)
-    print_frontier(answer, scenario)
+    return rows
 
 
-def print_frontier(answer: Recommendation, scenario: Scenario) -> None:
-    """The purchases probed around the answer for the chosen policy: cost against service."""
-    from sim.analysis.optimize import monthly_cost
-
+def print_frontier(answer: Recommendation) -> None:
+    """Every purchase simulated for the chosen policy, the answer among them: cost and verdict."""
     assert answer.policy is not None
     frontier = Table(title=f"frontier ({answer.policy}, mean over seeds)", title_justify="left")
-    for column in ("Mbit/s", "Rp/month", "offices busy-hour", "calls at rate", "Jain", "meets"):
-        frontier.add_column(column, justify="right")
-    for point in answer.policies[answer.policy].points:
-        mean = point.mean
+    for column in ("Mbit/s", "Rp/month", "Rp/Mbit/s", "meets", "misses", "what"):
+        frontier.add_column(column, justify="left" if column in ("misses", "what") else "right")
+    for row in answer.frontier:
         frontier.add_row(
-            f"{point.mbps:g}",
-            f"{monthly_cost(scenario, point.mbps):,.0f}",
-            f"{mean['office_busy_hour_satisfaction']:.3f}",
-            f"{mean['paced_at_rate_share']:.3f}",
-            f"{mean['jain_index']:.3f}",
-            "yes" if point.feasible else "no",
+            f"{row.mbps:g}",
+            f"{row.monthly_idr:,.0f}",
+            f"{row.idr_per_mbps_month:,.0f}",
+            "yes" if row.feasible else "no",
+            (", ".join(row.missed) or "-")
+            if len(row.missed) <= 2
+            else f"{len(row.missed)} objectives",
+            row.role,
         )
     out.print(frontier)
 
@@ -805,7 +868,13 @@ def print_summary(summary: Summary, scenario: Scenario) -> None:
         ("satisfaction (delivered/offered)", _fmt(overall.satisfaction, ".3f")),
         (
             "busy-hour satisfaction",
-            "n/a" if busy is None else _fmt(busy.satisfaction, ".3f", suffix=f" at {busy.clock}"),
+            "n/a" if busy is None else _fmt(busy.satisfaction, ".3f", suffix=f" at {busy.local}"),
+        ),
+        (
+            "busy hour offered down / up",
+            "n/a"
+            if busy is None
+            else f"{busy.offered_down_mbps:.1f} / {busy.offered_up_mbps:.1f} Mbit/s",
         ),
         ("Jain's index over sites", _fmt(overall.jain_index, ".3f")),
         ("paced flows at their needed rate", _fmt(overall.paced_at_rate_share, ".1%")),
@@ -831,6 +900,45 @@ def print_summary(summary: Summary, scenario: Scenario) -> None:
         rows.append(("unreached sites (not simulated)", str(len(summary.unserved))))
     for name, value in rows:
         table.add_row(name, value)
+    out.print(table)
+    print_objectives(summary)
+
+
+def print_acceptance(folder: Path) -> None:
+    """A multi-day run's acceptance verdict, its counts and the first failed checks."""
+    import json
+
+    from sim.report.acceptance import failures
+
+    data = json.loads((folder / "acceptance.json").read_text())
+    counts = data["counts"]
+    colour = "green" if data["verdict"] == "pass" else "bold red"
+    out.print(
+        f"acceptance trial {data['days'][0]} to {data['days'][-1]}: "
+        f"[{colour}]{data['verdict'].upper()}[/{colour}] ({counts['pass']} checks passed, "
+        f"{counts['fail']} failed, {counts['n/a']} not applicable)",
+        highlight=False,
+    )
+    for line in failures(data)[:10]:
+        out.print(f"  failed: {line}", highlight=False)
+    out.print(f"acceptance: {folder / 'acceptance.html'}", highlight=False, soft_wrap=True)
+
+
+def print_objectives(summary: Summary) -> None:
+    """summary.json's objectives: each figure against its target, the site that sets it."""
+    table = Table(title="objectives (each kind's busy windows)", title_justify="left")
+    for column in ("objective", "value", "target", "verdict", "site"):
+        table.add_column(column, justify="left" if column in ("objective", "site") else "right")
+    for row in summary.objectives:
+        sign = "<=" if row.better == "lower" else ">="
+        verdict = {True: "met", False: "[bold red]MISSED[/bold red]", None: "-"}[row.met]
+        table.add_row(
+            row.name,
+            _fmt(row.value, ".3f"),
+            "info" if row.target is None else f"{sign} {row.target:g}",
+            verdict,
+            row.site or "",
+        )
     out.print(table)
 
 

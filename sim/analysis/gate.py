@@ -27,7 +27,6 @@ import simpy
 
 from sim.analysis.compare import paired_difference
 from sim.analysis.metrics import Summary, summarize
-from sim.analysis.optimize import objective_figures
 from sim.backends.fluid import FluidBackend
 from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario, clock_seconds, load_scenario
@@ -175,8 +174,9 @@ def simulate(side: Side, start_s: float, duration_s: float, seed: int) -> Summar
 
 
 def figures(summary: Summary, scenario: Scenario) -> dict[Key, float]:
-    """Every objective figure of a run: per site, per tier and for the whole regency (a
-    figure with nothing to measure is left out)."""
+    """Every objective figure of a run: per site and per tier the three shares, for the whole
+    regency the scenario's objectives whose figure is a share (higher is better; completion
+    times are left out); a figure with nothing to measure is left out."""
     out: dict[Key, float] = {}
     tiers: dict[str, list[Any]] = {}
     tier_by_site = {site.id: tier_of(site) for site in scenario.sites}
@@ -194,8 +194,9 @@ def figures(summary: Summary, scenario: Scenario) -> dict[Key, float]:
             values = [getattr(s, objective) for s in members if getattr(s, objective) is not None]
             if values:
                 out[("tier", tier, objective)] = sum(values) / len(values)
-    for objective, value in objective_figures(summary).items():
-        out[("overall", OVERALL, objective)] = value
+    for row in summary.objectives:  # the scenario's objectives that are shares
+        if row.better == "higher" and row.value is not None:
+            out[("overall", OVERALL, row.name)] = float(row.value)
     return out
 
 

@@ -203,18 +203,66 @@ class Network(Strict):
 
 
 class Objectives(Strict):
-    """Service objectives a purchase and split must meet (all of them, on every seed)."""
+    """Service objectives, evaluated in every run (summary.json's `objectives` table) and met
+    by the optimiser's answer. A target of null keeps a figure as information only.
 
-    office_busy_hour_satisfaction: float = Field(
+    Satisfaction figures count the flows that start in each site kind's own busy windows
+    (`busy_fraction`); completion times are of finished transfers in those windows."""
+
+    busy_fraction: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="a kind's busy windows: hours whose profile weight is at least this share "
+        "of the kind's highest weight (weekday and weekend profiles)",
+    )
+    office_busy_hour_satisfaction: float | None = Field(
         default=0.95,
         ge=0,
         le=1,
-        description="95 % of offices get at least this delivered/offered in the busy hour",
+        description="95 % of offices get at least this delivered/offered in their busy windows",
     )
-    paced_at_rate_share: float = Field(
+    essential_satisfaction: float | None = Field(
+        default=0.9, ge=0, le=1, description="every essential site, in its busy windows"
+    )
+    worst_office_satisfaction: float | None = Field(default=0.85, ge=0, le=1)
+    worst_hotspot_satisfaction: float | None = Field(default=0.8, ge=0, le=1)
+    worst_subdistrict_satisfaction: float | None = Field(default=0.85, ge=0, le=1)
+    web_fct_p95_s: float | None = Field(
+        default=None, gt=0, description="web pages: 95th percentile completion time, at most"
+    )
+    download_fct_p95_s: float | None = Field(
+        default=None, gt=0, description="downloads: 95th percentile completion time, at most"
+    )
+    paced_at_rate_share: float | None = Field(
         default=0.99, ge=0, le=1, description="calls and video at their needed rate, time share"
     )
-    jain_index: float = Field(default=0.9, ge=0, le=1, description="over sites' satisfaction")
+    call_at_rate_share: float | None = Field(default=0.99, ge=0, le=1)
+    video_at_rate_share: float | None = Field(default=0.98, ge=0, le=1)
+    jain_index: float | None = Field(
+        default=None, ge=0, le=1, description="over sites' satisfaction (information by default)"
+    )
+
+    def targets(self) -> dict[str, float | None]:
+        """Every objective figure's target (None: information only), in table order."""
+        return self.model_dump(exclude={"busy_fraction"})
+
+
+class Acceptance(Strict):
+    """Thresholds of a multi-day run's acceptance trial (acceptance.json), per day and site."""
+
+    busy_satisfaction: float = Field(
+        default=0.9, ge=0, le=1, description="delivered/offered in the site's busy windows"
+    )
+    guarantee: float = Field(
+        default=0.95,
+        ge=0,
+        le=1,
+        description="busy-window goodput over the lesser of the guarantee and what was offered",
+    )
+    evenness: float = Field(
+        default=0.95, ge=0, le=1, description="Jain's index across sites (a day) and days (a site)"
+    )
 
 
 class OptimizeSpec(Strict):
@@ -237,6 +285,13 @@ class OptimizeSpec(Strict):
         default=2, ge=1, le=50, description="seeds for the growth searches (indicative)"
     )
     objectives: Objectives = Objectives()
+    sensitivity: bool = Field(
+        default=False,
+        description="re-search the answer with users, video-call and streaming shares varied",
+    )
+    budget_idr_year: float | None = Field(
+        default=None, gt=0, description="the yearly budget ceiling the answer is compared with"
+    )
 
     @model_validator(mode="after")
     def _grid_valid(self) -> OptimizeSpec:
@@ -308,6 +363,7 @@ class ScenarioFile(Strict):
     optimize: OptimizeSpec = OptimizeSpec()
     calendar: CalendarSpec = CalendarSpec()
     calibration: CalibrationSpec = CalibrationSpec()
+    acceptance: Acceptance = Acceptance()
 
 
 @dataclass(frozen=True)
