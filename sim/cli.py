@@ -27,13 +27,13 @@ from rich.text import Text
 from sim.model.errors import ConfigError
 from sim.model.scenario import STATIC_POLICIES, Scenario, load_scenario
 from sim.model.topology import SITE_KINDS, Topology, load_topology
-from sim.run import RunRecord
 from sim.shaping.plan import ShapingPlan, kernel_quantum
 from sim.shaping.schedule import compile_schedule
 
 if TYPE_CHECKING:
     from sim.analysis.metrics import Summary
     from sim.analysis.optimize import Recommendation
+    from sim.run import RunRecord
     from sim.sweep import Sweep, SweepResult
 
 app = typer.Typer(
@@ -640,6 +640,8 @@ def export(
 
     if fmt not in FORMATS:
         fail(f"--format: unknown format {fmt!r} (use one of: {', '.join(FORMATS)})", 2)
+    if output is not None and output.is_dir():
+        fail(f"--output: {output} is a directory; give a file name, e.g. {output / 'plan.sh'}", 2)
     plan, inventory = _export_input(plan_file, at, topology)
     where = deployment(plan, inventory)
     assumed = "; ".join(where.placeholders) if fmt != "json" else ""
@@ -653,8 +655,6 @@ def _deliver(text: str, output: Path | None, assumed: str) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    if output.is_dir():
-        fail(f"--output: {output} is a directory; give a file name, e.g. {output / 'plan.sh'}", 2)
     try:
         output.write_text(text)
     except OSError as exc:

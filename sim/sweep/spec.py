@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from sim.model.errors import ConfigError
 from sim.model.loading import MAX_PATH_CHARS, Strict, read_toml, validate
@@ -42,6 +42,15 @@ from sim.shaping.schedule import compile_schedule
 
 MAX_SEEDS = 1000  # seeds of one sweep
 MAX_RUNS = 100_000  # points times seeds: more is a typo, not a plan
+
+
+def _seed_count(value: Any) -> Any:
+    """A number of seeds N as the list 1..N (at least 1, at most MAX_SEEDS)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return value
+    if not 1 <= value <= MAX_SEEDS:
+        raise ValueError(f"a number of seeds must be at least 1 and at most {MAX_SEEDS}")
+    return list(range(1, value + 1))
 
 
 class SweepSection(Strict):
@@ -53,9 +62,10 @@ class SweepSection(Strict):
         description="scenario file, relative to the sweep file",
     )
     mode: Literal["product", "zip"] = "product"
-    seeds: (
-        Annotated[int, Field(ge=1, le=MAX_SEEDS)] | list[Annotated[int, Field(ge=0, le=MAX_SEED)]]
-    ) = Field(default=1, validate_default=True)
+    # `seeds = N` means seeds 1..N; a list is taken as it is
+    seeds: Annotated[
+        list[Annotated[int, Field(ge=0, le=MAX_SEED)]], BeforeValidator(_seed_count)
+    ] = Field(default=1, validate_default=True, max_length=MAX_SEEDS)
     set: dict[str, Any] = {}
     grid: dict[str, Any] = {}
 
@@ -68,13 +78,9 @@ class SweepSection(Strict):
 
     @field_validator("seeds")
     @classmethod
-    def _seed_list(cls, seeds: int | list[int]) -> list[int]:
-        if isinstance(seeds, int):
-            return list(range(1, seeds + 1))
+    def _seed_list(cls, seeds: list[int]) -> list[int]:
         if not seeds:
             raise ValueError("needs at least one seed")
-        if len(seeds) > MAX_SEEDS:
-            raise ValueError(f"{len(seeds)} seeds, at most {MAX_SEEDS}")
         if len(set(seeds)) != len(seeds):
             raise ValueError("a seed appears twice")
         return seeds
@@ -135,7 +141,7 @@ def load_sweep(path: Path | str) -> Sweep:
         name=section.name,
         description=section.description,
         keys=list(grid),
-        seeds=list(section.seeds),  # a list after validation
+        seeds=list(section.seeds),
         points=points,
     )
 
