@@ -113,6 +113,16 @@ def load(
     return scenario
 
 
+def check_out(out_dir: Path) -> None:
+    """A bad --out exits with status 2 before anything is simulated."""
+    from sim.results import check_out_dir
+
+    try:
+        check_out_dir(out_dir)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+
+
 @app.command()
 def run(
     scenario: ScenarioArg,
@@ -133,6 +143,7 @@ def run(
       netlab run scenarios/kotim-trial-10d.toml --duration 2d --out /tmp/runs
     """
     loaded = load(scenario, policy, seed, duration)
+    check_out(out_dir)
     for warning in compile_schedule(loaded).warnings:
         warn(warning)
     summary, folder = simulate_and_write(loaded, out_dir, quiet)
@@ -183,6 +194,7 @@ def optimize(
     from sim.analysis.optimize import recommend
 
     loaded = load(scenario)
+    check_out(out_dir)
     with _progress(quiet) as bar:
         task = bar.add_task("searching purchases", total=None)
         answer = recommend(
@@ -330,6 +342,7 @@ def _run_sweep(
 ) -> SweepResult:
     from sim.sweep import run_sweep
 
+    check_out(out_dir)
     with _progress(quiet) as bar:
         task = bar.add_task(f"sweeping {loaded.path.name}", total=None)
         try:
@@ -393,16 +406,17 @@ def emulate(
       sudo netlab emulate scenarios/kotim-baseline.toml --window 09:00+5m --scale 0.5
       sudo netlab emulate --cleanup
     """
+    from sim.backends.mininet.cleanup import describe
     from sim.emulate import cleanup
     from sim.emulate import emulate as run_window
 
     if cleanup_only:
-        removed = cleanup()
-        out.print(f"removed {len(removed)} leftover item(s) of earlier runs", highlight=False)
+        out.print(describe(cleanup()), highlight=False, markup=False, soft_wrap=True)
         return
     if scenario is None:
         fail("emulate: give a scenario file (or --cleanup)", 2)
     loaded = load(scenario)
+    check_out(out_dir)
     start, length = _window(window)
     with _emulation_errors(scenario), _progress(False) as bar:
         task = bar.add_task(f"emulating {loaded.name} (real time)", total=length)
@@ -419,27 +433,59 @@ def emulate(
 @app.command()
 def validate(
     scenario: ScenarioArg,
-    window: WindowOpt = "09:00+2m",
+    policy: PolicyOpt = None,
+    window: Annotated[
+        str | None,
+        typer.Option(
+            "--window",
+            help="HH:MM+DURATION of the scenario's first day (default 09:00+2m); with "
+            "--stress the time picks the plan and the duration is measured per direction "
+            "(default 09:00+10s).",
+            show_default=False,
+        ),
+    ] = None,
+    stress: Annotated[
+        bool,
+        typer.Option(
+            "--stress",
+            help="Every site greedy (several TCP flows each), downloads then uploads: compare "
+            "every class where the split decides it.",
+        ),
+    ] = False,
     scale: ScaleOpt = 1.0,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for run folders.")] = Path(
         "results"
     ),
 ) -> None:
-    """Run a window on both backends with the same seed; compare them class by class.
+    """Run a scenario on both backends and compare them class by class (needs root).
 
-    Writes the kernel's run folder with validation.csv and validation.html (fluid against
-    kernel throughput per site and direction) and prints the largest differences.
+    By default a window of the demand runs on both with the same seed; the kernel's run folder
+    gets validation.csv and validation.html (throughput per site and direction). With
+    --stress every site is greedy under the plan in force at the window's time, so every class
+    is contended: the kernel's class counters against the fluid allocation, the error as a
+    share of the root's rate, in stress.csv.
 
-    [bold]Example[/bold]
+    [bold]Examples[/bold]
 
       sudo netlab validate scenarios/example-small.toml --window 09:00+2m
+      sudo netlab validate scenarios/kotim-baseline.toml --policy htb-priority --stress --scale 0.2
     """
+    loaded = load(scenario, policy)
+    start, length = _window(window or ("09:00+10s" if stress else "09:00+2m"))
+    if stress:
+        _validate_stress(scenario, loaded, start, length, scale, out_dir)
+    else:
+        _validate_window(scenario, loaded, start, length, scale, out_dir)
+
+
+def _validate_window(
+    path: Path, loaded: Scenario, start: float, length: float, scale: float, out_dir: Path
+) -> None:
+    """`validate` without --stress: the same window of demand on both backends."""
     from sim.emulate import validate as compare_window
     from sim.report.validation import write_validation
 
-    loaded = load(scenario)
-    start, length = _window(window)
-    with _emulation_errors(scenario):
+    with _emulation_errors(path):
         result = compare_window(loaded, start, length, scale)
     rows = [r.as_dict() for r in result.rows]
     _, folder = _write_record(
@@ -458,6 +504,41 @@ def validate(
         )
     out.print(table)
     out.print(f"validation: {folder / 'validation.html'}", highlight=False, soft_wrap=True)
+
+
+def _validate_stress(
+    path: Path, loaded: Scenario, start: float, length: float, scale: float, out_dir: Path
+) -> None:
+    """`validate --stress`: every site greedy; print the largest per-class errors."""
+    from sim.emulate import stress
+
+    with _emulation_errors(path):
+        result = stress(loaded, start, length, scale)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = out_dir / f"{loaded.name}-stress-{result.policy}-{stamp}"
+    result.write(folder)
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    title = f"{result.policy}, every site greedy: fluid vs kernel, largest errors"
+    table = Table(title=title, title_justify="left")
+    for column in ("class", "dir", "fluid Mbit/s", "kernel Mbit/s", "error, % of root"):
+        table.add_column(column, justify="left" if column in ("class", "dir") else "right")
+    for r in sorted(result.rows, key=lambda r: -abs(r.error))[:15]:
+        table.add_row(
+            r.class_id,
+            r.direction,
+            f"{r.fluid_bps / 1e6:.2f}",
+            f"{r.kernel_bps / 1e6:.2f}",
+            f"{r.error * 100:+.2f}",
+        )
+    out.print(table)
+    for direction in ("down", "up"):
+        worst = result.worst(direction)
+        out.print(
+            f"{direction}: worst {worst.class_id} {worst.error * 100:+.2f} % of the root",
+            highlight=False,
+        )
+    out.print(f"stress: {folder / 'stress.csv'}", highlight=False, soft_wrap=True)
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@
     record = emulate(scenario, start_s, len_s, scale=0.5)        # real time: about 5 minutes
     result = validate(scenario, start_s, len_s)                  # fluid and kernel, same seed
     for row in result.rows: ...                                  # per site and direction
+    pressed = stress(scenario, start_s, 10.0)                    # every site greedy, per class
 
 Both need root and Mininet (see sim.backends.mininet.cleanup.check_environment, which raises
 EmulationUnavailable: the CLI maps it to exit status 3). Everything the run creates is removed
@@ -14,10 +15,16 @@ with -9 (for `netlab emulate --cleanup`) and returns what it removed.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
+import itertools
+import json
+import math
 import re
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,24 +32,36 @@ import simpy
 import simpy.rt
 
 from sim.backends.mininet.cleanup import EmulationUnavailable, Terminated, cleanup
+from sim.model.flow import Flow
 from sim.model.scenario import Scenario
 from sim.model.units import parse_duration
 from sim.run import RunRecord, run_scenario
+from sim.shaping.htb import CompiledTree
+from sim.shaping.plan import DIRECTIONS, ClassTree, Direction
+from sim.shaping.schedule import compile_schedule
 
 __all__ = [
     "ClassDiff",
     "EmulationUnavailable",
+    "Stress",
+    "StressRow",
     "Terminated",
     "Validation",
     "cleanup",
     "emulate",
+    "measure_greedy",
     "parse_window",
+    "stress",
     "validate",
     "window_scenario",
 ]
 
 Progress = Callable[[float, float], None]
 DAY = 86400.0
+GREEDY_FLOWS = 4  # per busy leaf: one TCP flow is window-limited for the biggest borrower
+STRESS_WARM_S = 3.0  # greedy flows fill the queues before the counters are read
+DRAIN_S = 0.8  # after a measurement: flows abandoned, queues empty
+_flow_ids = itertools.count(1)
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*\+\s*(\S+)\s*$")
 
 
@@ -233,3 +252,125 @@ def _median_fct(record: RunRecord, site: str, direction: str) -> float:
 
 def _count(record: RunRecord, site: str, direction: str) -> int:
     return sum(1 for f in record.flows if f.site == site and f.direction == direction)
+
+
+def measure_greedy(
+    backend: Any, busy: list[str], direction: Direction, warm_s: float, measure_s: float
+) -> dict[str, float]:
+    """L2 bits/s through every class of the tree in force (by class id) while the `busy` sites
+    each run GREEDY_FLOWS endless TCP flows: read over measure_s after warm_s of real time.
+
+    `backend` is a MininetBackend. The flows give up just after the measurement and the
+    queues drain before this returns, so measurements can follow one another.
+    """
+    env = backend.env
+    began = env.now
+    patience = warm_s + measure_s + 0.2
+    for site in busy:
+        for _ in range(GREEDY_FLOWS):
+            flow = Flow(next(_flow_ids), site, "bulk", direction, began, 1e12, patience=patience)
+            backend.transfer(flow)
+    env.run(until=began + warm_s)
+    before, t0 = backend.class_bytes(direction), time.monotonic()
+    env.run(until=began + warm_s + measure_s)
+    after, t1 = backend.class_bytes(direction), time.monotonic()
+    env.run(until=began + warm_s + measure_s + DRAIN_S)
+    return {c: (after[c] - before[c]) * 8 / (t1 - t0) for c in after}
+
+
+@dataclasses.dataclass(frozen=True)
+class StressRow:
+    """One class in one direction with every site greedy: fluid allocation against kernel."""
+
+    class_id: str
+    direction: str
+    site: str | None
+    fluid_bps: float
+    kernel_bps: float
+    root_bps: float  # the root's rate, the scale of the error
+
+    @property
+    def error(self) -> float:
+        """(kernel - fluid) as a share of the root's rate."""
+        return (self.kernel_bps - self.fluid_bps) / self.root_bps
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "error_of_root": self.error}
+
+
+@dataclasses.dataclass
+class Stress:
+    """`stress()`'s result: per-class rows and the emulation's own record (info, warnings)."""
+
+    scenario: str
+    policy: str
+    rows: list[StressRow]
+    info: dict[str, Any]
+    warnings: list[str]
+
+    def worst(self, direction: str | None = None) -> StressRow:
+        rows = [r for r in self.rows if direction in (None, r.direction)]
+        return max(rows, key=lambda r: abs(r.error))
+
+    def write(self, folder: Path) -> None:
+        """stress.csv (one row a class and direction) and stress.json (the rest)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = [r.as_dict() for r in self.rows]
+        with (folder / "stress.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        meta = {"scenario": self.scenario, "policy": self.policy, "warnings": self.warnings}
+        (folder / "stress.json").write_text(
+            json.dumps({**meta, "info": self.info}, indent=2, default=str) + "\n"
+        )
+
+
+def stress(
+    scenario: Scenario,
+    at_s: float,
+    measure_s: float,
+    scale: float = 1.0,
+    warm_s: float = STRESS_WARM_S,
+) -> Stress:
+    """Every served site greedy, downloads then uploads, under the plan in force at `at_s` of
+    the scenario's first day; kernel class counters against `CompiledTree.allocate`.
+
+    Where every leaf wants more than it gets the split is all that decides the figures, so
+    this compares the two backends where they can disagree (an ordinary window rarely loads
+    a class). Needs root; raises EmulationUnavailable, and ValueError for a time outside the
+    scenario.
+    """
+    from sim.backends.mininet import cleanup as machine
+    from sim.backends.mininet.backend import MininetBackend
+    from sim.backends.mininet.topo import spec_from_scenario
+
+    machine.check_environment()
+    plan = compile_schedule(scenario).plan_at(window_scenario(scenario, at_s, measure_s).start)
+    access = {site.id: site.access_bps for site in scenario.sites}
+    env = simpy.rt.RealtimeEnvironment(strict=False)
+    spec = spec_from_scenario(scenario)
+    rows: list[StressRow] = []
+    with (
+        machine.signals_raise(),
+        MininetBackend(env, spec, scenario.spec.network.overhead, scale) as backend,
+    ):
+        backend.apply_plan(plan)
+        for direction in DIRECTIONS:
+            measured = measure_greedy(backend, list(access), direction, warm_s, measure_s)
+            rows += _stress_rows(plan.tree(direction), access, measured, direction)
+        backend.finish()
+    info = {**backend.info, "at_s": at_s, "measure_s": measure_s, "warm_s": warm_s}
+    return Stress(scenario.name, plan.policy, rows, info, backend.warnings)
+
+
+def _stress_rows(
+    tree: ClassTree, access: dict[str, float], measured: dict[str, float], direction: str
+) -> list[StressRow]:
+    """Every class of `tree`: the allocator's figure with every leaf greedy, and the kernel's."""
+    compiled = CompiledTree(tree, access)
+    alloc = compiled.allocate([math.inf if c.site is not None else 0.0 for c in tree.classes])
+    return [
+        StressRow(c.id, direction, c.site, fluid, measured[c.id], tree.root.rate)
+        for c, fluid in zip(tree.classes, alloc, strict=True)
+    ]

@@ -19,12 +19,14 @@ import os
 import platform
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from sim.analysis.metrics import class_series, flow_completion
+from sim.model.errors import ConfigError
 from sim.run import RunRecord
 
 FLOW_COLUMNS = [
@@ -89,8 +91,8 @@ def write_run(
         _write_csv(temporary / "flows.csv", FLOW_COLUMNS, flow_rows(record))
         _write_csv(temporary / "classes.csv", CLASS_COLUMNS, class_rows(record))
         _write_json(temporary / "summary.json", summary)
-        for name, data in (extra or {}).items():
-            _write_json(temporary / name, data)
+        for file_name, data in (extra or {}).items():
+            _write_json(temporary / file_name, data)
         if report is not None:
             report(temporary)
         if also is not None:
@@ -119,6 +121,24 @@ def _rename_unique(temporary: Path, root: Path, name: str) -> Path:
             if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
                 raise
     raise FileExistsError(f"{root / name}: 999 runs of this name already exist")
+
+
+def check_out_dir(root: Path, option: str = "--out") -> None:
+    """Raise ConfigError (one line) unless folders can be made under root: called before
+    simulating, so a bad --out (a file, a path under a file, a read-only folder, /proc) costs
+    no simulation. Nothing is left behind: the probe folder is removed, root is not created."""
+    existing = root
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    where = f"{option} {root}"
+    if not existing.is_dir():
+        raise ConfigError(where, "", f"{'' if existing == root else f'{existing} '}is a file")
+    try:
+        probe = Path(tempfile.mkdtemp(prefix=f".{PARTIAL}probe-", dir=existing))
+        probe.rmdir()
+    except OSError as error:
+        problem = f"cannot create folders in {existing} ({error.strerror})"
+        raise ConfigError(where, "", problem) from None
 
 
 def remove_dead_partials(root: Path) -> list[Path]:

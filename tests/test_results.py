@@ -1,20 +1,25 @@
 """Run folders: two runs finishing in the same second both survive; partial folders of killed
-runs are removed, those of live writers are not."""
+runs are removed, those of live writers are not; a bad --out is refused before simulating."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
+import shlex
+import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from sim.analysis.metrics import summarize
+from sim.model.errors import ConfigError
 from sim.model.scenario import load_scenario
-from sim.results import write_run
+from sim.results import check_out_dir, write_run
 from sim.run import RunRecord, run_scenario
+from tests.conftest import NETLAB
 
 ROOT = Path(__file__).resolve().parent.parent
 SAME_SECOND = dt.datetime(2026, 11, 29, 12, 0, 0, tzinfo=dt.UTC)
@@ -51,3 +56,77 @@ def test_partials_of_dead_writers_are_removed_and_live_ones_kept(
     write_run(record, summarize(record).to_json(), tmp_path, now=SAME_SECOND)
     assert not dead_partial.exists()
     assert live_partial.exists() and foreign.exists()
+
+
+def test_extra_files_do_not_rename_the_folder(record: RunRecord, tmp_path: Path) -> None:
+    """The optimiser's recommendation.json is a file in the run folder, not its name."""
+    folder = write_run(
+        record, summarize(record).to_json(), tmp_path, extra={"recommendation.json": {"a": 1}}
+    )
+    assert folder.name.startswith(f"{record.scenario.name}-")
+    assert json.loads((folder / "recommendation.json").read_text()) == {"a": 1}
+
+
+@pytest.fixture
+def read_only(tmp_path: Path) -> Path:
+    """A folder nobody may write in: a read-only mount for root, mode 555 for others."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return folder
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare for a read-only mount")
+    return folder  # a read-only tmpfs is mounted on it for the command (_netlab_out)
+
+
+def _netlab_out(netlab, out: Path, *args: str, read_only: Path | None = None):
+    """`netlab run` of a 10-day scenario (minutes to simulate) with --out out."""
+    argv = ["run", str(ROOT / "scenarios" / "kotim-trial-10d.toml"), "-q", "--out", str(out)]
+    if read_only is None or os.geteuid() != 0:
+        return netlab(*argv, *args)
+    mount = f"mount -t tmpfs -o ro none {shlex.quote(str(read_only))}"
+    command = " ".join(shlex.quote(a) for a in [str(NETLAB), *argv, *args])
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", f"{mount} && exec {command}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("where", "problem"),
+    [
+        ("file", "file.txt: is a file"),
+        ("under-file", "is a file"),
+        ("proc", "cannot create folders in /proc"),
+        ("read-only", "cannot create folders in"),
+    ],
+)
+def test_a_bad_out_is_one_line_before_simulating(
+    netlab, tmp_path: Path, read_only: Path, where: str, problem: str
+) -> None:
+    (tmp_path / "file.txt").write_text("not a folder\n")
+    out = {
+        "file": tmp_path / "file.txt",
+        "under-file": tmp_path / "file.txt" / "runs",
+        "proc": Path("/proc/runs"),
+        "read-only": read_only / "runs",
+    }[where]
+    began = time.monotonic()
+    done = _netlab_out(netlab, out, read_only=read_only if where == "read-only" else None)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert f"--out {out}: " in done.stderr and problem in done.stderr
+    assert time.monotonic() - began < 30  # the 10-day simulation takes minutes
+    assert done.stdout == ""
+
+
+def test_a_good_out_is_made_only_by_the_run(tmp_path: Path) -> None:
+    """Checking leaves nothing behind: no probe folder, and the new root is not made yet."""
+    check_out_dir(tmp_path / "new" / "runs")
+    check_out_dir(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ConfigError, match="is a file"):
+        check_out_dir(Path(__file__))

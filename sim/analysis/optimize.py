@@ -23,13 +23,14 @@ import bisect
 import datetime as dt
 import os
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from sim.analysis.metrics import Summary, summarize
+from sim.analysis.pool import worker_pool
 from sim.analysis.recommendation import (
     FreshCheck,
     Point,
@@ -185,7 +186,7 @@ class _Pool:
     """A process pool that evaluates probes and reports progress as they finish."""
 
     def __init__(self, workers: int, progress: Progress | None) -> None:
-        self.executor = ProcessPoolExecutor(max_workers=workers)
+        self.executor = worker_pool(workers)  # dies with this process, even by SIGKILL
         self.progress = progress
         self.done = 0
         self.submitted = 0

@@ -212,9 +212,7 @@ class LiveAllocation:
         tree = self.tree
         kids = tree.children[i]
         if kids:
-            total = 0.0
-            for k in kids:
-                total += self.capped[k]
+            total = sum(map(self.capped.__getitem__, kids))
             if total > tree.limit[i] * (1 + 1e-12):
                 self.saturated.add(i)
             else:

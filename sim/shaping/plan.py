@@ -10,9 +10,9 @@ and quantum are ignored (docs/architecture.md, "HTB semantics").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Direction = Literal["down", "up"]
+from sim.model.flow import Direction
+
 DIRECTIONS: tuple[Direction, Direction] = ("down", "up")
 MIN_QUANTUM = 100_000  # bytes: HTB splits spare in proportion to quantum only when it is large
 R2Q = 10  # tc's default rate-to-quantum divisor

@@ -15,7 +15,8 @@ the leaf's minor as handle, the catch-all leaf 1:fffe and the filters:
   prio 3  every other IP packet goes to the catch-all leaf, so it stays under the root.
 
 Kernel facts this follows: burst and cburst hold at least 50 ms of rate and ceil (15 kB at
-least) or ceilings are missed; an unset quantum is left unset (the kernel derives rate / r2q);
+least) or ceilings are missed, and cburst holds at least one quantum or a borrower loses
+round-robin turns; an unset quantum is left unset (the kernel derives rate / r2q);
 the kernel splits spare in proportion to quantum only when quanta are large, so explicit leaf
 quanta whose smallest is under MIN_QUANTUM are scaled up together (`deployed_quanta`).
 """
@@ -26,7 +27,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from sim.shaping.plan import MIN_QUANTUM, ClassTree, HtbClass
+from sim.shaping.plan import MIN_QUANTUM, ClassTree, HtbClass, kernel_quantum
 
 Argv = list[str]
 Match = Literal["dst", "src"]
@@ -51,6 +52,13 @@ BYPASS = "1:0"  # a filter result equal to the qdisc's handle: sent directly, un
 def burst_bytes(rate_bps: float) -> int:
     """HTB burst (or cburst, from the ceiling): 50 ms of the rate, at least 15 kB."""
     return max(MIN_BURST, math.ceil(rate_bps * BURST_S / 8))
+
+
+def cburst_bytes(ceil_bps: float, quantum: int) -> int:
+    """HTB cburst: as burst_bytes, and at least one quantum. A borrowing class whose ceil
+    bucket runs dry mid-turn leaves the round robin and gets its turn back only a round later,
+    so with cburst below its quantum it borrows less than its quantum share."""
+    return max(burst_bytes(ceil_bps), quantum)
 
 
 def queue_packets(ceil_bps: float) -> int:
@@ -123,7 +131,8 @@ def class_args(
     parent = "1:" if c.parent is None else f"1:{minors[c.parent]:x}"
     argv = ["class", verb, "dev", dev, "parent", parent, "classid", f"1:{minor:x}", "htb"]
     argv += ["rate", bits(c.rate), "ceil", bits(c.ceil)]
-    argv += ["burst", str(burst_bytes(c.rate)), "cburst", str(burst_bytes(c.ceil))]
+    cburst = cburst_bytes(c.ceil, kernel_quantum(c) if quantum is None else quantum)
+    argv += ["burst", str(burst_bytes(c.rate)), "cburst", str(cburst)]
     argv += ["prio", str(c.prio)]
     return argv + ([] if quantum is None else ["quantum", str(quantum)])
 

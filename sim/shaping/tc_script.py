@@ -11,6 +11,11 @@ bypasses the tree. Uploads depend on NAT:
   redirects everything not addressed to a site to an IFB device, where the uploads tree
   classifies by the sites' own source addresses (what a site sends to the hub itself is
   counted there too).
+
+A failed script leaves the shaping in force alone: it checks that the devices exist, then
+rehearses every command on a throw-away veth pair (a `tc` function maps each device to its
+stand-in), and only when tc accepted them all runs them on the real devices. Everything runs
+from shell functions, read whole before they run, so a truncated copy changes nothing.
 """
 
 from __future__ import annotations
@@ -56,20 +61,73 @@ def to_tc_script(plan: ShapingPlan, where: Deployment) -> str:
         _upload_note(where.nat, lan, wan),
     ]
     out += notes(plan, where, [*down.warnings, *up.warnings], f"interfaces {lan}/{wan}.")
-    out += ["set -e", ""]
+    out += ["set -e", "", *_standin_tc(lan), "", "apply() {"]
     out += _device_lines(plan.down, down, "downloads", where)
-    if where.nat:
-        out += [
-            f"# ---- uploads: redirected from {lan}'s ingress to {IFB_DEV}, before source NAT ----",
-            _sh(["ip", "link", "add", IFB_DEV, "type", "ifb"]) + " 2>/dev/null || true",
-            _sh(["ip", "link", "set", "dev", IFB_DEV, "txqueuelen", "1000", "up"]),
-        ]
     out += _device_lines(plan.up, up, "uploads", where)
     out.append(f"# {lan}'s ingress is netlab's: a redirect of an earlier export goes")
     out.append(_tc(["qdisc", "del", "dev", lan, "ingress"]) + " 2>/dev/null || true")
     if where.nat:
+        out.append(f"# uploads: redirected from {lan}'s ingress to {IFB_DEV}, before source NAT")
         out += [_tc(argv) for argv in upload_redirect(lan, IFB_DEV, where.networks)]
-    return "\n".join(out) + "\n"
+    out += ["}", "", *_rehearse(lan, None if where.nat else wan)]
+    if where.nat:
+        out += [
+            f"# uploads are shaped on {IFB_DEV}",
+            _sh(["ip", "link", "add", IFB_DEV, "type", "ifb"]) + " 2>/dev/null || true",
+            _sh(["ip", "link", "set", "dev", IFB_DEV, "txqueuelen", "1000", "up"]),
+        ]
+    return "\n".join([*out, "apply"]) + "\n"
+
+
+def _standin_tc(lan: str) -> list[str]:
+    """A `tc` function: while $standin_lan is set, the device after every `dev` is replaced by
+    its stand-in ($standin_lan for the LAN side, $standin_up for the other)."""
+    return [
+        "# While rehearsing, every command runs on stand-ins for the devices it names.",
+        'standin_lan="" standin_up=""',
+        "tc() {",
+        '    if [ -n "$standin_lan" ]; then',
+        "        n=$# previous=",
+        '        while [ "$n" -gt 0 ]; do',
+        "            arg=$1",
+        "            shift",
+        "            mapped=$arg",
+        '            if [ "$previous" = dev ]; then',
+        f'                case "$arg" in {shlex.quote(lan)}) mapped=$standin_lan ;;'
+        " *) mapped=$standin_up ;; esac",
+        "            fi",
+        '            set -- "$@" "$mapped"',
+        "            previous=$arg n=$((n - 1))",
+        "        done",
+        "    fi",
+        '    command tc "$@"',
+        "}",
+    ]
+
+
+def _rehearse(lan: str, wan: str | None) -> list[str]:
+    """Check the devices and run every command on a throw-away veth pair first.
+
+    tc refusing a command in the rehearsal ends the script before the shaping in force is
+    touched; functions are read whole before they run, so a truncated copy changes nothing.
+    """
+    devices = " ".join(shlex.quote(d) for d in (lan, wan) if d is not None)
+    return [
+        "# The devices must exist; then a rehearsal on a veth pair: a command tc refuses ends",
+        "# the script here, the shaping in force untouched. Only then the same commands for real.",
+        f'for dev in {devices}; do ip link show dev "$dev" >/dev/null; done',
+        "standin=tctry$$",
+        'trap \'status=$?; ip link del "${standin}l" 2>/dev/null || true; [ "$status" = 0 ] ||'
+        ' echo "netlab: tc failed in the rehearsal; the shaping in force is unchanged" >&2\' EXIT',
+        'ip link add "${standin}l" type veth peer name "${standin}u"',
+        'standin_lan="${standin}l"',
+        'standin_up="${standin}u"',
+        "apply",
+        'standin_lan="" standin_up=""',
+        'ip link del "${standin}l"',
+        "trap - EXIT",
+        "",
+    ]
 
 
 def _upload_note(nat: bool, lan: str, wan: str) -> str:

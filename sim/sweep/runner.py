@@ -10,7 +10,8 @@ interrupted or not and whichever executor ran it. Wall-clock runtimes are theref
 the index and in SweepResult, not in the table.
 
 Jobs are shipped as resolved scenarios, so Dask workers need netlab installed but not the
-scenario files.
+scenario files. The workers of the local pool and of a local Dask cluster die with the sweep,
+even when it is killed with SIGKILL, and remove its temporary folders (sim.analysis.pool).
 """
 
 from __future__ import annotations
@@ -19,16 +20,18 @@ import csv
 import json
 import multiprocessing
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sim.analysis.metrics import Summary, summarize
+from sim.analysis.pool import remove_dead_scratch, scratch_folder, worker_pool
 from sim.analysis.table import METRIC_COLUMNS, cell_text
 from sim.model.scenario import Scenario
 from sim.model.topology import SITE_KINDS
@@ -111,6 +114,7 @@ def run_sweep(
         sweep = load_sweep(sweep)
     folder = out_root / "sweeps" / sweep.name
     folder.mkdir(parents=True, exist_ok=True)
+    remove_dead_scratch()  # of sweeps killed after their workers had finished
     with _connect(folder / "index.sqlite") as db:
         done = set(db.execute("SELECT point_hash, seed FROM runs WHERE status = 'done'"))
         jobs = [(p, s) for p in sweep.points for s in sweep.seeds if (p.hash, s) not in done]
@@ -194,7 +198,7 @@ def _run_local(tasks: list[tuple[Scenario, int]], workers: int, on_result: OnRes
     """A process pool; workers fork from a server that has imported netlab once."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = worker_pool(workers, context)
     try:
         futures = {pool.submit(run_job, *task): i for i, task in enumerate(tasks)}
         for future in as_completed(futures):
@@ -214,17 +218,24 @@ def _run_dask(
 ) -> None:
     """A Dask cluster at address, or a LocalCluster of worker processes for "local"."""
     try:
+        import dask
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
+
+        from sim.sweep.dask_plugin import DieWithParent
     except ImportError as exc:
         raise ImportError("--dask needs dask[distributed]: pip install 'netlab[cluster]'") from exc
     with ExitStack() as stack:
         if address == "local":
+            scratch = scratch_folder()  # for the scheduler's and the workers' files
+            stack.callback(shutil.rmtree, scratch, ignore_errors=True)
+            stack.enter_context(dask.config.set({"temporary-directory": scratch}))
             cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
             )
             stack.enter_context(cluster)
             client = stack.enter_context(Client(cluster))
+            client.register_plugin(DieWithParent(os.getpid(), scratch))
         else:
             client = stack.enter_context(Client(address))
         futures = [client.submit(run_job, *task, pure=False) for task in tasks]

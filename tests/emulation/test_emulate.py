@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.backends.mininet.cleanup import check_environment
 from sim.emulate import parse_window, validate
 from sim.model.scenario import load_scenario
 
@@ -33,7 +34,13 @@ def test_example_small_window_against_fluid():
     kernel, fluid = result.kernel, result.fluid
     assert kernel.backend == "mininet"
     assert kernel.wire_bytes["down"].shape == fluid.wire_bytes["down"].shape == (6, 8)
-    assert kernel.info["emulated"]["delay"] in (True, False)
+    emulated = kernel.info["emulated"]
+    netem = check_environment()["netem"]
+    assert emulated["delay"] is netem  # link delay exactly where the kernel has netem
+    assert ("latency emulated with netem" in emulated["note"]) is netem
+    assert emulated["htb_shaping"] and emulated["access_links"] and not emulated["loss"]
+    assert not emulated["upstream_link"] and "upstream link is the hub's root" in emulated["note"]
+    assert kernel.info["tcp_congestion_control"] == "cubic"
     assert kernel.info["bring_up_s"] < 30 and kernel.info["tear_down_s"] < 30
     assert kernel.info["tc_rebuilds"]["down"] == 2  # the 16:00 switch changed the tree
     assert set(kernel.plan_index) == {0, 1}

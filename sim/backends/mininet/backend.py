@@ -27,7 +27,7 @@ from typing import Any
 import simpy
 
 from sim.backends.mininet import cleanup, shaper, topo
-from sim.backends.mininet.agents import Agents
+from sim.backends.mininet.agent_client import Agents
 from sim.model.flow import Flow
 from sim.shaping.plan import DIRECTIONS, ClassTree, Direction, ShapingPlan
 from sim.shaping.tc import link_args
@@ -35,7 +35,10 @@ from sim.shaping.tc import link_args
 POLL_S = 0.02  # how often agent events are delivered into SimPy
 CPU_SAMPLE_S = 1.0
 CPU_BOUND = 0.9  # busy share of all cores above which the run counts as CPU-bound
-CONGESTION_CONTROL = "cubic"  # Linux's and most clients' default; see the note in _bring_up
+# Linux's and most clients' default. Set per socket by the agents: a namespace cannot make it
+# its default unless the machine allows it (tcp_allowed_congestion_control). With BBR (no fq
+# to pace it) the access-capped fidelity case measured 6-14 % under the access rate.
+CONGESTION_CONTROL = "cubic"
 AT_RATE = 0.95  # a paced flow is "at rate" in a progress interval when it got this share
 
 
@@ -45,6 +48,21 @@ def scale_tree(tree: ClassTree, factor: float) -> ClassTree:
     return ClassTree(
         tuple(replace(c, rate=c.rate * factor, ceil=c.ceil * factor) for c in tree.classes)
     )
+
+
+def _send_wire_frames(host: Any) -> None:
+    """Make the host's TCP send one-MSS packets, as on a real wire.
+
+    veth offloads segmentation, so TCP otherwise hands the queues 64 kB aggregates: a leaf or
+    access-link FIFO sized in packets (200 ms of its rate in 1514-byte frames) then held up to
+    40 times that (1.5 MB, 1.2 s, on a 10 Mbit/s access link), and the hub's counters swung
+    with that queue's filling and draining (9.4 to 10.5 against 10 Mbit/s over 4 s).
+    """
+    for name in host.intfNames():
+        if name != "lo":
+            said = host.cmd(f"ip link set dev {name} gso_max_segs 1").strip()
+            if said:
+                raise cleanup.EmulationUnavailable(f"cannot limit GSO on {name}: {said}")
 
 
 class _CpuMeter:
@@ -107,7 +125,7 @@ class MininetBackend:
             "emulated": {
                 "htb_shaping": True,
                 "access_links": True,
-                "upstream_link": True,
+                "upstream_link": False,  # the root stands for it (see _bring_up)
                 "delay": self.features["netem"],
                 "loss": False,
                 "note": (
@@ -115,7 +133,8 @@ class MininetBackend:
                     if self.features["netem"]
                     else "kernel has no netem: link delay not emulated (RTT ~0.1 ms)"
                 )
-                + "; loss is not part of the site model",
+                + "; loss is not part of the site model; the upstream link is the hub's root "
+                "class, shaped just below the purchase",
             },
         }
         self._cpu = _CpuMeter()
@@ -135,21 +154,22 @@ class MininetBackend:
         self.names = names
         hub = self.net.get(names.hub)
         internet = self.net.get(names.internet)
-        # Hosts use CUBIC whatever the machine's default: with BBR (no fq to pace it) the
-        # access-capped case measured 6-14 % under the access rate at the hub, CUBIC within 1 %.
-        for host in self.net.hosts:
-            host.cmd(f"sysctl -qw net.ipv4.tcp_congestion_control={CONGESTION_CONTROL}")
         delay = self.features["netem"]
+        # The upstream link is not shaped: the root (a little below the purchase) is its
+        # bottleneck, as in the fluid model. A shaper on the internet host's interface would sit
+        # under every download's sender, whose TCP small-queue limit (about 1 ms of each flow's
+        # rate in the local queue) then shares it per flow: a prio-0 leaf with 4 of 32 flows
+        # measured 24-36 Mbit/s of its 40 until the shaper went.
         ports: list[list[str]] = []  # bridge ports live in this namespace: one batch
-        jobs: list[tuple[int | None, list[list[str]]]] = [
-            (internet.pid, link_args(names.internet_intf, spec.upstream_bps))
-        ]
+        jobs: list[tuple[int | None, list[list[str]]]] = []
         for index, site in enumerate(spec.sites):
             half = site.latency_ms / 2 if delay else 0.0
             ports += link_args(names.port(index), site.access_bps, half)
             pid = self.net.get(names.site(index)).pid
             jobs.append((pid, link_args(names.site_intf(index), site.access_bps, half)))
         shaper.run_batches([(None, ports), *jobs])
+        for host in self.net.hosts:
+            _send_wire_frames(host)
         self.phases["links_s"] = time.monotonic() - began - self.phases["network_s"]
         ips = {site.id: topo.site_ip(i) for i, site in enumerate(spec.sites)}
         self.shapers = {
@@ -157,7 +177,7 @@ class MininetBackend:
             "up": shaper.Shaper(hub.pid, names.hub_wan, "src", ips),
         }
         hosts = {site.id: self.net.get(names.site(i)) for i, site in enumerate(spec.sites)}
-        self.agents = Agents(internet, hosts, self.run.tag, topo.WAN_INTERNET)
+        self.agents = Agents(internet, hosts, self.run.tag, topo.WAN_INTERNET, CONGESTION_CONTROL)
         self.phases["agents_s"] = time.monotonic() - began - sum(self.phases.values())
 
     def close(self) -> dict[str, Any]:
@@ -218,6 +238,12 @@ class MininetBackend:
             site.id: counters[site.id].bytes / self.scale if site.id in counters else 0.0
             for site in self.spec.sites
         }
+
+    def class_bytes(self, direction: Direction) -> dict[str, float]:
+        """L2 bytes through every class of the tree in force, by plan class id, counted since
+        that tree was built (a plan with other classes starts from zero)."""
+        counters = self.shapers[direction].class_counters()
+        return {cid: c.bytes / self.scale for cid, c in counters.items()}
 
     def leaf_drops(self, direction: Direction) -> dict[str, int]:
         counters = self.shapers[direction].leaf_counters()

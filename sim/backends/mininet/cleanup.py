@@ -145,6 +145,14 @@ def cleanup(tags: set[str] | None = None) -> dict[str, list[str]]:
     return removed
 
 
+def describe(removed: dict[str, list[str]]) -> str:
+    """One line saying what `cleanup()` removed, by name, or that nothing was left."""
+    parts = [f"{kind} {', '.join(names)}" for kind, names in removed.items() if names]
+    if not parts:
+        return "no leftovers of earlier runs"
+    return "removed leftovers of earlier runs: " + "; ".join(parts)
+
+
 def _tags_in_use() -> set[str]:
     """Tags seen anywhere: records, root-namespace interfaces, processes."""
     tags = {p.stem for p in RUN_DIR.glob("nl*.json") if TAG.match(p.stem)}

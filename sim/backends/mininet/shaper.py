@@ -5,7 +5,8 @@ hub's LAN side for downloads, classified by destination address; its WAN side fo
 source). The commands come from sim.shaping.tc, the compiler `netlab export` writes as a script
 too; here they run as one `tc -batch` per device (argument lists, never a shell), and the tree is
 read back and checked. A later plan with the same classes is put in force with `tc class
-change`, one with different classes by rebuilding the tree (byte counters carry over). Counters
+change`, one with different classes by rebuilding the tree (byte counters carry over); if tc
+refuses a command half-way, the previous tree is put back before the error is raised. Counters
 are parsed from `tc -s class show`: iproute2 6.1 prints HTB class statistics as text even with -j.
 """
 
@@ -145,21 +146,43 @@ class Shaper:
         return [(c.id, c.parent, c.site) for c in tree.classes]
 
     def apply(self, tree: ClassTree) -> None:
-        """Put the tree in force: change in place if only numbers differ, else rebuild."""
-        if self.tree is not None and self._shape(self.tree) == self._shape(tree):
-            run_batch(self.pid, change_args(tree, self.dev, self.label))
-            self.changes += 1
+        """Put the tree in force: change in place if only numbers differ, else rebuild.
+
+        If tc refuses a command half-way, or the kernel's classes differ from the tree, the
+        previous tree is put back before TcError is raised: a failed apply leaves the previous
+        shaping in force."""
+        previous = self.tree
+        same_shape = previous is not None and self._shape(previous) == self._shape(tree)
+        try:
+            self._put(tree, same_shape, carry=True)
+            self.verify()
+        except TcError:
+            if previous is not None:
+                self._put(previous, same_shape, carry=False)
+            raise
+
+    def _put(self, tree: ClassTree, same_shape: bool, carry: bool) -> None:
+        if same_shape:
+            self._change(tree)
         else:
-            if self.tree is not None:
-                self._carry_counters()
-            program = compile_device(tree, self.dev, self.match, self.networks, self.label)
-            run_tc(self.pid, program.reset, check=False)
-            run_batch(self.pid, program.build)
-            self.warnings += [w for w in program.warnings if w not in self.warnings]
-            self.minor = {cid: f"1:{m:x}" for cid, m in class_minors(tree).items()}
-            self.rebuilds += 1
+            self._rebuild(tree, carry)
+
+    def _change(self, tree: ClassTree) -> None:
         self.tree = tree
-        self.verify()
+        run_batch(self.pid, change_args(tree, self.dev, self.label))
+        self.changes += 1
+
+    def _rebuild(self, tree: ClassTree, carry: bool) -> None:
+        """A fresh tree; carry: add the counters of the tree it replaces to the offsets."""
+        if self.tree is not None and carry:
+            self._carry_counters()
+        program = compile_device(tree, self.dev, self.match, self.networks, self.label)
+        self.tree = tree
+        self.minor = {cid: f"1:{m:x}" for cid, m in class_minors(tree).items()}
+        run_tc(self.pid, program.reset, check=False)
+        run_batch(self.pid, program.build)
+        self.warnings += [w for w in program.warnings if w not in self.warnings]
+        self.rebuilds += 1
 
     def _carry_counters(self) -> None:
         for site, now in self._leaf_counters_raw().items():

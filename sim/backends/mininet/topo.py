@@ -6,7 +6,8 @@ The internet host stands for the provider (10.255.0.1/30); the hub forwards betw
 (eth0, 10.255.0.2/30) and its LAN side (eth1, 10.0.0.1/16); site N is 10.0.x.y (see `site_ip`)
 behind the bridge. Link `bw` is in Mbit/s (Mininet's TCLink convention): the upstream link
 carries the purchase, each access link the site's inventory figure. The emulation backend uses
-plain links and applies all shaping itself (tc.py); `bw` is there for Mininet's own CLI.
+plain links and applies all shaping itself (shaper.py): the access links, and the hub's tree,
+whose root stands for the upstream link; `bw` is there for Mininet's own CLI.
 
 This module imports only the standard library and Mininet, so Mininet's own tools load it:
 

@@ -1,6 +1,6 @@
 """The controlling side of the traffic agents: start one agent per host, send commands, read events.
 
-Each agent (agent.py) runs inside its Mininet host for the whole run. A reader thread per agent
+Each agent (host_agent.py) runs inside its Mininet host for the whole run. A reader thread per agent
 turns its stdout lines into (host label, event) tuples on one shared queue; the SimPy side drains
 that queue (backend.py), so no SimPy state is touched from a thread.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 # run by path, isolated and without site-packages: the agent needs only the standard library,
 # and 50 agents start twice as fast this way
-AGENT_SCRIPT = str(Path(__file__).with_name("agent.py"))
+AGENT_SCRIPT = str(Path(__file__).with_name("host_agent.py"))
 PORT = 5201
 READY_TIMEOUT_S = 30.0
 
@@ -34,9 +34,15 @@ class AgentProcess:
     """One agent process inside one host."""
 
     def __init__(
-        self, host: Any, label: str, tag: str, events: queue.Queue[Event], listen: bool
+        self,
+        host: Any,
+        label: str,
+        tag: str,
+        events: queue.Queue[Event],
+        listen: bool,
+        congestion: str,
     ) -> None:
-        argv = [sys.executable, "-I", "-S", AGENT_SCRIPT, "--run", tag]
+        argv = [sys.executable, "-I", "-S", AGENT_SCRIPT, "--run", tag, "--cc", congestion]
         if listen:
             argv += ["--listen", str(PORT)]
         self.label = label
@@ -49,7 +55,8 @@ class AgentProcess:
             bufsize=1,
         )
         self.errors: deque[str] = deque(maxlen=20)
-        self.ready = threading.Event()
+        self.ready = False  # said "ready"
+        self.settled = threading.Event()  # said "ready", or its output ended
         self._lock = threading.Lock()
         self._events = events
         threading.Thread(target=self._read, daemon=True, name=f"agent-{label}").start()
@@ -64,9 +71,11 @@ class AgentProcess:
                 self.errors.append(line.strip())
                 continue
             if event.get("ev") == "ready":
-                self.ready.set()
+                self.ready = True
+                self.settled.set()
             else:
                 self._events.put((self.label, event))
+        self.settled.set()
         self._events.put((self.label, {"ev": "exit"}))
 
     def _read_errors(self) -> None:
@@ -104,17 +113,20 @@ class AgentProcess:
 class Agents:
     """All agents of one network: a server agent on the internet host, one per site host."""
 
-    def __init__(self, internet: Any, sites: dict[str, Any], tag: str, server_ip: str) -> None:
+    def __init__(
+        self, internet: Any, sites: dict[str, Any], tag: str, server_ip: str, congestion: str
+    ) -> None:
         self.events: queue.Queue[Event] = queue.Queue()
         self.server_ip = server_ip
-        self.server = AgentProcess(internet, "internet", tag, self.events, listen=True)
+        self.server = AgentProcess(internet, "internet", tag, self.events, True, congestion)
         self.sites = {
-            site: AgentProcess(host, site, tag, self.events, listen=False)
+            site: AgentProcess(host, site, tag, self.events, False, congestion)
             for site, host in sites.items()
         }
         deadline = time.monotonic() + READY_TIMEOUT_S
         for agent in [self.server, *self.sites.values()]:
-            if not agent.ready.wait(max(0.0, deadline - time.monotonic())):
+            agent.settled.wait(max(0.0, deadline - time.monotonic()))
+            if not agent.ready:
                 self.stop()
                 raise AgentError(f"agent {agent.label} did not start: {agent.last_error()}")
 

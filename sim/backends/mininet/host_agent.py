@@ -1,7 +1,10 @@
 """Traffic agent: one long-lived process per Mininet host, driven by JSON lines on stdin.
 
-Run inside a host as `python -I -S agent.py --run TAG [--listen PORT]` (standard library
-only, so it starts fast). Commands, one JSON object a line:
+Run inside a host as `python -I -S host_agent.py --run TAG [--listen PORT] [--cc NAME]`
+(standard library only, so it starts fast). `--cc` sets every connection's TCP congestion
+control with a socket option: a network namespace cannot make an algorithm outside the
+machine's `tcp_allowed_congestion_control` its default (sysctl there fails with EPERM), but a
+root process may pick any available one per socket. Commands, one JSON object a line:
 
   {"op": "get", "id": 7, "peer": "10.255.0.1", "port": 5201, "size": 1e6, "rate": 0}
       fetch `size` bytes from the peer's agent (a download); rate > 0 paces the sender
@@ -27,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import socket
 import struct
 import sys
 import time
@@ -37,6 +41,14 @@ PAYLOAD = memoryview(b"\x00" * CHUNK)
 TICK_S = 0.02  # pacing tick
 MAX_TOKENS_S = 0.5  # a paced sender catches up at most this much time of its rate
 PROGRESS_S = 1.0
+congestion: bytes | None = None  # --cc, set once at start
+
+
+def tune(transport: asyncio.BaseTransport) -> None:
+    """Give a new connection the run's congestion control (before it sends payload)."""
+    sock = transport.get_extra_info("socket")
+    if congestion is not None and sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, congestion)
 
 
 def emit(event: dict[str, object]) -> None:
@@ -161,6 +173,7 @@ class Receiver(asyncio.BufferedProtocol):
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        tune(transport)
         self.transport = transport  # type: ignore[assignment]
 
     def get_buffer(self, sizehint: int) -> memoryview:
@@ -214,6 +227,7 @@ class Sender(asyncio.Protocol):
         self.header: bytearray | None = None  # accepting side reads the request first
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        tune(transport)
         self.transport = transport  # type: ignore[assignment]
 
     def begin(self, header: bytes | None = None) -> None:
@@ -226,9 +240,17 @@ class Sender(asyncio.Protocol):
             self.fill()
 
     def fill(self) -> None:
-        """Greedy: write until the transport's buffer is full or all is sent."""
+        """Greedy: write until the transport's buffer is full, all is sent or the connection
+        broke (a write that finds the peer gone closes the transport at once but reports it
+        only on the next loop turn: without the check this loop spun through the rest of a
+        1 TB flow, and the agent stopped serving every other flow)."""
         transport = self.transport
-        while transport is not None and not self.paused and self.left > 0:
+        while (
+            transport is not None
+            and not transport.is_closing()
+            and not self.paused
+            and self.left > 0
+        ):
             n = min(CHUNK, self.left)
             transport.write(PAYLOAD[:n])
             self.left -= n
@@ -240,7 +262,12 @@ class Sender(asyncio.Protocol):
         self.tokens = min(cap, self.tokens + self.rate / 8 * elapsed)
         if self.paused or self.transport is None:
             return
-        while self.tokens >= 1 and self.left > 0 and not self.paused:
+        while (
+            self.tokens >= 1
+            and self.left > 0
+            and not self.paused
+            and not self.transport.is_closing()
+        ):
             n = int(min(CHUNK, self.left, self.tokens))
             self.transport.write(PAYLOAD[:n])
             self.left -= n
@@ -358,7 +385,16 @@ def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", required=True, help="the emulation run's tag (for clean-up)")
     parser.add_argument("--listen", type=int, default=None, help="accept flows on this port")
+    parser.add_argument("--cc", default=None, help="TCP congestion control of every connection")
     args = parser.parse_args()
+    global congestion
+    if args.cc is not None:
+        congestion = args.cc.encode()
+        with socket.socket() as probe:
+            try:
+                probe.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, congestion)
+            except OSError as exc:
+                sys.exit(f"TCP congestion control {args.cc!r} unavailable: {exc}")
     with contextlib.suppress(KeyboardInterrupt, BrokenPipeError):
         asyncio.run(main(args.listen))
 
