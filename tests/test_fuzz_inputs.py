@@ -141,7 +141,9 @@ def cases(draw: st.DrawFn) -> Case:
     name = draw(st.sampled_from(source))
     data, form = _load(kind, name)
     ops = ["delete", "set", "set", "set", "encoding", "truncate"]
-    op = draw(st.sampled_from(ops + (["duplicate"] if form == "toml" else [])))
+    ops += ["duplicate"] if form == "toml" else []
+    ops += ["grid", "grid"] if kind == "sweep" else []
+    op = draw(st.sampled_from(ops))
     if op in ("delete", "set"):
         path = draw(st.sampled_from(_paths(data)))
         value = draw(values()) if op == "set" else None
@@ -157,6 +159,14 @@ def cases(draw: st.DrawFn) -> Case:
             else raw.encode(encoding)
         )
         what = f"encoded as {encoding}"
+    elif op == "grid":  # a grid over any scenario key or table, with a drawn value
+        scenario, _ = _load("scenario", "small-workday.toml")
+        keys = [".".join(p) for p in _paths(scenario) if all(isinstance(k, str) for k in p)]
+        key = draw(st.sampled_from([*keys, "demand", "demand.apps.web", "connect.nowhere"]))
+        value = draw(values())
+        mutated = _apply(data, ("sweep", "grid"), "set", {key: [value]})
+        text = _dump(mutated, form)
+        what = f"grid {key} = [{value!r:.60}]"
     elif op == "duplicate":  # a key given twice, as a hand edit leaves it
         lines = _dump(data, form).decode().splitlines(keepends=True)
         keyed = [i for i, line in enumerate(lines) if " = " in line]

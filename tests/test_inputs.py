@@ -250,6 +250,7 @@ def test_sweep_check_prints_the_grid_and_runs_nothing(netlab, tmp_path) -> None:
     ("what", "grid", "extra", "words"),
     [
         ("a billion seeds", None, "seeds = 1000000000", ["sweep.seeds", "at most 1000"]),
+        ("demand a string", '"demand" = ["abc"]', "", ["sweep.grid.demand", "table"]),
         (
             "grid key below a number",
             '"purchase.upstream_mbps.x" = [1]',

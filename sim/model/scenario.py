@@ -373,6 +373,7 @@ class Scenario:
 
     def edited(self, data: dict[str, Any]) -> Scenario:
         """This scenario with its file data replaced by `data` (shaped as `spec.model_dump()`)."""
+        _check_demand_table(self.path, data)
         data = {**data, "demand": merged(DEFAULT_DEMAND, data.get("demand", {}))}
         spec = validate(self.path, data, ScenarioFile)
         inventory = self.inventory
@@ -452,11 +453,16 @@ def load_scenario(path: Path | str) -> Scenario:
     path = Path(path)
     data = read_toml(path)
     _check_kind_of_file(path, data)
-    if not isinstance(data.get("demand", {}), dict):
-        raise ConfigError(path, "demand", "must be a table ([demand])")
+    _check_demand_table(path, data)
     data["demand"] = merged(DEFAULT_DEMAND, data.get("demand", {}))
     spec = validate(path, data, ScenarioFile)
     return Scenario.resolve(path, spec, _load_topology(path, spec))
+
+
+def _check_demand_table(path: Path, data: dict[str, Any]) -> None:
+    """[demand] is merged into the defaults before validation, so its type is checked first."""
+    if not isinstance(data.get("demand", {}), dict):
+        raise ConfigError(path, "demand", "must be a table ([demand])")
 
 
 def _check_kind_of_file(path: Path, data: dict[str, Any]) -> None:
