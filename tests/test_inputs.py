@@ -111,6 +111,11 @@ SCENARIO_CASES = [
         ["policy.guaranted_share", "did you mean 'guaranteed_share'"],
     ),
     (
+        "misspelt key in a table of tables",
+        ("[purchase]", "[demand.apps.web]\nsize_sigmaa = 1\n[purchase]"),
+        ["demand.apps.web.size_sigmaa", "did you mean 'size_sigma'"],
+    ),
+    (
         "duplicate key",
         ("upstream_mbps = 20", "upstream_mbps = 20\nupstream_mbps = 30"),
         ["purchase.upstream_mbps", "given twice", "line 10"],

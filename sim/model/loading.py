@@ -8,7 +8,7 @@ import re
 import stat
 import tomllib
 from pathlib import Path
-from typing import Any, TypeVar, get_args
+from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -137,23 +137,28 @@ def validate(path: Path, data: dict[str, Any], model: type[M]) -> M:
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> set[str]:
     """The keys the model accepts at loc (for suggestions); empty where it cannot tell."""
     current: Any = model
-    for part in loc:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+    parts = list(loc)
+    while parts:
+        field = _is_model(current) and current.model_fields.get(str(parts.pop(0)))
+        if not field:
             return set()
-        field = current.model_fields.get(str(part))
-        if field is None:
-            return set()
-        current = _model_in(field.annotation)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return set(current.model_fields)
-    return set()
+        annotation = field.annotation
+        if get_origin(annotation) in (dict, list) and parts:
+            parts.pop(0)  # the key or index inside the table or array
+            annotation = get_args(annotation)[-1]
+        current = _model_in(annotation)
+    return set(current.model_fields) if _is_model(current) else set()
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
 
 
 def _model_in(annotation: Any) -> Any:
     """The pydantic model a field holds, directly or as `X | None` (else None)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if _is_model(annotation):
         return annotation
-    models = [a for a in get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+    models = [a for a in get_args(annotation) if _is_model(a)]
     return models[0] if len(models) == 1 else None
 
 
