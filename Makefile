@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/kotim-baseline.toml
 
-.PHONY: setup system-deps run test lint bench clean-results
+.PHONY: setup system-deps run test lint bench bench-check bench-update clean-results
 
 $(BIN)/netlab: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -32,3 +32,23 @@ test: lint
 
 bench: setup
 	$(BIN)/pytest benchmarks -q --benchmark-only --benchmark-columns=min,mean,max,rounds
+
+# The benchmark gate (README, "CI regression gates"): a short subset, each figure divided by a
+# calibration loop measured in the same run, against benchmarks/baseline/check.json.
+BENCH_CHECK := PYTHONPATH=benchmarks $(BIN)/pytest benchmarks/test_bench_check.py -q -p no:cacheprovider \
+	--benchmark-only --benchmark-timer=calibration.cpu_time --benchmark-disable-gc
+BENCH_JSON ?= results/bench-check.json
+BENCH_TOLERANCE ?= 0.2
+
+bench-check: setup
+	@mkdir -p $(dir $(BENCH_JSON))
+	$(BENCH_CHECK) --benchmark-json=$(BENCH_JSON)
+	$(BIN)/python benchmarks/check.py $(BENCH_JSON) --tolerance $(BENCH_TOLERANCE)
+
+# Rewrite the baseline on purpose (after a change that is meant to cost time), then commit it:
+# three runs, each benchmark taken from the run with its median figure.
+bench-update: setup
+	@mkdir -p results
+	for i in 1 2 3; do $(BENCH_CHECK) --benchmark-json=results/bench-update-$$i.json || exit 1; done
+	$(BIN)/python benchmarks/check.py --merge results/bench-update-[123].json \
+		-o benchmarks/baseline/check.json

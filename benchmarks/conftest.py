@@ -1,1 +1,33 @@
-"""Benchmarks run with `make bench` (pytest-benchmark); they are not part of `make test`."""
+"""Benchmarks run with `make bench` (pytest-benchmark); they are not part of `make test`.
+
+`make bench-check` runs test_bench_check.py, whose tests measure the calibration workload
+(calibration.py) between the rounds of each benchmark; `NETLAB_BENCH_SLOWDOWN` injects a
+slowdown into the allocator (slowdown.py) to prove that the gate catches one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from calibration import Calibration
+from slowdown import install
+
+SLOWDOWN = install()
+
+
+@pytest.fixture
+def calibrated(benchmark) -> Callable[..., Any]:
+    """Benchmark `target(*args)` for `rounds` rounds with one calibration repetition before
+    each (untimed by the benchmark); the fastest repetition goes into the benchmark's
+    extra_info as `calibration_s`. Returns the target's result."""
+
+    def measure(target: Callable[..., Any], args: tuple[Any, ...], rounds: int) -> Any:
+        calibration = Calibration()
+        result = benchmark.pedantic(target, args=args, setup=calibration, rounds=rounds)
+        benchmark.extra_info.update(calibration_s=calibration.best, slowdown=SLOWDOWN)
+        return result
+
+    measure.extra_info = benchmark.extra_info  # type: ignore[attr-defined]
+    return measure

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.analysis.optimize import optimize
+from sim.analysis.optimize import recommend
 from sim.model.scenario import load_scenario
 from sim.sweep import load_sweep, run_sweep
 
@@ -48,6 +48,6 @@ def test_sweep_overhead(benchmark, workers: int) -> None:
 
 def test_optimiser_on_the_regency(benchmark) -> None:
     scenario = load_scenario(ROOT / "scenarios" / "kotim-baseline.toml")
-    answer = benchmark.pedantic(optimize, args=(scenario,), rounds=1, iterations=1)
-    benchmark.extra_info.update(mbps=answer["mbps"], policy=answer["policy"])
-    assert answer["feasible"]
+    answer = benchmark.pedantic(recommend, args=(scenario,), rounds=1, iterations=1)
+    benchmark.extra_info.update(mbps=answer.mbps, policy=answer.policy)
+    assert answer.feasible

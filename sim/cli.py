@@ -149,12 +149,18 @@ def run(
     summary, folder = simulate_and_write(loaded, out_dir, quiet)
     print_summary(summary, loaded)
     out.print(f"report: {folder / 'report.html'}", markup=False, highlight=False, soft_wrap=True)
+    if (folder / "acceptance.json").exists():
+        print_acceptance(folder)
 
 
 def simulate_and_write(
-    scenario: Scenario, out_dir: Path, quiet: bool, extra: dict[str, object] | None = None
+    scenario: Scenario,
+    out_dir: Path,
+    quiet: bool,
+    extra: dict[str, object] | None = None,
+    also: Callable[[Path], object] | None = None,
 ) -> tuple[Summary, Path]:
-    """Run on the fluid backend with a progress bar; write the run folder and its report."""
+    """Run on the fluid backend with a progress bar; write the run folder and its reports."""
     from sim.run import run_scenario
 
     with _progress(quiet) as bar:
@@ -162,7 +168,27 @@ def simulate_and_write(
         record = run_scenario(
             scenario, progress=lambda done, _total: bar.update(task, completed=done)
         )
-    return _write_record(record, out_dir, extra)
+    if scenario.duration > DAY_S:
+        extra, also = _with_acceptance(record, extra, also)
+    return _write_record(record, out_dir, extra, also)
+
+
+DAY_S = 86400.0
+
+
+def _with_acceptance(
+    record: RunRecord, extra: dict[str, object] | None, also: Callable[[Path], object] | None
+) -> tuple[dict[str, object], Callable[[Path], object]]:
+    """A multi-day run's folder also gets the acceptance trial: acceptance.json and .html."""
+    from sim.analysis.acceptance import acceptance
+    from sim.report.acceptance import write_acceptance_report
+
+    def both(folder: Path) -> None:
+        write_acceptance_report(folder)
+        if also is not None:
+            also(folder)
+
+    return {**(extra or {}), "acceptance.json": acceptance(record)}, both
 
 
 @app.command()
@@ -181,10 +207,12 @@ def optimize(
 
     Searches each policy in \\[optimize] by bisection on the purchase grid (one search per seed;
     the answer is the largest per-seed answer), prices it with the tiered price table, checks
-    it on fresh seeds (stepping up until they all pass) and a 10 % cheaper purchase, finds the
-    answer under demand growth, then simulates the whole scenario at the answer and writes a
-    run folder with recommendation.json and the report. Objectives and search settings are
-    the \\[optimize] keys in docs/scenario-reference.md.
+    it on fresh seeds (stepping up until they all pass) and the next cheaper option, finds the
+    answer under demand growth, compares it with today's purchase and the budget ceiling, then
+    simulates the whole scenario at the answer and writes a run folder with
+    recommendation.json (its plan exports with `netlab export`), recommendation.html and the
+    run's report. Objectives and search settings are the \\[optimize] keys in
+    docs/scenario-reference.md.
 
     [bold]Examples[/bold]
 
@@ -207,13 +235,32 @@ def optimize(
             "optimize.objectives",
             4,
         )
+    from sim.report.recommendation import write_recommendation_report
+
     summary, folder = simulate_and_write(
-        answer.scenario, out_dir, quiet, extra={"recommendation.json": answer.to_json()}
+        answer.scenario,
+        out_dir,
+        quiet,
+        extra={"recommendation.json": answer.to_json()},
+        also=write_recommendation_report,
     )
     print_recommendation(answer, summary, loaded)
     print_summary(summary, answer.scenario)
-    out.print(f"recommendation: {folder / 'recommendation.json'}", markup=False, soft_wrap=True)
-    out.print(f"report: {folder / 'report.html'}", markup=False, highlight=False, soft_wrap=True)
+    out.print(
+        f"recommendation: {folder / 'recommendation.json'}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"its report: {folder / 'recommendation.html'}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"report of the run at the answer: {folder / 'report.html'}", markup=False, highlight=False
+    )
 
 
 WorkersOpt = Annotated[
@@ -380,6 +427,67 @@ ScaleOpt = Annotated[
         min=0.001,
     ),
 ]
+
+
+@app.command()
+def gate(
+    baseline: Annotated[
+        Path, typer.Argument(help="Scenario (TOML) or plan file (JSON).", show_default=False)
+    ],
+    candidate: Annotated[
+        Path, typer.Argument(help="Scenario (TOML) or plan file (JSON).", show_default=False)
+    ],
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario", help="Demand and topology for plan files (default: the other side's)."
+        ),
+    ] = None,
+    seeds: Annotated[int, typer.Option("--seeds", "-n", help="Common seeds 1..N.", min=2)] = 3,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="Allowed loss of a share (0..1).", min=0)
+    ] = 0.02,
+    window: Annotated[
+        str | None,
+        typer.Option("--window", help="HH:MM+DURATION (default: the baseline's optimize window)."),
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for junit.xml and summary.md.")
+    ] = Path("results/gate"),
+    history: Annotated[
+        Path, typer.Option("--history", help="SQLite results history to append to.")
+    ] = Path("results/history.sqlite"),
+) -> None:
+    """Fail (exit 1) when a candidate plan serves any site or tier worse than the baseline.
+
+    Both run the same window on seeds 1..N; per site, per tier and for the regency, each
+    objective share (satisfaction, busy-hour satisfaction, calls and video at their rate) gets
+    the paired difference candidate - baseline with its 95 % CI. A figure regresses when the
+    whole interval lies below -tolerance. Sites match by id, else by name. Writes junit.xml
+    (one test case per figure) and summary.md, and appends to the results history.
+
+    [bold]Examples[/bold]
+
+      netlab gate scenarios/kotim-baseline.toml my-change.toml
+      netlab gate plan-old.json plan-new.json --scenario scenarios/kotim-baseline.toml
+      netlab gate base.toml cand.toml --seeds 5 --window 09:00+1h --tolerance 0.01
+    """
+    from sim.analysis.gate import default_window, load_sides
+    from sim.analysis.gate import gate as run_gate
+    from sim.report.gate import headline, publish, table_text
+
+    try:
+        sides = load_sides(baseline, candidate, scenario)
+    except (ConfigError, ValueError) as exc:
+        fail(str(exc), 2)
+    span = _window(window) if window else default_window(sides[0].scenario)
+    result = run_gate(*sides, list(range(1, seeds + 1)), span, tolerance)
+    out.print(table_text(result), highlight=False, soft_wrap=True)
+    for path in publish(result, out_dir, history):
+        out.print(f"wrote {path}", highlight=False, soft_wrap=True)
+    out.print(headline(result), highlight=False, soft_wrap=True)
+    if result.failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -582,8 +690,8 @@ def _write_record(
 
 def print_recommendation(answer: Recommendation, summary: Summary, scenario: Scenario) -> None:
     """The answer, its checks, each policy's and each growth's need, then the frontier."""
-    fresh = answer.fresh_seeds
-    assert fresh is not None and answer.mbps is not None
+    fresh, money = answer.fresh_seeds, answer.finance
+    assert fresh is not None and answer.mbps is not None and money is not None
     at_answer, at_cheaper = fresh.at_answer, fresh.at_cheaper
     table = Table(title="optimum usage number", title_justify="left")
     table.add_column("figure")
@@ -592,6 +700,11 @@ def print_recommendation(answer: Recommendation, summary: Summary, scenario: Sce
     rows = [
         ("recommended purchase", f"{answer.mbps:g} Mbit/s with {answer.policy}"),
         ("cost", f"Rp{answer.monthly_idr:,.0f}/month, Rp{answer.yearly_idr:,.0f}/year"),
+        (
+            f"against today's {money.current_mbps:g} Mbit/s "
+            f"(Rp{money.current_yearly_idr:,.0f}/year)",
+            f"saves Rp{money.savings_yearly_idr:,.0f}/year",
+        ),
         ("idle capacity (a year at this day's use)", f"Rp{summary.idle_yearly_idr:,.0f}"),
         (
             f"on {len(at_answer.probes)} fresh seeds",
@@ -600,42 +713,65 @@ def print_recommendation(answer: Recommendation, summary: Summary, scenario: Sce
             + (f"; search alone found {searched:g}" if searched != answer.mbps else ""),
         ),
     ]
+    if money.budget_yearly_idr is not None and money.below_budget_yearly_idr is not None:
+        rows.insert(
+            3,
+            (
+                f"against the ceiling of Rp{money.budget_yearly_idr:,.0f}/year",
+                f"Rp{money.below_budget_yearly_idr:,.0f}/year below it"
+                if money.below_budget_yearly_idr >= 0
+                else f"Rp{-money.below_budget_yearly_idr:,.0f}/year OVER it",
+            ),
+        )
     if at_cheaper is not None and fresh.cheaper_mbps is not None:
         rows.append(
             (
-                f"10 % cheaper ({fresh.cheaper_mbps:g} Mbit/s)",
+                f"next cheaper option ({fresh.cheaper_mbps:g} Mbit/s, "
+                f"Rp{12 * _monthly(scenario, fresh.cheaper_mbps):,.0f}/year)",
                 "meets them too" if at_cheaper.feasible else "misses them",
             )
         )
+    rows += _needs(answer)
+    for name, value in rows:
+        table.add_row(name, value)
+    out.print(table)
+    print_frontier(answer)
+
+
+def _monthly(scenario: Scenario, mbps: float) -> float:
+    from sim.analysis.optimize import monthly_cost
+
+    return monthly_cost(scenario, mbps)
+
+
+def _needs(answer: Recommendation) -> list[tuple[str, str]]:
+    """What each policy and each demand growth needs."""
+    rows = []
     for policy, found in answer.policies.items():
         value = "infeasible on the grid" if found.mbps is None else f"{found.mbps:g} Mbit/s"
         rows.append((f"{policy} needs", value))
     for growth, found in answer.growth.items():
         value = "above the grid" if found.mbps is None else f"{found.mbps:g} Mbit/s"
         rows.append((f"with demand x{growth}", value))
-    for name, value in rows:
-        table.add_row(name, value)
-    out.print(table)
-    print_frontier(answer, scenario)
+    return rows
 
 
-def print_frontier(answer: Recommendation, scenario: Scenario) -> None:
-    """The purchases probed around the answer for the chosen policy: cost against service."""
-    from sim.analysis.optimize import monthly_cost
-
+def print_frontier(answer: Recommendation) -> None:
+    """Every purchase simulated for the chosen policy, the answer among them: cost and verdict."""
     assert answer.policy is not None
     frontier = Table(title=f"frontier ({answer.policy}, mean over seeds)", title_justify="left")
-    for column in ("Mbit/s", "Rp/month", "offices busy-hour", "calls at rate", "Jain", "meets"):
-        frontier.add_column(column, justify="right")
-    for point in answer.policies[answer.policy].points:
-        mean = point.mean
+    for column in ("Mbit/s", "Rp/month", "Rp/Mbit/s", "meets", "misses", "what"):
+        frontier.add_column(column, justify="left" if column in ("misses", "what") else "right")
+    for row in answer.frontier:
         frontier.add_row(
-            f"{point.mbps:g}",
-            f"{monthly_cost(scenario, point.mbps):,.0f}",
-            f"{mean['office_busy_hour_satisfaction']:.3f}",
-            f"{mean['paced_at_rate_share']:.3f}",
-            f"{mean['jain_index']:.3f}",
-            "yes" if point.feasible else "no",
+            f"{row.mbps:g}",
+            f"{row.monthly_idr:,.0f}",
+            f"{row.idr_per_mbps_month:,.0f}",
+            "yes" if row.feasible else "no",
+            (", ".join(row.missed) or "-")
+            if len(row.missed) <= 2
+            else f"{len(row.missed)} objectives",
+            row.role,
         )
     out.print(frontier)
 
@@ -813,7 +949,13 @@ def print_summary(summary: Summary, scenario: Scenario) -> None:
         ("satisfaction (delivered/offered)", _fmt(overall.satisfaction, ".3f")),
         (
             "busy-hour satisfaction",
-            "n/a" if busy is None else _fmt(busy.satisfaction, ".3f", suffix=f" at {busy.clock}"),
+            "n/a" if busy is None else _fmt(busy.satisfaction, ".3f", suffix=f" at {busy.local}"),
+        ),
+        (
+            "busy hour offered down / up",
+            "n/a"
+            if busy is None
+            else f"{busy.offered_down_mbps:.1f} / {busy.offered_up_mbps:.1f} Mbit/s",
         ),
         ("Jain's index over sites", _fmt(overall.jain_index, ".3f")),
         ("paced flows at their needed rate", _fmt(overall.paced_at_rate_share, ".1%")),
@@ -839,6 +981,45 @@ def print_summary(summary: Summary, scenario: Scenario) -> None:
         rows.append(("unreached sites (not simulated)", str(len(summary.unserved))))
     for name, value in rows:
         table.add_row(name, value)
+    out.print(table)
+    print_objectives(summary)
+
+
+def print_acceptance(folder: Path) -> None:
+    """A multi-day run's acceptance verdict, its counts and the first failed checks."""
+    import json
+
+    from sim.report.acceptance import failures
+
+    data = json.loads((folder / "acceptance.json").read_text())
+    counts = data["counts"]
+    colour = "green" if data["verdict"] == "pass" else "bold red"
+    out.print(
+        f"acceptance trial {data['days'][0]} to {data['days'][-1]}: "
+        f"[{colour}]{data['verdict'].upper()}[/{colour}] ({counts['pass']} checks passed, "
+        f"{counts['fail']} failed, {counts['n/a']} not applicable)",
+        highlight=False,
+    )
+    for line in failures(data)[:10]:
+        out.print(f"  failed: {line}", highlight=False)
+    out.print(f"acceptance: {folder / 'acceptance.html'}", highlight=False, soft_wrap=True)
+
+
+def print_objectives(summary: Summary) -> None:
+    """summary.json's objectives: each figure against its target, the site that sets it."""
+    table = Table(title="objectives (each kind's busy windows)", title_justify="left")
+    for column in ("objective", "value", "target", "verdict", "site"):
+        table.add_column(column, justify="left" if column in ("objective", "site") else "right")
+    for row in summary.objectives:
+        sign = "<=" if row.better == "lower" else ">="
+        verdict = {True: "met", False: "[bold red]MISSED[/bold red]", None: "-"}[row.met]
+        table.add_row(
+            row.name,
+            _fmt(row.value, ".3f"),
+            "info" if row.target is None else f"{sign} {row.target:g}",
+            verdict,
+            row.site or "",
+        )
     out.print(table)
 
 
@@ -869,6 +1050,171 @@ def _usage_error(exc: typer.TyperException) -> int:
         where = ctx.command_path if ctx is not None else "netlab"
         say_error(f"{where}: {message} (see {where} --help)")
     return int(getattr(exc, "exit_code", 2))
+
+
+@app.command("import-counters")
+def import_counters(
+    files: Annotated[list[Path], typer.Argument(help="Counter files.", show_default=False)],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="mrtg, rrd-xport, rrd-fetch, mikrotik or csv.")
+    ],
+    scenario: Annotated[
+        Path, typer.Option("--scenario", help="Scenario whose topology maps the interfaces.")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for measured.csv.")],
+    mapping: Annotated[
+        Path | None, typer.Option("--map", help='TOML file: interface = "site id".')
+    ] = None,
+    zone: Annotated[str, typer.Option("--tz", help="Clock of naive times: WIB, +07:00...")] = "WIB",
+    interface: Annotated[
+        str | None, typer.Option("--interface", help="Name for one-interface files (MRTG, RRD).")
+    ] = None,
+) -> None:
+    """Read interface counters into OUT/measured.csv (per site, down and up bytes).
+
+    Wraps, resets, gaps, duplicate and out-of-order rows and interval changes are handled and
+    each is reported; OUT/import.json lists them all.
+
+    [bold]Example[/bold]
+
+      netlab import-counters ether5.log ether6.log -f mrtg --scenario S.toml --out DIR
+      netlab import-counters scenarios/measured/kotim-synthetic/counters.csv.gz -f csv
+        --scenario scenarios/measured/kotim-deployed.toml
+        --map scenarios/measured/kotim-synthetic/interfaces.toml --out results/measured
+    """
+    from sim.measure.formats import FORMATS, parse_zone
+
+    if fmt not in FORMATS:
+        fail(f"--format: unknown format {fmt!r} (use {', '.join(FORMATS)})", 2)
+    try:
+        tz = parse_zone(zone)
+    except ValueError as exc:
+        fail(f"--tz: {exc}", 2)
+    loaded = load(scenario)
+    try:
+        report = _import(files, fmt, tz, interface, loaded, mapping, out_dir)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    _print_import(report)
+    out.print(f"measured: {out_dir / 'measured.csv'}", highlight=False, soft_wrap=True)
+
+
+def _import(
+    files: list[Path],
+    fmt: str,
+    tz: dt.tzinfo,
+    interface: str | None,
+    scenario: Scenario,
+    mapping: Path | None,
+    out_dir: Path,
+) -> dict[str, object]:
+    """Read, clean, map and write; returns what import.json holds."""
+    import json
+
+    from sim.measure.counters import clean
+    from sim.measure.formats import read
+    from sim.measure.sites import interface_map, to_sites, write_measured
+
+    readings = [r for path in files for r in read(path, fmt, tz, interface)]  # type: ignore[arg-type]
+    intervals, events = clean(readings, max_bps=scenario.topology.hub.link_mbps * 1e6 * 10)
+    hub = scenario.topology.hub.id
+    rows, unmapped = to_sites(intervals, interface_map(scenario.topology, mapping), hub)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_measured(out_dir / "measured.csv", rows, tz)
+    report: dict[str, object] = {
+        "files": [str(f) for f in files],
+        "format": fmt,
+        "intervals": len(rows),
+        "unmapped_interfaces": unmapped,
+        "events": [e.__dict__ for e in events],
+    }
+    (out_dir / "import.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return report
+
+
+def _print_import(report: dict[str, object]) -> None:
+    from collections import Counter
+
+    events = report["events"]
+    assert isinstance(events, list)
+    counts = Counter((e["interface"], e["kind"]) for e in events)
+    table = Table("interface", "what", "count", "first")
+    for (name, kind), count in sorted(counts.items()):
+        first = next(e for e in events if e["interface"] == name and e["kind"] == kind)
+        table.add_row(name, kind, str(count), f"line {first['line']}: {first['detail']}")
+    out.print(f"{report['intervals']} site intervals read", highlight=False)
+    if counts:
+        out.print(table)
+    for name in report["unmapped_interfaces"]:  # type: ignore[attr-defined]
+        err.print(f"[yellow]warning:[/yellow] interface {name} maps to no site; left out")
+
+
+@app.command()
+def calibrate(
+    measured: Annotated[
+        Path, typer.Argument(help="measured.csv, or the folder import-counters wrote.")
+    ],
+    scenario: Annotated[Path, typer.Option("--scenario", help="The scenario to start from.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The calibrated scenario.")],
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Goodness-of-fit page (default: OUT.html).")
+    ] = None,
+    zone: Annotated[str, typer.Option("--tz", help="The sites' clock: WIB, +07:00...")] = "WIB",
+) -> None:
+    """Fit each site's demand to its counters; write the calibrated scenario and a report.
+
+    Hours in which a site sat at its shaper's ceiling are censored: their demand is estimated
+    from the site's other hours and marked so. The calibrated scenario records where each
+    figure came from (measured, fitted, estimated, assumed).
+
+    [bold]Example[/bold]
+
+      netlab calibrate results/measured --scenario scenarios/measured/kotim-deployed.toml
+        --out results/kotim-calibrated.toml
+    """
+    from sim.analysis.calibrate import calibrate as fit
+    from sim.analysis.calibrated_file import calibrated_text
+    from sim.measure.formats import parse_zone
+    from sim.measure.sites import read_measured
+    from sim.report.calibration import write_calibration_report
+
+    try:
+        tz = parse_zone(zone)
+    except ValueError as exc:
+        fail(f"--tz: {exc}", 2)
+    start = load(scenario)
+    try:
+        rows = read_measured(measured)
+        calibrated, result = fit(start, rows, tz, source=str(measured))
+        text = calibrated_text(scenario, calibrated, out_file)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(text, encoding="utf-8")
+    load(out_file)  # what was written loads back
+    page = report or out_file.with_suffix(".html")
+    write_calibration_report(page, result, start.name)
+    _print_calibration(result)
+    out.print(f"calibrated: {out_file}\nreport: {page}", highlight=False, soft_wrap=True)
+
+
+def _print_calibration(result: object) -> None:
+    from sim.analysis.calibrate import Calibration
+
+    assert isinstance(result, Calibration)
+    table = Table("site", "scale", "busy h Mbit/s meas / fit", "GB/day meas / fit", "censored")
+    for fit in result.sites:
+        m, f = fit.measured, fit.fitted
+        table.add_row(
+            fit.site.id,
+            f"{fit.scale:.2f}",
+            f"{m.busy_hour_mbps:.1f} / {f.busy_hour_mbps:.1f}",
+            f"{m.daily_gb:.1f} / {f.daily_gb:.1f}",
+            f"{fit.censored_samples} of {fit.samples}" if fit.censored else "",
+        )
+    out.print(table)
+    for note in result.notes:
+        err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
 
 
 def main() -> None:

@@ -153,7 +153,15 @@ def test_jain_edge_cases() -> None:
 
 
 def test_summary_has_exactly_the_documented_keys_and_is_json(summary: dict) -> None:
-    assert set(summary) == {"overall", "sites", "apps", "upstream", "cost", "unserved"}
+    assert set(summary) == {
+        "overall",
+        "sites",
+        "apps",
+        "upstream",
+        "cost",
+        "unserved",
+        "objectives",
+    }
     assert json.loads(json.dumps(summary, allow_nan=False)) == summary
 
 
@@ -205,8 +213,10 @@ def test_overall_and_busy_hour(summary: dict) -> None:
     busy = overall["busy_hour"]
     assert busy["start_s"] == 1800
     assert busy["clock"] == "09:00"
-    assert busy["offered_mbps"] == pytest.approx(270e6 * 8 / 3600 / 1e6, rel=EXACT)  # 0.6
-    assert busy["delivered_mbps"] == pytest.approx(180e6 * 8 / 3600 / 1e6, rel=EXACT)  # 0.4
+    # all three busy-hour flows are downloads: each direction apart, nothing up
+    assert busy["offered_down_mbps"] == pytest.approx(270e6 * 8 / 3600 / 1e6, rel=EXACT)  # 0.6
+    assert busy["delivered_down_mbps"] == pytest.approx(180e6 * 8 / 3600 / 1e6, rel=EXACT)
+    assert busy["offered_up_mbps"] == 0 and busy["delivered_up_mbps"] == 0
     assert busy["satisfaction"] == pytest.approx(2 / 3, rel=EXACT)
     # Jain over (1, 5/11, 29/35), worked out: sum 2.283117, sum of squares 1.893142,
     # 2.283117^2 / (3 * 1.893142) = 0.917808.
@@ -315,3 +325,31 @@ def test_worst_site_per_kind_and_yearly_idle(record: RunRecord) -> None:
     assert typed.worst_site("subdistrict") is None
     # a year of Rp45 M a month at 43 % mean use: 12 x 45 M x 0.57 = Rp307.8 M idle
     assert typed.idle_yearly_idr == pytest.approx(307.8e6, rel=EXACT)
+
+
+def test_objectives_over_each_kinds_busy_windows(summary: dict) -> None:
+    """Tuesday 08:30-10:30: every office flow is in the offices' busy windows (weekday hours
+    whose weight is >= 0.8 of the peak: 08-12 and 13-15), no hotspot flow in the hotspots'
+    (17-22). office_a: 30 of 30 MB; office_b: 50 of 110 MB; the hotspot is not rated."""
+    rows = {row["name"]: row for row in summary["objectives"]}
+    assert list(rows)[0] == "office_busy_hour_satisfaction"
+    office = rows["office_busy_hour_satisfaction"]  # the lower 5th percentile of (5/11, 1)
+    assert office["value"] == pytest.approx(5 / 11, rel=EXACT)
+    assert office["site"] == "office_b" and office["met"] is False and office["target"] == 0.95
+    worst = rows["worst_office_satisfaction"]
+    assert (worst["value"], worst["site"], worst["met"]) == (
+        pytest.approx(5 / 11),
+        "office_b",
+        False,
+    )
+    assert rows["worst_hotspot_satisfaction"]["value"] is None  # nothing in its windows
+    assert rows["worst_hotspot_satisfaction"]["met"] is None
+    # web pages finished in 2 s and 10 s: linear 95th percentile 2 + 0.95 x 8 = 9.6 s
+    web = rows["web_fct_p95_s"]
+    assert web["value"] == pytest.approx(9.6, rel=EXACT) and web["better"] == "lower"
+    assert web["target"] is None and web["met"] is None  # information unless a target is set
+    assert rows["download_fct_p95_s"]["value"] is None  # the one download was abandoned
+    assert rows["paced_at_rate_share"]["value"] is None  # the paced flows are the hotspot's
+    # Jain over (1, 5/11): (16/11)^2 / (2 x (1 + 25/121)) = 256 / 292 = 0.876712
+    assert rows["jain_index"]["value"] == pytest.approx(256 / 292, rel=EXACT)
+    assert Summary.from_json(summary).failed_objectives()[0].site == "office_b"

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from sim.analysis.optimize import Bisection, judge, monthly_cost, probe, recommend, windowed
 from sim.analysis.recommendation import Point, Recommendation
+from sim.cli import app
 from sim.model.errors import ConfigError
 from sim.model.scenario import load_scenario
 from tests.conftest import ROOT
@@ -33,12 +36,13 @@ name = "htb-weighted"
 policies = ["htb-weighted", "max-min"]
 seeds = 5
 confirm_seeds = 5
-min_mbps = 5
+min_mbps = 10
 max_mbps = 120
-step_mbps = 5
+step_mbps = 10
 window_start = "08:00"
 window = "2h"
 growth = [1.5]
+sensitivity = true
 """
 UNSEEN = [2001, 2002, 2003]
 
@@ -51,7 +55,7 @@ def answer_and_scenario(tmp_path_factory):
     return recommend(scenario, workers=2), scenario
 
 
-def test_answer_meets_objectives_on_unseen_seeds_and_10pc_cheaper_does_not(
+def test_answer_meets_objectives_on_unseen_seeds_and_the_next_cheaper_does_not(
     answer_and_scenario,
 ) -> None:
     answer, scenario = answer_and_scenario
@@ -62,7 +66,13 @@ def test_answer_meets_objectives_on_unseen_seeds_and_10pc_cheaper_does_not(
     assert at_answer.feasible, at_answer.mean
     cheaper = answer.fresh_seeds.cheaper_mbps
     assert cheaper is not None and cheaper < answer.mbps
-    assert monthly_cost(scenario, cheaper) <= 0.9 * answer.monthly_idr
+    # the next cheaper option on the price table: nothing on the grid costs in between
+    between = [
+        m
+        for m in np.arange(10, 130, 10)
+        if monthly_cost(scenario, cheaper) < monthly_cost(scenario, m) < answer.monthly_idr
+    ]
+    assert between == []
     at_cheaper = judge([probe(chosen, cheaper, s, 1.0) for s in UNSEEN], objectives)
     assert not at_cheaper.feasible, at_cheaper.mean
 
@@ -104,9 +114,72 @@ def test_recommendation_is_the_scenario_at_the_answer_and_round_trips(
     assert Recommendation.from_json(data).to_json() == data
 
 
+def test_recommendation_json_exports_the_recommended_split(answer_and_scenario, tmp_path) -> None:
+    answer, _ = answer_and_scenario
+    path = tmp_path / "recommendation.json"
+    path.write_text(json.dumps(answer.to_json()))
+    leaves = [c for c in answer.plan["down"] if c.get("site")]
+    assert [c["site"] for c in leaves] == [row.site for row in answer.split]
+    for leaf, row in zip(leaves, answer.split, strict=True):
+        assert leaf["rate_bps"] / 1e6 == pytest.approx(row.rate_mbps, abs=5e-4)
+    runner = CliRunner()
+    tc = runner.invoke(app, ["export", str(path), "-f", "tc"])
+    assert tc.exit_code == 0, tc.output
+    mikrotik = runner.invoke(app, ["export", str(path), "-f", "mikrotik"])
+    assert mikrotik.exit_code == 0, mikrotik.output
+    for leaf in leaves:
+        assert f"rate {round(leaf['rate_bps'])}bit" in tc.stdout
+        assert f"limit-at={round(leaf['rate_bps'])} " in mikrotik.stdout
+
+
+def test_finance_compares_with_today_and_the_ceiling(answer_and_scenario) -> None:
+    answer, scenario = answer_and_scenario
+    money = answer.finance
+    assert money.current_mbps == 100
+    assert money.current_yearly_idr == pytest.approx(12 * 100 * 450_000)  # first tier
+    assert money.savings_yearly_idr == pytest.approx(money.current_yearly_idr - answer.yearly_idr)
+    assert money.budget_yearly_idr is None and money.below_budget_yearly_idr is None
+    roles = [row.role for row in answer.frontier]
+    assert "answer (fresh seeds)" in roles and "next cheaper (fresh seeds)" in roles
+    answer_row = next(row for row in answer.frontier if row.role.startswith("answer"))
+    assert answer_row.mbps == answer.mbps and answer_row.feasible and answer_row.missed == []
+    assert [row.mbps for row in answer.frontier] == sorted(row.mbps for row in answer.frontier)
+
+
+def test_sensitivities_more_demand_needs_more(answer_and_scenario) -> None:
+    answer, _ = answer_and_scenario
+    rows = {row.assumption: row for row in answer.sensitivities}
+    assert set(rows) == {
+        "users (session rate)",
+        "video-call share",
+        "streaming share",
+        "demand growth",
+    }
+    for row in rows.values():
+        assert row.low_mbps is not None
+        assert row.high_mbps is None or row.high_mbps >= row.low_mbps
+    users = rows["users (session rate)"]
+    assert users.low_mbps <= answer.mbps <= (users.high_mbps or 1e9)
+    swings = [(r.high_mbps or 120) - r.low_mbps for r in answer.sensitivities]
+    assert swings == sorted(swings, reverse=True)
+
+
+def test_recommendation_page_shows_the_decision(answer_and_scenario, tmp_path) -> None:
+    from sim.report.recommendation import write_recommendation_report
+
+    answer, _ = answer_and_scenario
+    (tmp_path / "recommendation.json").write_text(json.dumps(answer.to_json()))
+    html = write_recommendation_report(tmp_path).read_text()
+    for text in ("Frontier", "What the answer depends on", "The split to deploy"):
+        assert text in html
+    assert f"Rp{answer.finance.savings_yearly_idr:,.0f}" in html
+    assert f"Next cheaper option, {answer.fresh_seeds.cheaper_mbps:g} Mbit/s" in html
+    assert all(row.site in html for row in answer.split)
+
+
 def test_bad_optimize_section_names_the_key(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
-    path.write_text(SCENARIO.replace("min_mbps = 5", "min_mbps = 500"))
+    path.write_text(SCENARIO.replace("min_mbps = 10", "min_mbps = 500"))
     with pytest.raises(ConfigError, match="optimize: min_mbps must be below max_mbps"):
         load_scenario(path)
     path.write_text(SCENARIO.replace("seeds = 5", "seedz = 5"))

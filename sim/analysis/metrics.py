@@ -24,11 +24,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
+from sim.analysis.objectives import ObjectiveRow, evaluate
 from sim.model.flow import Flow
 from sim.model.units import MBPS
 from sim.run import RunRecord
@@ -57,6 +58,7 @@ class FlowArrays:
     delivered: np.ndarray
     rate: np.ndarray  # paced: needed goodput bits/s; 0 for elastic
     time_at_rate: np.ndarray  # paced: seconds at the needed rate
+    down: np.ndarray  # True for downloads
 
     @classmethod
     def from_flows(cls, flows: list[Flow], site_ids: list[str]) -> FlowArrays:
@@ -79,11 +81,16 @@ class FlowArrays:
             delivered=numbers[:, 3],
             rate=numbers[:, 4],
             time_at_rate=numbers[:, 5],
+            down=np.fromiter((f.direction == "down" for f in flows), bool, n),
         )
 
     @property
     def paced(self) -> np.ndarray:
         return self.rate > 0
+
+    @property
+    def finished_elastic(self) -> np.ndarray:
+        return ~self.paced & (self.status == _DONE)
 
     @property
     def ran_s(self) -> np.ndarray:
@@ -128,8 +135,10 @@ class BusyHourFigures:
     start_s: float
     clock: str  # local HH:MM
     local: str  # local date and time, to the minute
-    offered_mbps: float
-    delivered_mbps: float
+    offered_down_mbps: float  # each direction apart: the purchase is per direction
+    offered_up_mbps: float
+    delivered_down_mbps: float
+    delivered_up_mbps: float
     satisfaction: float | None
 
 
@@ -217,6 +226,7 @@ class Summary:
     upstream: dict[str, UpstreamFigures]  # by direction, "down" and "up"
     cost: CostFigures
     unserved: list[UnservedSite]
+    objectives: list[ObjectiveRow] = field(default_factory=list)  # the scenario's, evaluated
 
     def worst_site(self, kind: str) -> SiteFigures | None:
         """The site of this kind with the lowest satisfaction (None: no such site rated)."""
@@ -245,7 +255,12 @@ class Summary:
             upstream={d: UpstreamFigures(**u) for d, u in data["upstream"].items()},
             cost=CostFigures(**data["cost"]),
             unserved=[UnservedSite(**site) for site in data["unserved"]],
+            objectives=[ObjectiveRow(**row) for row in data.get("objectives", [])],
         )
+
+    def failed_objectives(self) -> list[ObjectiveRow]:
+        """The objectives this run missed (information-only figures never miss)."""
+        return [row for row in self.objectives if row.failed]
 
 
 def summarize(record: RunRecord) -> Summary:
@@ -281,6 +296,7 @@ def summarize(record: RunRecord) -> Summary:
                 {"id": site.id, "name": site.name, "users": site.users, "kind": site.kind}
                 for site in scenario.unserved
             ],
+            "objectives": [asdict(row) for row in evaluate(record, flows, offered)],
         }
     )
 
@@ -319,12 +335,19 @@ def _busy_hour_figures(
     seconds = busy.end - busy.begin
     asked, got = float(offered[inside].sum()), float(flows.delivered[inside].sum())
     local = clock + dt.timedelta(seconds=busy.begin)
+    rates = {}
+    for direction, mine in (("down", flows.down), ("up", ~flows.down)):
+        chosen = inside & mine
+        rates[f"offered_{direction}_mbps"] = float(offered[chosen].sum()) * 8 / seconds / MBPS
+        rates[f"delivered_{direction}_mbps"] = (
+            float(flows.delivered[chosen].sum()) * 8 / seconds / MBPS
+        )
     return {
         "start_s": busy.begin,
         "clock": local.strftime("%H:%M"),
         "local": local.isoformat(timespec="minutes"),
-        "offered_mbps": asked * 8.0 / seconds / MBPS,
-        "delivered_mbps": got * 8.0 / seconds / MBPS,
+        **{key: rates[key] for key in ("offered_down_mbps", "offered_up_mbps")},
+        **{key: rates[key] for key in ("delivered_down_mbps", "delivered_up_mbps")},
         "satisfaction": _ratio(got, asked),
     }
 
@@ -395,7 +418,7 @@ def _apps(record: RunRecord, flows: FlowArrays, offered: np.ndarray) -> dict[str
     """Per application: completion times and slowdowns of finished elastic flows, at-rate share."""
     overhead = record.scenario.spec.network.overhead
     paced = flows.paced
-    finished = ~paced & (flows.status == _DONE)
+    finished = flows.finished_elastic
     fct = flows.ran_s
     slowdowns = slowdown(fct, flows.size, bottleneck_bps(record)[flows.site], overhead)
     out = {}

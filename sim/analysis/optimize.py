@@ -9,7 +9,8 @@ service, not one lucky day); the per-seed figures are kept to show the spread. A
 process pool. Prices are tiered (the price per Mbps falls with size), so a larger purchase
 can cost less: the cheapest feasible purchase is the per-policy minimum or the first grid
 point of a cheaper tier above it. The answer is then confirmed on fresh seeds (stepped up a
-grid point at a time until they agree) and a purchase 10 % cheaper is tried on them.
+grid point at a time until they agree) and the next cheaper option on the price table is tried
+on them.
 
 `recommend` does all of it and returns a `Recommendation` (what recommendation.json holds),
 with the scenario at the answer, ready for the final full run. Every point simulated is the
@@ -30,13 +31,17 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.metrics import Summary, summarize
+from sim.analysis.objectives import AT_MOST
 from sim.analysis.pool import worker_pool
 from sim.analysis.recommendation import (
+    Finance,
     FreshCheck,
+    FrontierRow,
     Point,
     PolicyAnswer,
     Probe,
     Recommendation,
+    Sensitivity,
     SplitRow,
 )
 from sim.model.scenario import Objectives, OptimizeSpec, Scenario, clock_seconds
@@ -49,26 +54,23 @@ Progress = Callable[[int, int], None]
 Job = tuple[Scenario, float, int, float]  # a probe's arguments: scenario, mbps, seed, growth
 
 
-def objective_figures(summary: Summary) -> dict[str, float]:
-    """The three objective figures of a run summary (1.0 where there is nothing to measure)."""
-    offices = [
-        s.busy_hour_satisfaction
-        for s in summary.sites
-        if s.kind == "office" and s.busy_hour_satisfaction is not None
-    ]
-    paced, jain_index = summary.overall.paced_at_rate_share, summary.overall.jain_index
-    return {
-        # the level that 95 % of offices reach or exceed
-        "office_busy_hour_satisfaction": float(np.percentile(offices, 5, method="lower"))
-        if offices
-        else 1.0,
-        "paced_at_rate_share": 1.0 if paced is None else float(paced),
-        "jain_index": 1.0 if jain_index is None else float(jain_index),
-    }
+def objective_figures(summary: Summary) -> dict[str, float | None]:
+    """The objective figures of a run summary (None where there was nothing to measure)."""
+    return {row.name: row.value for row in summary.objectives}
 
 
-def meets(figures: dict[str, float], objectives: Objectives) -> bool:
-    return all(figures[name] >= target for name, target in objectives.model_dump().items())
+def meets(figures: dict[str, float | None], objectives: Objectives) -> bool:
+    """No figure misses its target (figures without data or without a target never miss)."""
+    return not any(
+        met(figures.get(name), target, name) is False
+        for name, target in objectives.targets().items()
+    )
+
+
+def met(value: float | None, target: float | None, name: str) -> bool | None:
+    if value is None or target is None:
+        return None
+    return value <= target if name in AT_MOST else value >= target
 
 
 def windowed(scenario: Scenario) -> Scenario:
@@ -103,23 +105,18 @@ def probe(scenario: Scenario, mbps: float, seed: int, growth: float) -> Probe:
         .with_growth(scenario.spec.demand.growth * growth)
     )
     figures = objective_figures(summarize(run_scenario(point)))
-    return Probe(
-        point.spec.policy.name,
-        mbps,
-        seed,
-        growth,
-        **figures,
-        feasible=meets(figures, scenario.spec.optimize.objectives),
-    )
-
-
-OBJECTIVES = tuple(Objectives.model_fields)
+    feasible = meets(figures, scenario.spec.optimize.objectives)
+    return Probe(point.spec.policy.name, mbps, seed, growth, figures, feasible)
 
 
 def judge(probes: list[Probe], objectives: Objectives) -> Point:
-    """Pool the seeds of one purchase: the mean of each figure against its target."""
+    """Pool the seeds of one purchase: the mean of each figure (over the seeds that measured
+    it) against its target."""
     first = probes[0]
-    mean = {name: float(np.mean([getattr(p, name) for p in probes])) for name in OBJECTIVES}
+    mean = {}
+    for name in objectives.targets():
+        values = [p.figures[name] for p in probes if p.figures.get(name) is not None]
+        mean[name] = float(np.mean(values)) if values else None
     return Point(
         first.policy,
         first.mbps,
@@ -254,7 +251,8 @@ def recommend(
     scenario: Scenario, workers: int | None = None, progress: Progress | None = None
 ) -> Recommendation:
     """Search every policy, pick the cheapest feasible purchase, confirm it on fresh seeds
-    (stepping up the grid until they agree), try 10 % cheaper, search under demand growth, and
+    (stepping up the grid until they agree), try the next cheaper option, search under demand
+    growth (and, with `sensitivity`, under varied assumptions), and
     set up the scenario at the answer with its split."""
     spec = scenario.spec.optimize
     window = windowed(scenario)
@@ -271,6 +269,8 @@ def recommend(
             return Recommendation(False, answers, _grid_info(spec), spec.objectives.model_dump())
         policy, searched_mbps = choice
         fresh, grown = _check(pool, scenario, scenarios[policy], searched_mbps, grid)
+        tiers = _tier_points(pool, scenario, scenarios[policy], answers[policy], fresh, grid)
+        swings = sensitivities(pool, scenarios[policy], fresh.at_answer.mbps, grid, grown)
     finally:
         pool.executor.shutdown()
     mbps = fresh.at_answer.mbps
@@ -293,8 +293,138 @@ def recommend(
         fresh_seeds=fresh,
         growth={str(b.key[1]): _answer(b) for b in grown},
         split=split_table(answer),
+        finance=finance(scenario, mbps),
+        frontier=frontier(scenario, answers[policy], fresh, tiers),
+        plan=compile_schedule(answer).otherwise.to_dict(),
+        sensitivities=swings,
         scenario=answer,
     )
+
+
+def finance(scenario: Scenario, mbps: float) -> Finance:
+    """The answer's yearly cost against the current purchase and the budget ceiling."""
+    current = scenario.spec.purchase.upstream_mbps
+    yearly, current_yearly = 12 * monthly_cost(scenario, mbps), 12 * monthly_cost(scenario, current)
+    budget = scenario.spec.optimize.budget_idr_year
+    return Finance(
+        current_mbps=current,
+        current_yearly_idr=current_yearly,
+        yearly_idr=yearly,
+        savings_yearly_idr=current_yearly - yearly,
+        budget_yearly_idr=budget,
+        below_budget_yearly_idr=None if budget is None else budget - yearly,
+    )
+
+
+# The assumptions varied for the tornado: (name, what low and high mean, factors).
+VARIED = (
+    ("users (session rate)", "x0.8", "x1.2", 0.8, 1.2),
+    ("video-call share", "x0.5", "x2", 0.5, 2.0),
+    ("streaming share", "x0.5", "x2", 0.5, 2.0),
+)
+
+
+def varied(chosen: Scenario, assumption: str, factor: float) -> Scenario:
+    """The chosen scenario with one assumption of VARIED scaled by `factor`."""
+    if assumption.startswith("users"):
+        return chosen.with_growth(chosen.spec.demand.growth * factor)
+    app = "video_call" if assumption.startswith("video") else "streaming"
+    data = chosen.spec.model_dump()
+    for profile in data["demand"]["kinds"].values():
+        if app in profile["mix"]:
+            profile["mix"][app] *= factor
+    return chosen.edited(data)
+
+
+def sensitivities(
+    pool: _Pool, chosen: Scenario, mbps: float, grid: list[float], grown: list[Bisection]
+) -> list[Sensitivity]:
+    """With `[optimize] sensitivity`: the purchase needed with each assumption low and high
+    (searched between half and twice the answer, on `growth_seeds` seeds), and demand growth
+    from the growth searches; largest swing first."""
+    spec = chosen.spec.optimize
+    if not spec.sensitivity:
+        return []
+    bracket = [m for m in grid if mbps / 2 <= m <= 2 * mbps] or [mbps]
+    scenarios, searches = {}, []
+    for name, _, _, *factors in VARIED:
+        for factor in factors:
+            scenarios[f"{name} {factor}"] = varied(chosen, name, factor)
+            searches.append(Bisection((f"{name} {factor}", 1.0), bracket, anchor=mbps))
+    _bisect_all(pool, scenarios, searches, _seeds(spec)[: spec.growth_seeds], spec.objectives)
+    found = {b.key[0]: b.answer for b in searches}
+    rows = [
+        Sensitivity(name, low, high, found[f"{name} {lo}"], found[f"{name} {hi}"])
+        for name, low, high, lo, hi in VARIED
+    ]
+    if grown:
+        top = max(grown, key=lambda b: b.key[1])
+        rows.append(Sensitivity("demand growth", "x1", f"x{top.key[1]:g}", mbps, top.answer))
+    return sorted(rows, key=lambda r: -_swing(r, max(grid)))
+
+
+def _swing(row: Sensitivity, ceiling: float) -> float:
+    return abs((row.high_mbps or ceiling) - (row.low_mbps or ceiling))
+
+
+def _tier_points(
+    pool: _Pool,
+    scenario: Scenario,
+    chosen: Scenario,
+    found: PolicyAnswer,
+    fresh: FreshCheck,
+    grid: list[float],
+) -> list[Point]:
+    """The chosen policy at the smallest and largest grid purchase of every price tier up to
+    the answer's, where the search did not go: the frontier across the price table."""
+    spec = scenario.spec.optimize
+    tops = sorted(t.up_to_mbps for t in scenario.spec.purchase.price_tiers if t.up_to_mbps)
+    edges = set()
+    low = 0.0
+    for top in [*tops, float("inf")]:
+        inside = [m for m in grid if low < m <= top]
+        if inside and inside[0] <= fresh.at_answer.mbps:
+            edges |= {inside[0], inside[-1]}
+        low = top
+    seen = {p.mbps for p in found.points} | {fresh.at_answer.mbps, fresh.cheaper_mbps}
+    wanted = sorted(m for m in edges if m not in seen and m <= fresh.at_answer.mbps)
+    seeds = _seeds(spec)
+    probes = pool.probes([(chosen, m, s, 1.0) for m in wanted for s in seeds])
+    return [
+        judge(probes[i * len(seeds) : (i + 1) * len(seeds)], spec.objectives)
+        for i in range(len(wanted))
+    ]
+
+
+def frontier(
+    scenario: Scenario, found: PolicyAnswer, fresh: FreshCheck, tiers: list[Point]
+) -> list[FrontierRow]:
+    """Cost against service for the chosen policy: every purchase the search probed, the
+    edges of the price tiers up to the answer, and the answer and the next cheaper option on
+    fresh seeds, by purchase."""
+    rows = [(point, "search") for point in found.points]
+    rows += [(point, "price tier edge") for point in tiers]
+    rows.append((fresh.at_answer, "answer (fresh seeds)"))
+    if fresh.at_cheaper is not None:
+        rows.append((fresh.at_cheaper, "next cheaper (fresh seeds)"))
+    out = []
+    for point, role in sorted(rows, key=lambda r: (r[0].mbps, r[1])):
+        tier = scenario.spec.purchase.model_copy(update={"upstream_mbps": point.mbps})
+        out.append(
+            FrontierRow(
+                mbps=point.mbps,
+                monthly_idr=monthly_cost(scenario, point.mbps),
+                idr_per_mbps_month=tier.monthly_cost_idr() / point.mbps,
+                feasible=point.feasible,
+                role=role,
+                missed=[
+                    name
+                    for name, target in scenario.spec.optimize.objectives.targets().items()
+                    if met(point.mean.get(name), target, name) is False
+                ],
+            )
+        )
+    return out
 
 
 def _seeds(spec: OptimizeSpec) -> list[int]:
@@ -304,15 +434,15 @@ def _seeds(spec: OptimizeSpec) -> list[int]:
 def _check(
     pool: _Pool, scenario: Scenario, chosen: Scenario, mbps: float, grid: list[float]
 ) -> tuple[FreshCheck, list[Bisection]]:
-    """The answer and 10 % cheaper on fresh seeds, beside the growth searches; while the fresh
-    seeds disagree with the answer, step up the grid."""
+    """The answer and the next cheaper option on fresh seeds, beside the growth searches; while
+    the fresh seeds disagree with the answer, step up the grid."""
     spec = scenario.spec.optimize
     fresh = [FRESH_SEED_BASE + s for s in range(1, spec.confirm_seeds + 1)]
 
     def on_fresh(at: float) -> list[Future[Probe]]:
         return pool.submit([(chosen, at, s, 1.0) for s in fresh])
 
-    cheaper = _cheaper_by(scenario, mbps, 0.10, grid)
+    cheaper = next_cheaper(scenario, mbps, grid)
     confirming = on_fresh(mbps)
     cheapening = on_fresh(cheaper) if cheaper is not None else []
     grown = _growth_searches(pool, chosen, mbps, grid, spec)
@@ -324,7 +454,7 @@ def _check(
             break
         mbps = above[0]
         confirm = judge(pool.collect(on_fresh(mbps)), spec.objectives)
-        cheaper = _cheaper_by(scenario, mbps, 0.10, grid)
+        cheaper = next_cheaper(scenario, mbps, grid)
         cheaper_probes = pool.collect(on_fresh(cheaper)) if cheaper is not None else []
     cheaper_point = judge(cheaper_probes, spec.objectives) if cheaper_probes else None
     return FreshCheck(fresh, confirm, cheaper, cheaper_point), grown
@@ -379,13 +509,12 @@ def _cheapest(
     return None if best is None else (best[3], best[1])
 
 
-def _cheaper_by(
-    scenario: Scenario, mbps: float, fraction: float, grid: list[float]
-) -> float | None:
-    """The largest grid purchase costing at least `fraction` less than `mbps` does."""
-    limit = monthly_cost(scenario, mbps) * (1 - fraction)
-    cheaper = [m for m in grid if monthly_cost(scenario, m) <= limit]
-    return max(cheaper) if cheaper else None
+def next_cheaper(scenario: Scenario, mbps: float, grid: list[float]) -> float | None:
+    """The next cheaper option on the price table: the grid purchase costing the most while
+    still less than `mbps` does (the largest such purchase at equal cost)."""
+    cost = monthly_cost(scenario, mbps)
+    cheaper = [(monthly_cost(scenario, m), m) for m in grid if monthly_cost(scenario, m) < cost]
+    return max(cheaper)[1] if cheaper else None
 
 
 def _grid_info(spec: OptimizeSpec) -> dict[str, Any]:

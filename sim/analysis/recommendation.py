@@ -22,9 +22,7 @@ class Probe:
     mbps: float
     seed: int
     growth: float
-    office_busy_hour_satisfaction: float
-    paced_at_rate_share: float
-    jain_index: float
+    figures: dict[str, float | None]  # each objective's figure (summary.json's objectives)
     feasible: bool  # this seed alone meets the objectives
 
 
@@ -35,7 +33,7 @@ class Point:
     policy: str
     mbps: float
     growth: float
-    mean: dict[str, float]
+    mean: dict[str, float | None]
     feasible: bool
     seeds_meeting: int
     probes: list[Probe]
@@ -89,7 +87,8 @@ class PolicyAnswer:
 
 @dataclass(frozen=True)
 class FreshCheck:
-    """The answer, and a purchase 10 % cheaper, on seeds the search never saw."""
+    """The answer, and the next cheaper option on the price table, on seeds the search never
+    saw."""
 
     seeds: list[int]
     at_answer: Point
@@ -127,6 +126,43 @@ class SplitRow:
 
 
 @dataclass(frozen=True)
+class Finance:
+    """What a finance office signs: the answer's yearly cost against today's purchase and the
+    budget ceiling (Rupiah a year; positive savings and margins are money kept)."""
+
+    current_mbps: float
+    current_yearly_idr: float
+    yearly_idr: float
+    savings_yearly_idr: float
+    budget_yearly_idr: float | None
+    below_budget_yearly_idr: float | None
+
+
+@dataclass(frozen=True)
+class FrontierRow:
+    """One simulated purchase of the chosen policy: its price, tier and verdict."""
+
+    mbps: float
+    monthly_idr: float
+    idr_per_mbps_month: float  # the price tier it falls in
+    feasible: bool
+    role: str  # "search", "price tier edge", "answer (fresh seeds)", "next cheaper (fresh seeds)"
+    missed: list[str]  # the objectives its mean figures miss
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """The purchase the chosen policy needs with one assumption set low and high (None:
+    above the searched bracket), beside the answer's."""
+
+    assumption: str
+    low: str  # what "low" means, e.g. "x0.8"
+    high: str
+    low_mbps: float | None
+    high_mbps: float | None
+
+
+@dataclass(frozen=True)
 class Recommendation:
     """What recommendation.json holds: the purchase and policy to buy and deploy, what each
     policy needed, the checks on fresh seeds and under growth, and the recommended split.
@@ -138,7 +174,7 @@ class Recommendation:
     feasible: bool
     policies: dict[str, PolicyAnswer]
     grid: dict[str, Any]
-    objectives: dict[str, float]
+    objectives: dict[str, float | None]
     policy: str | None = None
     policy_params: dict[str, Any] = field(default_factory=dict)  # those not at their default
     mbps: float | None = None
@@ -149,6 +185,10 @@ class Recommendation:
     fresh_seeds: FreshCheck | None = None
     growth: dict[str, PolicyAnswer] = field(default_factory=dict)  # by growth factor
     split: list[SplitRow] = field(default_factory=list)
+    finance: Finance | None = None
+    frontier: list[FrontierRow] = field(default_factory=list)
+    plan: dict[str, Any] = field(default_factory=dict)  # ShapingPlan.to_dict(): for export
+    sensitivities: list[Sensitivity] = field(default_factory=list)  # largest swing first
     scenario: Scenario | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -178,6 +218,10 @@ class Recommendation:
             "fresh_seeds": self.fresh_seeds.to_json(),
             "growth": {factor: answer.to_json() for factor, answer in self.growth.items()},
             "split": [asdict(row) for row in self.split],
+            "finance": None if self.finance is None else asdict(self.finance),
+            "frontier": [asdict(row) for row in self.frontier],
+            "sensitivities": [asdict(row) for row in self.sensitivities],
+            "plan": self.plan,
         }
 
     @classmethod
@@ -198,4 +242,8 @@ class Recommendation:
             fresh_seeds=None if fresh is None else FreshCheck.from_json(fresh),
             growth={k: PolicyAnswer.from_json(v) for k, v in data.get("growth", {}).items()},
             split=[SplitRow(**row) for row in data.get("split", [])],
+            finance=None if data.get("finance") is None else Finance(**data["finance"]),
+            frontier=[FrontierRow(**row) for row in data.get("frontier", [])],
+            plan=data.get("plan", {}),
+            sensitivities=[Sensitivity(**row) for row in data.get("sensitivities", [])],
         )

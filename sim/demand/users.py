@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from sim.demand.profiles import SessionClock
+from sim.demand.profiles import SessionClock, site_clock, site_profile
 from sim.model.demand import AppSpec
 from sim.model.flow import Flow, Transport
 from sim.model.scenario import Scenario
@@ -39,13 +39,13 @@ def site_demands(scenario: Scenario) -> list[SiteDemand]:
     spec = scenario.spec.demand
     out = []
     for site in scenario.sites:
-        profile = spec.kinds[site.kind]
+        profile = site_profile(scenario, site)
         names = [n for n, w in profile.mix.items() if w > 0]
         weights = np.array([profile.mix[n] for n in names], dtype=float)
         out.append(
             SiteDemand(
                 site=site,
-                clock=SessionClock(profile, spec.growth, scenario.start),
+                clock=site_clock(scenario, site),
                 apps=[(n, spec.apps[n]) for n in names],
                 mix=np.cumsum(weights / weights.sum()).tolist(),
             )

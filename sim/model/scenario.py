@@ -284,18 +284,66 @@ class Network(Strict):
 
 
 class Objectives(Strict):
-    """Service objectives a purchase and split must meet (all of them, on every seed)."""
+    """Service objectives, evaluated in every run (summary.json's `objectives` table) and met
+    by the optimiser's answer. A target of null keeps a figure as information only.
 
-    office_busy_hour_satisfaction: float = Field(
+    Satisfaction figures count the flows that start in each site kind's own busy windows
+    (`busy_fraction`); completion times are of finished transfers in those windows."""
+
+    busy_fraction: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="a kind's busy windows: hours whose profile weight is at least this share "
+        "of the kind's highest weight (weekday and weekend profiles)",
+    )
+    office_busy_hour_satisfaction: float | None = Field(
         default=0.95,
         ge=0,
         le=1,
-        description="95 % of offices get at least this delivered/offered in the busy hour",
+        description="95 % of offices get at least this delivered/offered in their busy windows",
     )
-    paced_at_rate_share: float = Field(
+    essential_satisfaction: float | None = Field(
+        default=0.9, ge=0, le=1, description="every essential site, in its busy windows"
+    )
+    worst_office_satisfaction: float | None = Field(default=0.85, ge=0, le=1)
+    worst_hotspot_satisfaction: float | None = Field(default=0.8, ge=0, le=1)
+    worst_subdistrict_satisfaction: float | None = Field(default=0.85, ge=0, le=1)
+    web_fct_p95_s: float | None = Field(
+        default=None, gt=0, description="web pages: 95th percentile completion time, at most"
+    )
+    download_fct_p95_s: float | None = Field(
+        default=None, gt=0, description="downloads: 95th percentile completion time, at most"
+    )
+    paced_at_rate_share: float | None = Field(
         default=0.99, ge=0, le=1, description="calls and video at their needed rate, time share"
     )
-    jain_index: float = Field(default=0.9, ge=0, le=1, description="over sites' satisfaction")
+    call_at_rate_share: float | None = Field(default=0.99, ge=0, le=1)
+    video_at_rate_share: float | None = Field(default=0.98, ge=0, le=1)
+    jain_index: float | None = Field(
+        default=None, ge=0, le=1, description="over sites' satisfaction (information by default)"
+    )
+
+    def targets(self) -> dict[str, float | None]:
+        """Every objective figure's target (None: information only), in table order."""
+        return self.model_dump(exclude={"busy_fraction"})
+
+
+class Acceptance(Strict):
+    """Thresholds of a multi-day run's acceptance trial (acceptance.json), per day and site."""
+
+    busy_satisfaction: float = Field(
+        default=0.9, ge=0, le=1, description="delivered/offered in the site's busy windows"
+    )
+    guarantee: float = Field(
+        default=0.95,
+        ge=0,
+        le=1,
+        description="busy-window goodput over the lesser of the guarantee and what was offered",
+    )
+    evenness: float = Field(
+        default=0.95, ge=0, le=1, description="Jain's index across sites (a day) and days (a site)"
+    )
 
 
 MAX_GRID = 100_000
@@ -322,6 +370,13 @@ class OptimizeSpec(Strict):
         default=2, ge=1, le=50, description="seeds for the growth searches (indicative)"
     )
     objectives: Objectives = Objectives()
+    sensitivity: bool = Field(
+        default=False,
+        description="re-search the answer with users, video-call and streaming shares varied",
+    )
+    budget_idr_year: float | None = Field(
+        default=None, gt=0, description="the yearly budget ceiling the answer is compared with"
+    )
 
     @model_validator(mode="after")
     def _grid_valid(self) -> OptimizeSpec:
@@ -338,6 +393,57 @@ class OptimizeSpec(Strict):
         return self
 
 
+class CalendarSpec(Strict):
+    """`[calendar]`: live the days by Indonesia's working calendar (sim/demand/calendar_id.toml)."""
+
+    use: bool = Field(
+        default=False,
+        description="holidays and collective leave as weekends, Friday prayer, Ramadan hours",
+    )
+    extra_holidays: list[dt.date] = Field(default=[], description="regional holidays")
+
+
+Provenance = Literal["measured", "fitted", "estimated", "assumed"]
+
+
+class SiteCalibration(Strict):
+    """One site's demand as `netlab calibrate` fitted it to the site's counters.
+
+    `scale` multiplies the kind's session rate (active users times sessions per user); the
+    hourly weights, when given, replace the kind's for this site; `mix` multiplies the kind's
+    mix weight of the applications it names. `measured` holds the figures
+    the fit reproduces, `provenance` where each figure came from.
+    """
+
+    scale: float = Field(default=1.0, gt=0)
+    weekday: list[float] | None = Field(default=None, min_length=24, max_length=24)
+    weekend: list[float] | None = Field(default=None, min_length=24, max_length=24)
+    censored: bool = Field(default=False, description="its counters sat at a shaper's ceiling")
+    mix: dict[str, float] = Field(default={}, description="factors on the kind's mix weights")
+    measured: dict[str, float] = {}
+    provenance: dict[str, Provenance] = {}
+
+    @model_validator(mode="after")
+    def _weights_non_negative(self) -> SiteCalibration:
+        if any(w < 0 for w in (self.weekday or []) + (self.weekend or [])):
+            raise ValueError("hourly weights must be non-negative")
+        if any(f <= 0 for f in self.mix.values()):
+            raise ValueError("mix factors must be positive")
+        return self
+
+
+class CalibrationSpec(Strict):
+    """`[calibration]`: what `netlab calibrate` fitted, per site, and from which data."""
+
+    source: str = Field(default="", description="the measured data the fit used")
+    days: int = Field(default=0, ge=0, description="days of measurements")
+    friday_prayer_factor: float | None = Field(
+        default=None, gt=0, le=1.5, description="fitted office activity during Friday prayer"
+    )
+    sites: dict[str, SiteCalibration] = {}
+    provenance: dict[str, Provenance] = {}
+
+
 class ScenarioFile(Strict):
     scenario: ScenarioSection
     purchase: Purchase
@@ -346,6 +452,9 @@ class ScenarioFile(Strict):
     network: Network = Network()
     connect: dict[str, str] = {}
     optimize: OptimizeSpec = OptimizeSpec()
+    calendar: CalendarSpec = CalendarSpec()
+    calibration: CalibrationSpec = CalibrationSpec()
+    acceptance: Acceptance = Acceptance()
 
 
 @dataclass(frozen=True)
@@ -369,6 +478,7 @@ class Scenario:
         lastmile_cost = _lastmile_cost(inventory, spec.connect)
         topology = _connect(path, inventory, spec.connect)
         _check_site_references(path, spec, topology)
+        _check_calibrated_sites(path, spec, topology)
         return cls(path, spec, inventory, topology, lastmile_cost)
 
     def edited(self, data: dict[str, Any]) -> Scenario:
@@ -532,6 +642,16 @@ def _connect(path: Path, topology: Topology, connect: dict[str, str]) -> Topolog
     if unknown:
         raise ConfigError(path, f"connect.{unknown[0]}", "no such site in the topology")
     return topology.model_copy(update={"sites": sites})
+
+
+def _check_calibrated_sites(path: Path, spec: ScenarioFile, topology: Topology) -> None:
+    known = {site.id for site in topology.sites}
+    for site_id, site in spec.calibration.sites.items():
+        if site_id not in known:
+            raise ConfigError(path, f"calibration.sites.{site_id}", "not a site of the topology")
+        for app in site.mix:
+            if app not in spec.demand.apps:
+                raise ConfigError(path, f"calibration.sites.{site_id}.mix", f"unknown app {app!r}")
 
 
 def _check_site_references(path: Path, spec: ScenarioFile, topology: Topology) -> None:

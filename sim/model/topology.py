@@ -56,6 +56,10 @@ class Site(Strict):
         exclude=True,
         description="the site's networks as the hub sees its traffic (before NAT)",
     )
+    # Where `netlab import-counters` finds the site's traffic, left out of dumps like subnets.
+    counters: Interface | None = Field(
+        default=None, exclude=True, description="the hub's interface towards the site (counters)"
+    )
     note: str = ""
 
     @model_validator(mode="after")
@@ -85,6 +89,9 @@ class Hub(Strict):
     wan_interface: Interface | None = Field(default=None, exclude=True, description="to provider")
     nat: bool | None = Field(
         default=None, strict=True, exclude=True, description="the hub masquerades to the provider"
+    )
+    counters: Interface | None = Field(
+        default=None, exclude=True, description="the upstream's counters (else wan_interface)"
     )
 
     @model_validator(mode="after")

@@ -103,11 +103,22 @@ def _pareto_figure(rows: list[dict[str, Any]], keys: list[str], metric: str) -> 
     )
     fig.update_layout(
         title=f"Monthly cost against {figure}",
-        xaxis_title="monthly cost (Rp)",
+        xaxis=_cost_axis([float(r["monthly_idr"]) for r in usable]),
         yaxis_title=figure,
         height=420,
     )
     return fig
+
+
+def _cost_axis(costs: list[float]) -> dict[str, Any]:
+    """The cost axis from zero, in millions of Rupiah: never a degenerate range such as
+    14.249999M..14.250001M when every run costs the same."""
+    top = max(costs, default=0.0)
+    return {
+        "title": "monthly cost (Rp)",
+        "range": [0, 1.1 * top if top > 0 else 1.0],
+        "tickformat": ",.3s",
+    }
 
 
 def _heatmap(

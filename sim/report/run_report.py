@@ -43,6 +43,8 @@ def write_report(run_dir: Path) -> Path:
         _warnings(manifest.get("warnings", [])),
         "<h2>Summary</h2>",
         _summary_table(summary),
+        "<h2>Objectives (each site kind's busy windows)</h2>",
+        _objectives_table(summary.get("objectives", [])),
         "<h2>Upstream</h2>",
         div(_utilisation_figure(root_series, start, float(manifest["purchase_mbps"]))),
         "<h2>Sites</h2>",
@@ -263,7 +265,8 @@ def _summary_table(summary: dict[str, Any]) -> str:
         (
             "Busy hour (local)",
             f"{busy.get('local', '-')}: offered "
-            f"{_fmt(busy.get('offered_mbps'), '.1f')} Mbit/s, satisfaction "
+            f"{_fmt(busy.get('offered_down_mbps'), '.1f')} Mbit/s down, "
+            f"{_fmt(busy.get('offered_up_mbps'), '.1f')} Mbit/s up, satisfaction "
             f"{_fmt(busy.get('satisfaction'), '.4f')}",
         ),
         ("Paced flows' time at needed rate", _fmt(overall["paced_at_rate_share"], ".4f")),
@@ -291,6 +294,23 @@ def _summary_table(summary: dict[str, Any]) -> str:
         ("Idle capacity (period cost × unused share, down)", f"Rp{_fmt(cost['idle_idr'], ',.0f')}"),
     ]
     return _table(["figure", "value"], rows)
+
+
+def _objectives_table(objectives: list[dict[str, Any]]) -> str:
+    verdicts = {True: "met", False: "MISSED", None: "-"}
+    rows = [
+        (
+            o["name"],
+            _fmt(o["value"], ".3f"),
+            "information"
+            if o["target"] is None
+            else ("at most " if o["better"] == "lower" else "at least ") + f"{o['target']:g}",
+            verdicts[o["met"]],
+            o["site"] or "",
+        )
+        for o in objectives
+    ]
+    return _table(["objective", "value", "target", "verdict", "site"], rows)
 
 
 def _sites_table(sites: list[dict[str, Any]]) -> str:

@@ -1,0 +1,224 @@
+"""The acceptance trial of a multi-day run: per day and per site, was the capacity achieved
+and evenly distributed? (acceptance.json; docs/architecture.md, "The results folder").
+
+Every figure is taken in each site's busy windows of each local day (the hours in which its
+kind's activity profile is at least `busy_fraction` of its peak, as the objectives use), so an
+office is judged on weekday mornings and a hotspot on evenings and weekend days. Criteria,
+each with its value, threshold (`[acceptance]`) and verdict ("pass", "fail", or "n/a" when the
+day has no busy window for the site or nothing was asked):
+
+- per day and site, `busy_satisfaction`: delivered / offered bytes of the flows that started
+  in the site's busy windows that day;
+- per day and site, `guarantee`: the site's mean download goodput over its busy intervals,
+  over the lesser of its guarantee (the leaf rate of the plan in force, as goodput) and what
+  it asked for: that goodput plus the bytes that the downloads started in those intervals
+  left unmet, as a mean rate. A site that got all it asked passes; one that was left wanting
+  must have had its guarantee. (Bytes offered at a flow's start would not do: a download
+  started late in a window is delivered after it.)
+- per day, `evenness` across sites and per site, `evenness` across days: Jain's index over
+  the busy satisfactions.
+
+The days also carry the headroom against the purchase: per direction, the 95th percentile and
+the peak of the interval traffic (L2) over the purchase. The trial passes when nothing fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from sim.analysis.metrics import FlowArrays, jain
+from sim.analysis.objectives import busy_hours, in_busy_window, local_hours, site_kinds, weekend
+from sim.model.units import MBPS
+from sim.run import RunRecord
+
+PASS, FAIL, NA = "pass", "fail", "n/a"
+CRITERIA = {
+    "busy_satisfaction": "delivered / offered bytes in the site's busy windows of the day",
+    "guarantee": "busy-window goodput over the lesser of the guarantee and the offered rate",
+    "evenness": "Jain's index of busy satisfaction across sites (a day) or days (a site)",
+}
+
+
+def criterion(value: float | None, threshold: float) -> dict[str, Any]:
+    """A criterion's value, threshold and verdict (n/a without a value)."""
+    verdict = NA if value is None else PASS if value >= threshold else FAIL
+    return {"value": value, "threshold": threshold, "verdict": verdict}
+
+
+def acceptance(record: RunRecord) -> dict[str, Any]:
+    """acceptance.json of a run: cells (day x site), days, sites, counts and the verdict."""
+    scenario = record.scenario
+    flows = FlowArrays.from_flows(record.flows, record.site_ids)
+    days, cells = _cells(record, flows)
+    satisfaction = {(c["day"], c["site"]): c["criteria"]["busy_satisfaction"] for c in cells}
+    out = {
+        "scenario": scenario.name,
+        "start": scenario.start.isoformat(),
+        "days": days,
+        "purchase_mbps": scenario.spec.purchase.upstream_mbps,
+        "policy": scenario.spec.policy.name,
+        "thresholds": scenario.spec.acceptance.model_dump(),
+        "criteria": CRITERIA,
+        "cells": cells,
+        "days_summary": _days(record, days, satisfaction),
+        "sites_summary": _sites(record, days, satisfaction),
+    }
+    verdicts = [c["verdict"] for c in _all_criteria(out)]
+    out["counts"] = {v: verdicts.count(v) for v in (PASS, FAIL, NA)}
+    out["verdict"] = FAIL if FAIL in verdicts else PASS
+    return out
+
+
+def _all_criteria(data: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [c for cell in data["cells"] for c in cell["criteria"].values()]
+    found += [d["evenness"] for d in data["days_summary"]]
+    return found + [s["evenness"] for s in data["sites_summary"]]
+
+
+def _intervals(record: RunRecord) -> tuple[np.ndarray, np.ndarray]:
+    """Per interval and site: the day index, and True when the interval starts in a busy
+    window of the site's kind."""
+    table = busy_hours(record, record.scenario.spec.optimize.objectives.busy_fraction)
+    days, hours = local_hours(record, record.times)
+    kinds = site_kinds(record)
+    busy = table[kinds[None, :], weekend(record, days)[:, None], hours[:, None]]
+    return days, busy
+
+
+def _guarantees_bps(record: RunRecord) -> np.ndarray:
+    """[interval, site] download guarantee (goodput bits/s) of the plan in force."""
+    overhead = record.scenario.spec.network.overhead
+    column = {site: i for i, site in enumerate(record.site_ids)}
+    per_plan = np.zeros((len(record.plans), len(record.site_ids)))
+    for p, plan in enumerate(record.plans):
+        for leaf in plan.down.leaves:
+            if leaf.site in column:
+                per_plan[p, column[leaf.site]] = leaf.rate / overhead
+    return per_plan[record.plan_index]
+
+
+def _cells(record: RunRecord, flows: FlowArrays) -> tuple[list[str], list[dict[str, Any]]]:
+    """Day names and one cell a day and site."""
+    scenario = record.scenario
+    thresholds = scenario.spec.acceptance
+    step_days, busy_steps = _intervals(record)
+    flow_days, _ = local_hours(record, flows.start)
+    flow_busy = in_busy_window(record, flows)
+    lengths = np.minimum(record.times + record.interval, scenario.duration) - record.times
+    goodput = record.wire_bytes["down"] * 8.0 / scenario.spec.network.overhead
+    guarantee = _guarantees_bps(record) * lengths[:, None]  # bits in each interval
+    offered = flows.offered  # bytes each flow asked for
+    step_of_flow = np.minimum((flows.start // record.interval).astype(np.intp), lengths.size - 1)
+    first = scenario.start.date()
+    count = int(step_days.max()) + 1
+    names = [(first + dt.timedelta(days=d)).isoformat() for d in range(count)]
+    info = {site.id: site for site in scenario.sites}
+    cells = []
+    for d in range(count):
+        for i, site_id in enumerate(record.site_ids):
+            steps = busy_steps[:, i] & (step_days == d)
+            seconds = float(lengths[steps].sum())
+            mine = (flows.site == i) & flow_busy & (flow_days == d)
+            asked, got = float(offered[mine].sum()), float(flows.delivered[mine].sum())
+            downs = (flows.site == i) & flows.down & steps[step_of_flow]
+            unmet = max(0.0, float(offered[downs].sum() - flows.delivered[downs].sum()))
+            rates = _rates(seconds, goodput[steps, i], guarantee[steps, i], unmet)
+            site = info[site_id]
+            cells.append(
+                {
+                    "day": names[d],
+                    "site": site_id,
+                    "name": site.name,
+                    "kind": site.kind,
+                    "busy_hours": seconds / 3600.0,
+                    **rates,
+                    "criteria": {
+                        "busy_satisfaction": criterion(
+                            got / asked if asked > 0 else None, thresholds.busy_satisfaction
+                        ),
+                        "guarantee": criterion(_guarantee_ratio(rates), thresholds.guarantee),
+                    },
+                }
+            )
+    return names, cells
+
+
+def _rates(
+    seconds: float, goodput_bits: np.ndarray, guarantee_bits: np.ndarray, unmet_bytes: float
+) -> dict[str, float | None]:
+    """Mean asked, achieved and guaranteed download rates (Mbit/s) over busy intervals:
+    asked is what was achieved plus what the downloads started then left unmet."""
+    if seconds <= 0:
+        return {"offered_mbps": None, "achieved_mbps": None, "guaranteed_mbps": None}
+    achieved = float(goodput_bits.sum()) / seconds / MBPS
+    return {
+        "offered_mbps": achieved + unmet_bytes * 8.0 / seconds / MBPS,
+        "achieved_mbps": achieved,
+        "guaranteed_mbps": float(guarantee_bits.sum()) / seconds / MBPS,
+    }
+
+
+def _guarantee_ratio(rates: dict[str, float | None]) -> float | None:
+    offered, achieved, guaranteed = (
+        rates["offered_mbps"],
+        rates["achieved_mbps"],
+        rates["guaranteed_mbps"],
+    )
+    if offered is None or achieved is None or guaranteed is None:
+        return None
+    owed = min(offered, guaranteed)
+    return achieved / owed if owed > 0 else None
+
+
+def _days(
+    record: RunRecord, days: list[str], satisfaction: dict[tuple[str, str], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per day: evenness across sites, and the headroom against the purchase per direction."""
+    thresholds = record.scenario.spec.acceptance
+    step_days, _ = local_hours(record, record.times)
+    lengths = np.minimum(record.times + record.interval, record.scenario.duration) - record.times
+    out = []
+    for d, day in enumerate(days):
+        values = [
+            s["value"] for (k, _), s in satisfaction.items() if k == day and s["value"] is not None
+        ]
+        row: dict[str, Any] = {
+            "day": day,
+            "evenness": criterion(jain(values) if values else None, thresholds.evenness),
+        }
+        steps = step_days == d
+        for direction in ("down", "up"):
+            rate = record.wire_bytes[direction][steps].sum(axis=1) * 8.0 / lengths[steps]
+            purchase = record.scenario.upstream_bps
+            row[f"{direction}_p95_utilisation"] = (
+                float(np.percentile(rate, 95, method="inverted_cdf")) / purchase
+            )
+            row[f"{direction}_peak_utilisation"] = float(rate.max()) / purchase
+        out.append(row)
+    return out
+
+
+def _sites(
+    record: RunRecord, days: list[str], satisfaction: dict[tuple[str, str], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per site: evenness of its busy satisfaction across the days that rated it."""
+    threshold = record.scenario.spec.acceptance.evenness
+    info = {site.id: site for site in record.scenario.sites}
+    out = []
+    for site_id in record.site_ids:
+        values = [
+            satisfaction[(day, site_id)]["value"]
+            for day in days
+            if satisfaction[(day, site_id)]["value"] is not None
+        ]
+        out.append(
+            {
+                "site": site_id,
+                "name": info[site_id].name,
+                "evenness": criterion(jain(values) if values else None, threshold),
+            }
+        )
+    return out

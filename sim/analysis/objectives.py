@@ -1,0 +1,183 @@
+"""The service objectives of a run as data: each figure with its target and verdict.
+
+Every run evaluates the scenario's `[optimize.objectives]` (docs/scenario-reference.md) into
+summary.json's `objectives` table, and the optimiser judges purchases by the same figures.
+Figures are taken over each site kind's own busy windows across the whole run: the local
+hours in which the kind's activity profile is at least `busy_fraction` of its highest weight
+(office mornings and early afternoons, hotspot evenings and weekend days), weekdays and
+weekends apart. A flow belongs to a window when it starts in one of its site's kind.
+
+A figure with nothing to measure (no such site or flow in the busy windows) is null and does
+not fail its objective; a null target keeps a figure as information only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.model.topology import SITE_KINDS
+
+if TYPE_CHECKING:
+    from sim.analysis.metrics import FlowArrays
+    from sim.run import RunRecord
+
+DAY = 86400.0
+HOUR = 3600.0
+# Objectives whose figure must stay at or below its target; every other one at or above.
+AT_MOST = ("web_fct_p95_s", "download_fct_p95_s")
+CALL_APP, VIDEO_APP, WEB_APP, DOWNLOAD_APP = "video_call", "streaming", "web", "download"
+
+
+@dataclass(frozen=True)
+class ObjectiveRow:
+    """One objective: its figure, target and verdict, and the site that sets the figure."""
+
+    name: str
+    value: float | None
+    target: float | None
+    met: bool | None  # None: information only, or nothing to measure
+    better: str  # "higher" or "lower"
+    site: str | None = None  # the site whose figure it is (a worst site), where one is
+
+    @property
+    def failed(self) -> bool:
+        return self.met is False
+
+
+def busy_hours(record: RunRecord, fraction: float) -> np.ndarray:
+    """[kind, weekend, hour]: True in the busy windows of each kind (SITE_KINDS order)."""
+    table = np.zeros((len(SITE_KINDS), 2, 24), dtype=bool)
+    for k, kind in enumerate(SITE_KINDS):
+        profile = record.scenario.spec.demand.kinds.get(kind)
+        if profile is None:
+            continue
+        weights = np.array([profile.weekday, profile.weekend])
+        table[k] = weights >= fraction * weights.max()
+    return table
+
+
+def local_hours(record: RunRecord, seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(day index from the run's first local day, hour of day) of moments after the start."""
+    start = record.scenario.start
+    offset = (start - start.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds()
+    moment = seconds + offset
+    return np.floor(moment / DAY).astype(np.intp), (moment % DAY // HOUR).astype(np.intp)
+
+
+def weekend(record: RunRecord, days: np.ndarray) -> np.ndarray:
+    """1 where a day index (see local_hours) falls on a Saturday or Sunday, else 0."""
+    return ((record.scenario.start.weekday() + days) % 7 >= 5).astype(np.intp)
+
+
+def site_kinds(record: RunRecord) -> np.ndarray:
+    """Index into SITE_KINDS of each site, in record.site_ids order."""
+    kinds = {site.id: SITE_KINDS.index(site.kind) for site in record.scenario.sites}
+    return np.array([kinds[s] for s in record.site_ids], dtype=np.intp)
+
+
+def in_busy_window(record: RunRecord, flows: FlowArrays) -> np.ndarray:
+    """Per flow: True when it started in a busy window of its site's kind."""
+    table = busy_hours(record, record.scenario.spec.optimize.objectives.busy_fraction)
+    days, hours = local_hours(record, flows.start)
+    return table[site_kinds(record)[flows.site], weekend(record, days), hours]
+
+
+def evaluate(record: RunRecord, flows: FlowArrays, offered: np.ndarray) -> list[ObjectiveRow]:
+    """Every objective of the scenario, in the order of `Objectives`, over the busy windows."""
+    objectives = record.scenario.spec.optimize.objectives
+    busy = in_busy_window(record, flows)
+    figures = _figures(record, flows, offered, busy)
+    rows = []
+    for name, target in objectives.targets().items():
+        value, site = figures.get(name, (None, None))
+        better = "lower" if name in AT_MOST else "higher"
+        rows.append(ObjectiveRow(name, value, target, _met(value, target, better), better, site))
+    return rows
+
+
+def _met(value: float | None, target: float | None, better: str) -> bool | None:
+    if value is None or target is None:
+        return None
+    return value <= target if better == "lower" else value >= target
+
+
+Figure = tuple[float | None, str | None]
+
+
+def _figures(
+    record: RunRecord, flows: FlowArrays, offered: np.ndarray, busy: np.ndarray
+) -> dict[str, Figure]:
+    """Each objective's figure and the site that sets it."""
+    n = len(record.site_ids)
+    asked = np.bincount(flows.site[busy], weights=offered[busy], minlength=n)
+    got = np.bincount(flows.site[busy], weights=flows.delivered[busy], minlength=n)
+    rated = asked > 0
+    satisfaction = np.divide(got, asked, out=np.ones(n), where=rated)
+    info = {site.id: site for site in record.scenario.sites}
+    sites = [info[s] for s in record.site_ids]
+
+    def worst(chosen: list[int]) -> Figure:
+        chosen = [i for i in chosen if rated[i]]
+        if not chosen:
+            return None, None
+        i = min(chosen, key=lambda j: satisfaction[j])
+        return float(satisfaction[i]), sites[i].id
+
+    offices = [i for i, s in enumerate(sites) if s.kind == "office" and rated[i]]
+    out: dict[str, Figure] = {
+        "office_busy_hour_satisfaction": _fifth_percentile(offices, satisfaction, sites),
+        "essential_satisfaction": worst([i for i, s in enumerate(sites) if s.essential]),
+        "jain_index": (_jain(satisfaction[rated]), None) if rated.any() else (None, None),
+    }
+    for kind in SITE_KINDS:
+        out[f"worst_{kind}_satisfaction"] = worst(
+            [i for i, s in enumerate(sites) if s.kind == kind]
+        )
+    out["web_fct_p95_s"] = (_fct_p95(flows, busy, WEB_APP), None)
+    out["download_fct_p95_s"] = (_fct_p95(flows, busy, DOWNLOAD_APP), None)
+    out["paced_at_rate_share"] = (_at_rate(flows, busy), None)
+    out["call_at_rate_share"] = (_at_rate(flows, busy & _app(flows, CALL_APP)), None)
+    out["video_at_rate_share"] = (_at_rate(flows, busy & _app(flows, VIDEO_APP)), None)
+    return out
+
+
+def _fifth_percentile(chosen: list[int], values: np.ndarray, sites: list[Any]) -> Figure:
+    """The level that 95 % of the chosen sites reach or exceed, and the site at it."""
+    if not chosen:
+        return None, None
+    ordered = sorted(chosen, key=lambda i: values[i])
+    rank = int(np.floor(0.05 * (len(ordered) - 1)))  # numpy's "lower" 5th percentile
+    return float(values[ordered[rank]]), sites[ordered[rank]].id
+
+
+def _jain(values: np.ndarray) -> float:
+    squares = float(np.sum(values * values))
+    return 1.0 if squares == 0 else float(np.sum(values)) ** 2 / (values.size * squares)
+
+
+def _app(flows: FlowArrays, name: str) -> np.ndarray:
+    if name not in flows.apps:
+        return np.zeros(flows.start.size, dtype=bool)
+    return flows.app == flows.apps.index(name)
+
+
+def _fct_p95(flows: FlowArrays, busy: np.ndarray, app: str) -> float | None:
+    """95th percentile (linear) completion time of finished transfers of `app` in the windows."""
+    done = busy & _app(flows, app) & flows.finished_elastic
+    times = flows.ran_s[done]
+    return float(np.percentile(times, 95)) if times.size else None
+
+
+def _at_rate(flows: FlowArrays, where: np.ndarray) -> float | None:
+    """Time-weighted share of paced-flow time at the needed rate."""
+    chosen = where & flows.paced
+    total = float(flows.ran_s[chosen].sum())
+    return float(flows.time_at_rate[chosen].sum()) / total if total > 0 else None
+
+
+def meets_all(rows: list[ObjectiveRow]) -> bool:
+    """No objective failed (information-only figures and figures without data do not fail)."""
+    return not any(row.failed for row in rows)

@@ -1,0 +1,1 @@
+"""Measured traffic: interface counter files read, cleaned and mapped to sites."""

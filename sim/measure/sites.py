@@ -1,0 +1,106 @@
+"""Interfaces to sites, and the measured data set netlab keeps (`measured.csv`).
+
+Counters are read on the hub: on its interface towards a site, what the hub sends (tx) is the
+site's download and what it receives (rx) its upload; on the upstream it is the other way
+round. A topology names the interfaces (`counters` of a site or of the hub, the hub's
+`wan_interface`), a mapping file (`interface = "site id"`) adds or overrides.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.measure.counters import Interval
+from sim.model.errors import ConfigError
+from sim.model.loading import read_toml
+from sim.model.topology import Topology
+
+COLUMNS = ("site", "start", "seconds", "down_bytes", "up_bytes")
+
+
+@dataclass(frozen=True)
+class SiteInterval:
+    """Bytes down and up of one site (or of the hub's upstream: site is the hub's id)."""
+
+    site: str
+    start: float
+    seconds: float
+    down: float
+    up: float
+
+
+def interface_map(topology: Topology, mapping: Path | None) -> dict[str, str]:
+    """interface -> site id (the hub's id for the upstream)."""
+    out = {s.counters: s.id for s in topology.sites if s.counters}
+    upstream = topology.hub.counters or topology.hub.wan_interface
+    if upstream:
+        out[upstream] = topology.hub.id
+    if mapping is None:
+        return out
+    known = {s.id for s in topology.sites} | {topology.hub.id}
+    for interface, site in read_toml(mapping).items():
+        if not isinstance(site, str) or site not in known:
+            raise ConfigError(mapping, interface, f"names no site of topology {topology.name!r}")
+        out[interface] = site
+    return out
+
+
+def to_sites(
+    intervals: list[Interval], interfaces: dict[str, str], hub: str
+) -> tuple[list[SiteInterval], list[str]]:
+    """Site intervals, and the interfaces no site claims (left out, reported)."""
+    rows, unmapped = [], set()
+    for item in intervals:
+        site = interfaces.get(item.interface)
+        if site is None:
+            unmapped.add(item.interface)
+            continue
+        down, up = (item.rx, item.tx) if site == hub else (item.tx, item.rx)
+        rows.append(SiteInterval(site, item.start, item.seconds, down, up))
+    return sorted(rows, key=lambda r: (r.site, r.start)), sorted(unmapped)
+
+
+def write_measured(path: Path, rows: list[SiteInterval], zone: dt.tzinfo) -> None:
+    """measured.csv: one row a site and interval, local times with their offset."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for row in rows:
+            start = dt.datetime.fromtimestamp(row.start, zone).isoformat()
+            writer.writerow([row.site, start, f"{row.seconds:g}", _bytes(row.down), _bytes(row.up)])
+
+
+def _bytes(value: float) -> str:
+    return "" if math.isnan(value) else f"{value:.0f}"
+
+
+def read_measured(path: Path) -> list[SiteInterval]:
+    """Read measured.csv back (empty byte cells are unknown); bad rows name their line."""
+    if path.is_dir():
+        path = path / "measured.csv"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (FileNotFoundError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "", f"cannot read: {exc.__class__.__name__}") from None
+    reader = csv.DictReader(lines)
+    if tuple(reader.fieldnames or ()) != COLUMNS:
+        raise ConfigError(path, "line 1", f"header must be {','.join(COLUMNS)}")
+    rows = []
+    for record in reader:
+        try:
+            rows.append(
+                SiteInterval(
+                    record["site"],
+                    dt.datetime.fromisoformat(record["start"]).timestamp(),
+                    float(record["seconds"]),
+                    float(record["down_bytes"] or "nan"),
+                    float(record["up_bytes"] or "nan"),
+                )
+            )
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(path, f"line {reader.line_num}", str(exc)) from None
+    return rows
