@@ -90,6 +90,11 @@ def warn(message: str) -> None:
     err.print(Text.assemble(("warning: ", "yellow"), one_line(message)), soft_wrap=True)
 
 
+def say(text: str) -> None:
+    """A line of output on stdout, as plain text (paths and values are never markup)."""
+    out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def one_line(text: str) -> str:
     """Text with newlines and other control characters escaped, so it stays one line."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
@@ -246,21 +251,9 @@ def optimize(
     )
     print_recommendation(answer, summary, loaded)
     print_summary(summary, answer.scenario)
-    out.print(
-        f"recommendation: {folder / 'recommendation.json'}",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
-    out.print(
-        f"its report: {folder / 'recommendation.html'}",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
-    out.print(
-        f"report of the run at the answer: {folder / 'report.html'}", markup=False, highlight=False
-    )
+    say(f"recommendation: {folder / 'recommendation.json'}")
+    say(f"its report: {folder / 'recommendation.html'}")
+    say(f"report of the run at the answer: {folder / 'report.html'}")
 
 
 WorkersOpt = Annotated[

@@ -80,7 +80,13 @@ ClockTime = Annotated[str, AfterValidator(_check_clock)]
 
 
 def _local_datetime(value: Any) -> dt.datetime:
-    """A TOML local date-time (or a bare date: midnight) between 1900 and 2200, nothing else."""
+    """A TOML local date-time, a bare date (midnight) or the same as an ISO 8601 string (as a
+    sweep or JSON may give it), between 1900 and 2200; no number is a date."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"not a date-time: {value!r} (use e.g. 2022-02-01T08:00:00)") from None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         value = dt.datetime.combine(value, dt.time())
     if not isinstance(value, dt.datetime):
