@@ -1,13 +1,17 @@
 """The `netlab` command: run scenarios, check them, and (with root) emulate and validate.
 
-Errors in input files end in one line naming the file, the key and the problem, and exit
-status 2; environment problems (emulation without root, missing Mininet) exit with status 3.
+Errors in input files and options end in one line naming the file (or option), the key and the
+problem, and exit status 2; environment problems (emulation without root, missing Mininet, an
+unreachable Dask scheduler) exit with status 3. `main` is the one place that turns them into
+that line: commands raise ConfigError or call `fail`. Every value in a message is printed as
+text, never as rich markup, so `[/x]` in a file is shown, not interpreted.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,20 +19,22 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from sim.model.errors import ConfigError
 from sim.model.scenario import STATIC_POLICIES, Scenario, load_scenario
 from sim.model.topology import SITE_KINDS, Topology, load_topology
-from sim.run import RunRecord
 from sim.shaping.plan import ShapingPlan, kernel_quantum
 from sim.shaping.schedule import compile_schedule
 
 if TYPE_CHECKING:
     from sim.analysis.metrics import Summary
     from sim.analysis.optimize import Recommendation
-    from sim.sweep import SweepResult
+    from sim.run import RunRecord
+    from sim.sweep import Sweep, SweepResult
 
 app = typer.Typer(
     add_completion=False,
@@ -69,8 +75,29 @@ DurationOpt = Annotated[
 
 
 def fail(message: str, status: int) -> NoReturn:
-    err.print(f"[bold red]netlab: error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    """Say what is wrong in one line on stderr and exit with status (2 input, 3 environment)."""
+    say_error(message)
     raise typer.Exit(status)
+
+
+def say_error(message: str) -> None:
+    """`netlab: error: MESSAGE` as one line of plain text (control characters shown escaped)."""
+    err.print(Text.assemble(("netlab: error: ", "bold red"), one_line(message)), soft_wrap=True)
+
+
+def warn(message: str) -> None:
+    """`warning: MESSAGE` on stderr, as plain text."""
+    err.print(Text.assemble(("warning: ", "yellow"), one_line(message)), soft_wrap=True)
+
+
+def say(text: str) -> None:
+    """A line of output on stdout, as plain text (paths and values are never markup)."""
+    out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def one_line(text: str) -> str:
+    """Text with newlines and other control characters escaped, so it stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def load(
@@ -123,10 +150,10 @@ def run(
     loaded = load(scenario, policy, seed, duration)
     check_out(out_dir)
     for warning in compile_schedule(loaded).warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        warn(warning)
     summary, folder = simulate_and_write(loaded, out_dir, quiet)
     print_summary(summary, loaded)
-    out.print(f"report: {folder / 'report.html'}", highlight=False, soft_wrap=True)
+    out.print(f"report: {folder / 'report.html'}", markup=False, highlight=False, soft_wrap=True)
     if (folder / "acceptance.json").exists():
         print_acceptance(folder)
 
@@ -173,7 +200,8 @@ def _with_acceptance(
 def optimize(
     scenario: ScenarioArg,
     workers: Annotated[
-        int | None, typer.Option("--workers", "-w", help="Processes (default: all cores).")
+        int | None,
+        typer.Option("--workers", "-w", min=1, help="Processes (default: all cores)."),
     ] = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for run folders.")] = Path(
         "results"
@@ -182,13 +210,13 @@ def optimize(
 ) -> None:
     """Find the cheapest purchase and split that meet the scenario's service objectives.
 
-    Searches each policy in [optimize] by bisection on the purchase grid (one search per seed;
+    Searches each policy in \\[optimize] by bisection on the purchase grid (one search per seed;
     the answer is the largest per-seed answer), prices it with the tiered price table, checks
     it on fresh seeds (stepping up until they all pass) and the next cheaper option, finds the
     answer under demand growth, compares it with today's purchase and the budget ceiling, then
     simulates the whole scenario at the answer and writes a run folder with
     recommendation.json (its plan exports with `netlab export`), recommendation.html and the
-    run's report. Objectives and search settings are the [optimize] keys in
+    run's report. Objectives and search settings are the \\[optimize] keys in
     docs/scenario-reference.md.
 
     [bold]Examples[/bold]
@@ -223,13 +251,13 @@ def optimize(
     )
     print_recommendation(answer, summary, loaded)
     print_summary(summary, answer.scenario)
-    out.print(f"recommendation: {folder / 'recommendation.json'}", highlight=False, soft_wrap=True)
-    out.print(f"its report: {folder / 'recommendation.html'}", highlight=False, soft_wrap=True)
-    out.print(f"report of the run at the answer: {folder / 'report.html'}", highlight=False)
+    say(f"recommendation: {folder / 'recommendation.json'}")
+    say(f"its report: {folder / 'recommendation.html'}")
+    say(f"report of the run at the answer: {folder / 'report.html'}")
 
 
 WorkersOpt = Annotated[
-    int | None, typer.Option("--workers", "-w", help="Processes (default: all cores).")
+    int | None, typer.Option("--workers", "-w", min=1, help="Processes (default: all cores).")
 ]
 DaskOpt = Annotated[
     str | None,
@@ -254,30 +282,41 @@ def sweep(
     ] = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Results root.")] = Path("results"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    check_only: Annotated[
+        bool,
+        typer.Option("--check", help="Validate every point and print the grid; run nothing."),
+    ] = False,
 ) -> None:
     """Run a grid of scenario variants over seeds; resumable, on all cores or on Dask.
 
     Finished runs are recorded in results/sweeps/NAME/index.sqlite as they arrive: run the
     same command again after an interruption and only the rest is run. A failed run is
     recorded with its error and does not stop the sweep. Writes results.csv (and
-    results.parquet with pyarrow) and comparison.html.
+    results.parquet with pyarrow) and comparison.html. With --check, every point is
+    validated and its plans compiled, the grid is printed, and nothing runs or is written.
 
     [bold]Examples[/bold]
 
+      netlab sweep scenarios/sweeps/tiny-policies.toml --check
       netlab sweep scenarios/sweeps/tiny-policies.toml
       netlab sweep scenarios/sweeps/kotim-purchase.toml --workers 2
       netlab sweep scenarios/sweeps/tiny-policies.toml --dask local
     """
-    result = _run_sweep(sweep_file, workers, dask, out_dir, quiet)
+    loaded = _load_sweep(sweep_file, by)
+    if check_only:
+        print_grid(loaded)
+        return
+    result = _run_sweep(loaded, workers, dask, out_dir, quiet)
     keys = [by] if by else list(result.sweep.keys)
     report = _comparison(result, keys)
     out.print(
         f"{result.sweep.name}: ran {result.ran}, already done {result.skipped}, failed "
         f"{result.failed} (wall {result.wall_s:.1f} s, runs {result.run_s:.1f} s)",
+        markup=False,
         highlight=False,
     )
-    out.print(f"table: {result.csv_path}", highlight=False, soft_wrap=True)
-    out.print(f"comparison: {report}", highlight=False, soft_wrap=True)
+    out.print(f"table: {result.csv_path}", markup=False, highlight=False, soft_wrap=True)
+    out.print(f"comparison: {report}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -301,34 +340,65 @@ def compare(
     """
     from sim.analysis.compare import compare as summarise_groups
 
-    result = _run_sweep(sweep_file, workers, dask, out_dir, quiet)
+    loaded = _load_sweep(sweep_file, by)
+    result = _run_sweep(loaded, workers, dask, out_dir, quiet)
     report = _comparison(result, [by])
     comparison = summarise_groups(result.rows, by)
     for line in comparison["verdicts"]:
-        out.print(f"- {line}", highlight=False)
-    out.print(f"comparison: {report}", highlight=False, soft_wrap=True)
+        out.print(f"- {line}", markup=False, highlight=False)
+    out.print(f"comparison: {report}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _load_sweep(path: Path, by: str | None) -> Sweep:
+    """Read and check a sweep file, every point of it, and the --by key against its grid."""
+    from sim.sweep import load_sweep
+
+    loaded = load_sweep(path)
+    if by is not None and by not in loaded.keys:
+        fail(f"--by: {by!r} is not a grid key of {path} (grid keys: {', '.join(loaded.keys)})", 2)
+    return loaded
+
+
+def print_grid(loaded: Sweep) -> None:
+    """The points of a checked sweep, their values and hashes, and how many runs they make."""
+    table = Table(title=f"{loaded.name}: every point valid", title_justify="left")
+    for column in ("point", *loaded.keys, "hash"):
+        table.add_column(escape(column), justify="right" if column == "point" else "left")
+    for point in loaded.points:
+        values = [escape(json.dumps(point.values[k], default=str)) for k in loaded.keys]
+        table.add_row(str(point.index), *values, point.hash)
+    out.print(table)
+    runs = len(loaded.points) * len(loaded.seeds)
+    out.print(
+        f"{len(loaded.points)} point(s) x {len(loaded.seeds)} seed(s) = {runs} run(s); "
+        "nothing was run",
+        markup=False,
+        highlight=False,
+    )
 
 
 def _run_sweep(
-    path: Path, workers: int | None, dask: str | None, out_dir: Path, quiet: bool
+    loaded: Sweep, workers: int | None, dask: str | None, out_dir: Path, quiet: bool
 ) -> SweepResult:
     from sim.sweep import run_sweep
 
     check_out(out_dir)
     with _progress(quiet) as bar:
-        task = bar.add_task(f"sweeping {path.name}", total=None)
+        task = bar.add_task(f"sweeping {loaded.path.name}", total=None)
         try:
             return run_sweep(
-                path,
+                loaded,
                 workers,
                 dask,
                 out_dir,
                 lambda done, total: bar.update(task, completed=done, total=total),
             )
-        except ConfigError as exc:
-            fail(str(exc), 2)
         except ImportError as exc:
             fail(f"--dask needs the cluster extra (pip install 'netlab[cluster]'): {exc}", 3)
+        except OSError as exc:
+            if dask is None:
+                raise
+            fail(f"--dask {dask}: cannot reach the Dask scheduler: {exc}", 3)
 
 
 def _comparison(result: SweepResult, keys: list[str]) -> Path:
@@ -711,7 +781,7 @@ def check(scenario: ScenarioArg, policy: PolicyOpt = None) -> None:
     schedule = compile_schedule(loaded)
     served, unserved = loaded.sites, loaded.unserved
     out.print(
-        f"[bold]{loaded.name}[/bold]: {len(served)} sites served "
+        f"[bold]{escape(loaded.name)}[/bold]: {len(served)} sites served "
         f"({sum(s.users for s in served)} users), {len(unserved)} unreached; purchase "
         f"{loaded.spec.purchase.upstream_mbps:g} Mbit/s, "
         f"Rp{loaded.monthly_cost_idr:,.0f}/month"
@@ -723,7 +793,7 @@ def check(scenario: ScenarioArg, policy: PolicyOpt = None) -> None:
         out.print("\notherwise:")
     print_plan(schedule.otherwise)
     for warning in schedule.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        warn(warning)
     out.print("[green]ok[/green]")
 
 
@@ -780,6 +850,8 @@ def export(
 
     if fmt not in FORMATS:
         fail(f"--format: unknown format {fmt!r} (use one of: {', '.join(FORMATS)})", 2)
+    if output is not None and output.is_dir():
+        fail(f"--output: {output} is a directory; give a file name, e.g. {output / 'plan.sh'}", 2)
     plan, inventory = _export_input(plan_file, at, topology)
     where = deployment(plan, inventory)
     assumed = "; ".join(where.placeholders) if fmt != "json" else ""
@@ -789,13 +861,15 @@ def export(
 def _deliver(text: str, output: Path | None, assumed: str) -> None:
     """Write the export to output or stdout; say on stderr what in it is a placeholder."""
     if assumed:
-        message = f"[yellow]warning:[/yellow] placeholders in the output: {assumed}"
-        err.print(message, highlight=False, soft_wrap=True)
+        warn(f"placeholders in the output: {assumed}")
     if output is None:
         sys.stdout.write(text)
-    else:
+        return
+    try:
         output.write_text(text)
-        err.print(f"wrote {output}", highlight=False)
+    except OSError as exc:
+        fail(f"--output: cannot write {output}: {exc.strerror or exc}", 2)
+    err.print(f"wrote {output}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _export_input(
@@ -957,6 +1031,18 @@ def _progress(quiet: bool) -> Progress:
 
 def _clock(seconds: float) -> str:
     return f"{int(seconds // 3600):02d}:{int(seconds % 3600 // 60):02d}"
+
+
+def _usage_error(exc: typer.TyperException) -> int:
+    """A bad option or argument as one line; no arguments at all print the help."""
+    ctx = getattr(exc, "ctx", None)
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    if not message and ctx is not None:  # `netlab` alone
+        ctx.get_help()  # typer prints it
+    else:
+        where = ctx.command_path if ctx is not None else "netlab"
+        say_error(f"{where}: {message} (see {where} --help)")
+    return int(getattr(exc, "exit_code", 2))
 
 
 @app.command("import-counters")
@@ -1125,9 +1211,19 @@ def _print_calibration(result: object) -> None:
 
 
 def main() -> None:
-    """Entry point that keeps Ctrl-C to one line."""
+    """Entry point and the one error path: bad input or options are one line and status 2.
+
+    Commands raise ConfigError (or call `fail`); a bad option or argument is a usage error of
+    the command line itself; Ctrl-C is one line and status 130.
+    """
     try:
-        app()
-    except KeyboardInterrupt:
-        err.print("netlab: interrupted")
-        sys.exit(130)
+        status = app(standalone_mode=False)
+    except typer.TyperException as exc:  # the command line's usage errors (click's)
+        status = _usage_error(exc)
+    except ConfigError as exc:
+        say_error(str(exc))
+        status = 2
+    except (KeyboardInterrupt, typer.Abort):
+        err.print("netlab: interrupted", markup=False)
+        status = 130
+    sys.exit(status or 0)

@@ -3,12 +3,14 @@
 Hypothesis draws mutations of the shipped files (deleted keys, wrong types, NaN and inf, huge
 and tiny numbers, hostile strings, other encodings, truncation). Every case must end as a user
 expects: exit 0 (the mutation happened to be valid) or exit 2 with exactly one line that names
-the file, no traceback, no results folder, and no hang. The cases run a few at a time, each in
-its own `netlab` process.
+the mutated file (the topology for a topology mutation, even when the scenario reads it), no
+traceback, no results folder, and no hang; a plan that exports must give a script `sh -n`
+accepts. The cases run a few at a time, each in its own `netlab` process.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import shutil
@@ -27,7 +29,8 @@ from hypothesis import strategies as st
 from tests.conftest import NETLAB, ROOT
 
 CASES = 320
-WORKERS = 4
+WORKERS = 4  # netlab processes at a time
+BATCH = 16  # cases an example: the pool waits for a batch's slowest case, so not too few
 TIMEOUT_S = 60
 
 SCENARIOS = ["example-small.toml", "small-workday.toml", "kotim-baseline.toml"]
@@ -102,7 +105,9 @@ def values(draw: st.DrawFn) -> Any:
     )
 
 
+@functools.cache
 def _load(kind: str, name: str) -> tuple[Any, str]:
+    """A shipped file's data (read once; `_apply` and the dumps copy it)."""
     if kind == "plan":
         return json.loads(PLAN.read_text()), "json"
     folder = {"scenario": "scenarios", "topology": "topologies", "sweep": "scenarios/sweeps"}
@@ -135,7 +140,10 @@ def cases(draw: st.DrawFn) -> Case:
     }[kind]
     name = draw(st.sampled_from(source))
     data, form = _load(kind, name)
-    op = draw(st.sampled_from(["delete", "set", "set", "set", "encoding", "truncate"]))
+    ops = ["delete", "set", "set", "set", "encoding", "truncate"]
+    ops += ["duplicate"] if form == "toml" else []
+    ops += ["grid", "grid"] if kind == "sweep" else []
+    op = draw(st.sampled_from(ops))
     if op in ("delete", "set"):
         path = draw(st.sampled_from(_paths(data)))
         value = draw(values()) if op == "set" else None
@@ -151,6 +159,20 @@ def cases(draw: st.DrawFn) -> Case:
             else raw.encode(encoding)
         )
         what = f"encoded as {encoding}"
+    elif op == "grid":  # a grid over any scenario key or table, with a drawn value
+        scenario, _ = _load("scenario", "small-workday.toml")
+        keys = [".".join(p) for p in _paths(scenario) if all(isinstance(k, str) for k in p)]
+        key = draw(st.sampled_from([*keys, "demand", "demand.apps.web", "connect.nowhere"]))
+        value = draw(values())
+        mutated = _apply(data, ("sweep", "grid"), "set", {key: [value]})
+        text = _dump(mutated, form)
+        what = f"grid {key} = [{value!r:.60}]"
+    elif op == "duplicate":  # a key given twice, as a hand edit leaves it
+        lines = _dump(data, form).decode().splitlines(keepends=True)
+        keyed = [i for i, line in enumerate(lines) if " = " in line]
+        line = draw(st.sampled_from(keyed))
+        text = "".join(lines[: line + 1] + lines[line:]).encode()
+        what = f"line {line + 1} given twice"
     else:
         raw = _dump(data, form)
         cut = draw(st.integers(0, len(raw) - 1))
@@ -164,16 +186,16 @@ PLAN = (
 )  # `netlab export scenarios/example-small.toml -f json`
 
 
-def _prepare(case: Case, folder: Path) -> list[str]:
-    """Lay the case out like the repository (scenarios refer to ../topologies) and return the
-    netlab command that reads it."""
+def _prepare(case: Case, folder: Path) -> tuple[list[str], Path]:
+    """Lay the case out like the repository (scenarios refer to ../topologies); return the
+    netlab command that reads it and the mutated file."""
     shutil.copytree(ROOT / "topologies", folder / "topologies")
     shutil.copytree(ROOT / "scenarios", folder / "scenarios")
     out = str(folder / "results")
     if case.kind == "scenario":
         target = folder / "scenarios" / case.source
         target.write_bytes(case.text)
-        return ["check", str(target)]
+        return ["check", str(target)], target
     if case.kind == "topology":
         target = folder / "topologies" / case.source
         target.write_bytes(case.text)
@@ -183,20 +205,20 @@ def _prepare(case: Case, folder: Path) -> list[str]:
             text = text.replace("../topologies/small.toml", "../topologies/tiny.toml")
             text = text.replace('kec_seranau = "lte"', "")
             (folder / "scenarios" / scenario).write_text(text)
-        return ["check", str(folder / "scenarios" / scenario)]
+        return ["check", str(folder / "scenarios" / scenario)], target
     if case.kind == "sweep":
         target = folder / "scenarios" / "sweeps" / case.source
         target.write_bytes(case.text)
-        return ["sweep", str(target), "--check", "--out", out]
+        return ["sweep", str(target), "--check", "--out", out], target
     target = folder / "plan.json"
     target.write_bytes(case.text)
-    return ["export", str(target), "--format", "tc"]
+    return ["export", str(target), "--format", "tc"], target
 
 
 def _run(case: Case, folder: Path) -> str | None:
     """Run one case; return what went wrong, or None."""
     folder.mkdir()
-    argv = _prepare(case, folder)
+    argv, target = _prepare(case, folder)
     try:
         result = subprocess.run(
             [str(NETLAB), *argv],
@@ -212,27 +234,33 @@ def _run(case: Case, folder: Path) -> str | None:
     if (folder / "results").exists() and any((folder / "results").iterdir()):
         return "left a results folder"
     if result.returncode == 0:
-        return None
+        return _script_problem(result.stdout) if argv[0] == "export" else None
     if result.returncode != 2:
         return f"exit {result.returncode}: {said[-300:]}"
     lines = result.stderr.strip().splitlines()
     if "Traceback" in said or len(lines) != 1:
         return f"not one line: {said[-300:]}"
-    if Path(argv[1]).name not in lines[0]:
-        return f"does not name the file: {lines[0]}"
+    if target.name not in lines[0]:
+        return f"does not name {target.name}: {lines[0]}"
     return None
 
 
+def _script_problem(script: str) -> str | None:
+    """What `sh -n` finds wrong with an exported tc script (None: it parses)."""
+    check = subprocess.run(["sh", "-n"], input=script, capture_output=True, text=True)
+    return None if check.returncode == 0 else f"sh -n rejects the script: {check.stderr[:200]}"
+
+
 @settings(
-    max_examples=CASES // WORKERS,
+    max_examples=CASES // BATCH,
     deadline=None,
     database=None,
     phases=[Phase.generate],  # no shrinking: a failing case is reported as it was drawn
     suppress_health_check=list(HealthCheck),
 )
-@given(st.lists(cases(), min_size=WORKERS, max_size=WORKERS))
+@given(st.lists(cases(), min_size=BATCH, max_size=BATCH))
 def test_every_bad_input_ends_in_one_clear_line(batch: list[Case]) -> None:
-    """WORKERS cases an example, run side by side; CASES cases in all."""
+    """BATCH cases an example, WORKERS at a time; CASES cases in all."""
     root = Path(tempfile.mkdtemp(prefix="netlab-fuzz-"))
     try:
         with ThreadPoolExecutor(WORKERS) as pool:

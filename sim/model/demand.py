@@ -7,35 +7,47 @@ are merged key by key into these defaults before validation.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from sim.model.flow import Direction
 from sim.model.loading import Strict
 from sim.model.topology import SiteKind
+from sim.model.units import MAX_MBPS
+
+# Bounds on sizes: a sigma of 10 already spreads sizes over 10^13; 1 kB to 1 TB per transfer.
+MAX_SIGMA = 10.0
+MIN_SIZE_MB = 0.001
+MAX_SIZE_MB = 1e6
 
 
 class AppSpec(Strict):
     """One application: elastic (TCP bulk, sized) or paced (needs a rate for a duration)."""
 
     kind: Literal["elastic", "paced"]
-    directions: list[Direction] = Field(min_length=1)
+    directions: list[Direction] = Field(min_length=1, max_length=100)
     # elastic
     size_dist: Literal["lognormal", "pareto"] = "lognormal"
-    size_median_mb: float = Field(default=1.0, gt=0, description="lognormal median")
-    size_sigma: float = Field(default=1.0, ge=0, description="lognormal shape")
-    pareto_alpha: float = Field(default=1.3, gt=1)
-    size_min_mb: float = Field(default=0.01, gt=0)
-    size_max_mb: float = Field(default=4000.0, gt=0)
-    transfers_mean: float = Field(default=1.0, ge=1, description="transfers a session, geometric")
-    think_mean_s: float = Field(default=0.0, ge=0, description="pause between transfers")
-    patience_s: float = Field(default=600.0, gt=0, description="a user abandons after this")
+    size_median_mb: float = Field(
+        default=1.0, ge=MIN_SIZE_MB, le=MAX_SIZE_MB, description="lognormal median"
+    )
+    size_sigma: float = Field(default=1.0, ge=0, le=MAX_SIGMA, description="lognormal shape")
+    pareto_alpha: float = Field(default=1.3, gt=1, le=100)
+    size_min_mb: float = Field(default=0.01, ge=MIN_SIZE_MB, le=MAX_SIZE_MB)
+    size_max_mb: float = Field(default=4000.0, ge=MIN_SIZE_MB, le=MAX_SIZE_MB)
+    transfers_mean: float = Field(
+        default=1.0, ge=1, le=10_000, description="transfers a session, geometric"
+    )
+    think_mean_s: float = Field(default=0.0, ge=0, le=86400, description="pause between transfers")
+    patience_s: float = Field(
+        default=600.0, gt=0, le=86400, description="a user abandons after this"
+    )
     # paced
-    rate_mbps: float = Field(default=1.0, gt=0, description="needed goodput rate")
-    duration_median_min: float = Field(default=10.0, gt=0)
-    duration_sigma: float = Field(default=0.5, ge=0)
-    duration_max_min: float = Field(default=120.0, gt=0)
+    rate_mbps: float = Field(default=1.0, gt=0, le=MAX_MBPS, description="needed goodput rate")
+    duration_median_min: float = Field(default=10.0, gt=0, le=1440)
+    duration_sigma: float = Field(default=0.5, ge=0, le=MAX_SIGMA)
+    duration_max_min: float = Field(default=120.0, gt=0, le=1440)
 
     @model_validator(mode="after")
     def _sizes_ordered(self) -> AppSpec:
@@ -47,10 +59,12 @@ class AppSpec(Strict):
 class KindProfile(Strict):
     """How the users of one kind of site behave over the day and which applications they use."""
 
-    sessions_per_user_hour: float = Field(gt=0, description="session rate at profile weight 1")
-    weekday: list[float] = Field(min_length=24, max_length=24)
-    weekend: list[float] = Field(min_length=24, max_length=24)
-    mix: dict[str, float] = Field(min_length=1)
+    sessions_per_user_hour: float = Field(
+        gt=0, le=60, description="session rate at profile weight 1"
+    )
+    weekday: list[Annotated[float, Field(ge=0, le=1e6)]] = Field(min_length=24, max_length=24)
+    weekend: list[Annotated[float, Field(ge=0, le=1e6)]] = Field(min_length=24, max_length=24)
+    mix: dict[str, Annotated[float, Field(ge=0, le=1e6)]] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _weights_valid(self) -> KindProfile:
@@ -64,7 +78,7 @@ class KindProfile(Strict):
 class DemandSpec(Strict):
     """The whole demand model of a scenario."""
 
-    growth: float = Field(default=1.0, gt=0, description="multiplies every session rate")
+    growth: float = Field(default=1.0, gt=0, le=100, description="multiplies every session rate")
     apps: dict[str, AppSpec]
     kinds: dict[SiteKind, KindProfile]
 

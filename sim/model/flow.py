@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-import simpy
+if TYPE_CHECKING:  # only a type here; importing SimPy would slow every `netlab check`
+    import simpy
 
 Direction = Literal["down", "up"]  # down: towards the sites; up: from them
 FlowStatus = Literal["active", "done", "abandoned", "cut"]

@@ -9,18 +9,26 @@ policy, growth or connection) come from its typed `with_*` methods, not from re-
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from sim.model.demand import DEFAULT_DEMAND, DemandSpec, merged
 from sim.model.errors import ConfigError
-from sim.model.loading import Strict, read_toml, validate
+from sim.model.loading import MAX_PATH_CHARS, Strict, read_toml, validate
 from sim.model.topology import SITE_KINDS, Site, Topology, load_topology
-from sim.model.units import mbps, parse_duration
+from sim.model.units import MAX_MBPS, format_duration, mbps, parse_duration
 
 # The policy names a scenario may use, named once: the static policies (each built by
 # sim.shaping.policies.BUILDERS under the same name) and "schedule", which switches between them.
@@ -36,12 +44,28 @@ SCHEDULE = "schedule"
 POLICY_NAMES: tuple[str, ...] = (*STATIC_POLICIES, SCHEDULE)
 StaticPolicyName = Literal[STATIC_POLICIES]  # type: ignore[valid-type]
 PolicyName = Literal[POLICY_NAMES]  # type: ignore[valid-type]
-Duration = Annotated[str | float | int, AfterValidator(parse_duration)]
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+
+
+def _duration(value: Any) -> float:
+    """A duration as seconds: "90s", "5m", "24h", "10d" or a bare number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"not a duration: {value!r} (use e.g. '30s', '5m', '24h', '10d')")
+    return parse_duration(value)
+
+
+Duration = Annotated[float, BeforeValidator(_duration)]
+_CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)|24:00")
+# Bounds on sizes: past them a run would take days or never end; each message says the bound.
+MAX_DURATION_S = 366 * 86400.0  # a year: the 10-day trial takes about two minutes
+MIN_SAMPLE_S = 1.0
+MAX_SAMPLES = 100_000  # per class: classes.csv has this many rows per class and direction
+MAX_SEED = 2**32 - 1
+FIRST_START = dt.datetime(1900, 1, 1)
+LAST_START = dt.datetime(2200, 1, 1)
 
 
 def _check_clock(text: str) -> str:
-    if not _CLOCK.match(text):
+    if not _CLOCK.fullmatch(text):
         raise ValueError(f"not a time of day: {text!r} (use HH:MM)")
     return text
 
@@ -55,21 +79,82 @@ def clock_seconds(text: str) -> float:
 ClockTime = Annotated[str, AfterValidator(_check_clock)]
 
 
+def _local_datetime(value: Any) -> dt.datetime:
+    """A TOML local date-time, a bare date (midnight) or the same as an ISO 8601 string (as a
+    sweep or JSON may give it), between 1900 and 2200; no number is a date."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"not a date-time: {value!r} (use e.g. 2022-02-01T08:00:00)") from None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time())
+    if not isinstance(value, dt.datetime):
+        raise ValueError(
+            f"expected a TOML local date-time such as 2022-02-01T08:00:00, got {value!r}"
+        )
+    if value.tzinfo is not None:
+        raise ValueError("write the start without a UTC offset (it is local clock time)")
+    if not FIRST_START <= value < LAST_START:
+        raise ValueError(f"must lie in the years {FIRST_START.year}-{LAST_START.year - 1}")
+    return value
+
+
+LocalDateTime = Annotated[dt.datetime, BeforeValidator(_local_datetime)]
+
+
 class ScenarioSection(Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-    description: str = ""
-    topology: str = Field(description="topology file, relative to the scenario file")
-    seed: int = Field(default=1, ge=0)
-    start: dt.datetime = dt.datetime(2022, 2, 1)
+    description: str = Field(default="", max_length=1000)
+    topology: str = Field(
+        min_length=1,
+        max_length=MAX_PATH_CHARS,
+        description="topology file, relative to the scenario file",
+    )
+    seed: int = Field(default=1, ge=0, le=MAX_SEED)
+    start: LocalDateTime = dt.datetime(2022, 2, 1)
     duration: Duration = 86400.0
     sample_interval: Duration = 60.0
+
+    @field_validator("topology")
+    @classmethod
+    def _no_nul(cls, path: str) -> str:
+        if "\x00" in path:
+            raise ValueError("the path contains a NUL character")
+        return path
+
+    @field_validator("duration")
+    @classmethod
+    def _duration_bounded(cls, seconds: float) -> float:
+        if seconds > MAX_DURATION_S:
+            raise ValueError(f"{format_duration(seconds)} is longer than a year (at most 366d)")
+        return seconds
+
+    @field_validator("sample_interval")
+    @classmethod
+    def _sampling_bounded(cls, step: float, info: ValidationInfo) -> float:
+        length = info.data.get("duration")
+        if length is None:  # the duration is bad itself: that error is the one to report
+            return step
+        if step < MIN_SAMPLE_S or step > length:
+            raise ValueError(
+                f"{format_duration(step)} must lie between 1s and the duration "
+                f"({format_duration(length)})"
+            )
+        if length / step > MAX_SAMPLES:
+            raise ValueError(
+                f"{format_duration(step)} over {format_duration(length)} is "
+                f"{length / step:,.0f} samples, at most {MAX_SAMPLES:,} (use at least "
+                f"{format_duration(math.ceil(length / MAX_SAMPLES))})"
+            )
+        return step
 
 
 class PriceTier(Strict):
     """Price per Mbps per month for purchases up to `up_to_mbps` (None: any size above)."""
 
     up_to_mbps: float | None = Field(default=None, gt=0)
-    idr_per_mbps_month: float = Field(gt=0)
+    idr_per_mbps_month: float = Field(gt=0, le=1e12)
 
 
 # Example e-catalogue-like tiers (assumption; design note: Rp45k-450k per Mbps per month for
@@ -84,9 +169,13 @@ DEFAULT_PRICE_TIERS: list[dict[str, float | None]] = [
 
 
 class Purchase(Strict):
-    upstream_mbps: float = Field(gt=0, description="purchased capacity, each direction")
+    upstream_mbps: float = Field(
+        gt=0, le=MAX_MBPS, description="purchased capacity, each direction"
+    )
     price_tiers: list[PriceTier] = Field(
-        default_factory=lambda: [PriceTier(**t) for t in DEFAULT_PRICE_TIERS], min_length=1
+        default_factory=lambda: [PriceTier(**t) for t in DEFAULT_PRICE_TIERS],
+        min_length=1,
+        max_length=100,
     )
 
     def monthly_cost_idr(self) -> float:
@@ -123,8 +212,8 @@ class ScheduleEntry(Strict):
 class SiteOverride(Strict):
     """Explicit class settings for one site's leaf, applied after the policy built the plan."""
 
-    rate_mbps: float | None = Field(default=None, gt=0)
-    ceil_mbps: float | None = Field(default=None, gt=0)
+    rate_mbps: float | None = Field(default=None, gt=0, le=MAX_MBPS)
+    ceil_mbps: float | None = Field(default=None, gt=0, le=MAX_MBPS)
     prio: int | None = Field(default=None, ge=0, le=7)
 
     @model_validator(mode="after")
@@ -139,16 +228,14 @@ class PolicyParams(Strict):
 
     name: StaticPolicyName
     guaranteed_share: float = Field(default=0.9, gt=0, le=1)
-    weights: dict[str, float] = {}
-    tier_share: dict[str, float] = {}
+    weights: dict[str, Annotated[float, Field(gt=0, le=1e6)]] = {}
+    tier_share: dict[str, Annotated[float, Field(gt=0, le=1e6)]] = {}
     tier_prio: dict[str, int] = {}
-    hotspot_ceil_mbps: float | None = Field(default=None, gt=0)
+    hotspot_ceil_mbps: float | None = Field(default=None, gt=0, le=MAX_MBPS)
     sites: dict[str, SiteOverride] = {}
 
     @model_validator(mode="after")
     def _params_valid(self) -> PolicyParams:
-        if any(w <= 0 for w in self.weights.values()):
-            raise ValueError("weights must be positive")
         for tier in [*self.tier_share, *self.tier_prio]:
             if tier not in TIERS:
                 raise ValueError(f"unknown tier {tier!r} (tiers: {', '.join(TIERS)})")
@@ -181,8 +268,8 @@ class PolicySpec(PolicyParams):
 class Network(Strict):
     """How bytes on the wire relate to bytes delivered, and how the root is shaped."""
 
-    mss_bytes: int = Field(default=1448, gt=0, description="TCP payload per segment")
-    frame_bytes: int = Field(default=1514, gt=0, description="L2 bytes per full segment")
+    mss_bytes: int = Field(default=1448, gt=0, le=65535, description="TCP payload per segment")
+    frame_bytes: int = Field(default=1514, gt=0, le=65535, description="L2 bytes per full segment")
     root_headroom: float = Field(
         default=0.97, gt=0, le=1, description="shape the root this far below the purchase"
     )
@@ -265,6 +352,10 @@ class Acceptance(Strict):
     )
 
 
+MAX_GRID = 100_000
+MAX_GROWTH = 100.0
+
+
 class OptimizeSpec(Strict):
     """How `netlab optimize` searches: policies, purchase grid, seeds, evaluation window."""
 
@@ -275,12 +366,12 @@ class OptimizeSpec(Strict):
     confirm_seeds: int = Field(
         default=3, ge=1, le=50, description="fresh seeds the answer must also satisfy"
     )
-    min_mbps: float = Field(default=50, gt=0)
-    max_mbps: float = Field(default=1500, gt=0)
-    step_mbps: float = Field(default=25, gt=0)
+    min_mbps: float = Field(default=50, gt=0, le=MAX_MBPS)
+    max_mbps: float = Field(default=1500, gt=0, le=MAX_MBPS)
+    step_mbps: float = Field(default=25, gt=0, le=MAX_MBPS)
     window_start: ClockTime = "08:00"
     window: Duration = 7200.0
-    growth: list[float] = Field(default_factory=lambda: [1.2, 1.5])
+    growth: list[float] = Field(default_factory=lambda: [1.2, 1.5], max_length=10)
     growth_seeds: int = Field(
         default=2, ge=1, le=50, description="seeds for the growth searches (indicative)"
     )
@@ -297,8 +388,14 @@ class OptimizeSpec(Strict):
     def _grid_valid(self) -> OptimizeSpec:
         if self.min_mbps >= self.max_mbps:
             raise ValueError("min_mbps must be below max_mbps")
-        if any(g <= 0 for g in self.growth):
-            raise ValueError("growth factors must be positive")
+        if (self.max_mbps - self.min_mbps) / self.step_mbps > MAX_GRID:
+            raise ValueError(
+                f"the purchase grid has more than {MAX_GRID:,} points: raise step_mbps"
+            )
+        if any(not 0 < g <= MAX_GROWTH for g in self.growth):
+            raise ValueError(f"growth factors must lie in (0, {MAX_GROWTH:g}]")
+        if not 300 <= self.window <= 86400:
+            raise ValueError("window: 5m to 24h (a window in one working day, sampled every 5m)")
         return self
 
 
@@ -392,11 +489,12 @@ class Scenario:
 
     def edited(self, data: dict[str, Any]) -> Scenario:
         """This scenario with its file data replaced by `data` (shaped as `spec.model_dump()`)."""
+        _check_demand_table(self.path, data)
         data = {**data, "demand": merged(DEFAULT_DEMAND, data.get("demand", {}))}
         spec = validate(self.path, data, ScenarioFile)
         inventory = self.inventory
         if spec.scenario.topology != self.spec.scenario.topology:
-            inventory = load_topology(_topology_path(self.path, spec))
+            inventory = _load_topology(self.path, spec)
         return Scenario.resolve(self.path, spec, inventory)
 
     def with_purchase(self, upstream_mbps: float) -> Scenario:
@@ -470,15 +568,43 @@ def load_scenario(path: Path | str) -> Scenario:
     """Load, validate and resolve a scenario file (raises ConfigError)."""
     path = Path(path)
     data = read_toml(path)
+    _check_kind_of_file(path, data)
+    _check_demand_table(path, data)
     data["demand"] = merged(DEFAULT_DEMAND, data.get("demand", {}))
-    if not isinstance(data.get("scenario"), dict):
-        raise ConfigError(path, "scenario", "required table is missing")
     spec = validate(path, data, ScenarioFile)
-    return Scenario.resolve(path, spec, load_topology(_topology_path(path, spec)))
+    return Scenario.resolve(path, spec, _load_topology(path, spec))
+
+
+def _check_demand_table(path: Path, data: dict[str, Any]) -> None:
+    """[demand] is merged into the defaults before validation, so its type is checked first."""
+    if not isinstance(data.get("demand", {}), dict):
+        raise ConfigError(path, "demand", "must be a table ([demand])")
+
+
+def _check_kind_of_file(path: Path, data: dict[str, Any]) -> None:
+    """A topology or sweep file given where a scenario belongs: say so, not "unknown key"."""
+    if "scenario" in data:
+        return
+    if "sites" in data or "hub" in data:
+        raise ConfigError(
+            path, "", "a topology file, not a scenario: a scenario names it in scenario.topology"
+        )
+    if "sweep" in data:
+        raise ConfigError(path, "", "a sweep file, not a scenario: run it with `netlab sweep`")
+
+
+def _load_topology(path: Path, spec: ScenarioFile) -> Topology:
+    """The scenario's topology; a file that cannot be read is the scenario's key's fault."""
+    try:
+        return load_topology(_topology_path(path, spec))
+    except ConfigError as exc:
+        if exc.key:  # a bad value inside the topology: its own file and key
+            raise
+        raise ConfigError(path, "scenario.topology", str(exc)) from None
 
 
 def _topology_path(path: Path, spec: ScenarioFile) -> Path:
-    return (path.parent / spec.scenario.topology).resolve()
+    return path.parent / spec.scenario.topology
 
 
 def _lastmile_cost(topology: Topology, connect: dict[str, str]) -> float:

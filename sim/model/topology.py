@@ -9,11 +9,15 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from sim.model.loading import Strict, read_toml, validate
-from sim.model.units import mbps
+from sim.model.units import MAX_MBPS, mbps
 
 # Identifiers become Mininet host names, tc comments and CSV keys: keep them short and inert.
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,15}$")]
 SiteKind = Literal["office", "hotspot", "subdistrict"]
+# Bounds on sizes: one simulated user each, one class each; past them a run never ends.
+MAX_USERS = 100_000
+MAX_SITES = 1000
+MAX_LATENCY_MS = 10_000.0
 SITE_KINDS: tuple[SiteKind, ...] = ("office", "hotspot", "subdistrict")
 # A Linux interface name (at most 15 characters), also accepted as a RouterOS interface name.
 Interface = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,15}$")]
@@ -23,10 +27,10 @@ class LastMile(Strict):
     """An alternative access for a site the fibre does not reach (VSAT, LTE, radio)."""
 
     id: Identifier
-    mbps: float = Field(gt=0)
-    latency_ms: float = Field(ge=0)
+    mbps: float = Field(gt=0, le=MAX_MBPS)
+    latency_ms: float = Field(ge=0, le=MAX_LATENCY_MS)
     loss_pct: float = Field(default=0.0, ge=0, lt=100)
-    monthly_cost_idr: float = Field(ge=0)
+    monthly_cost_idr: float = Field(ge=0, le=1e15)
     note: str = ""
 
 
@@ -36,16 +40,19 @@ class Site(Strict):
     id: Identifier
     name: str
     kind: SiteKind
-    users: int = Field(gt=0, description="people who use the site's internet on a normal day")
-    access_mbps: float | None = Field(default=None, gt=0)
-    latency_ms: float = Field(default=1.0, ge=0)
+    users: int = Field(
+        gt=0, le=MAX_USERS, description="people who use the site's internet on a normal day"
+    )
+    access_mbps: float | None = Field(default=None, gt=0, le=MAX_MBPS)
+    latency_ms: float = Field(default=1.0, ge=0, le=MAX_LATENCY_MS)
     essential: bool = False
     reached: bool = True
     lastmile: list[LastMile] = []
     # Where exports deploy (sim/shaping/deployment.py); nothing simulated depends on it, so it is
     # left out of dumps (and of the sweep index's identity of a point).
-    subnets: list[IPv4Network] = Field(
+    subnets: list[Annotated[IPv4Network, Field(strict=False)]] = Field(  # "10.20.1.0/24"
         default=[],
+        max_length=1000,
         exclude=True,
         description="the site's networks as the hub sees its traffic (before NAT)",
     )
@@ -74,7 +81,9 @@ class Hub(Strict):
 
     id: Identifier = "hub"
     name: str
-    link_mbps: float = Field(gt=0, description="physical capacity of the provider link")
+    link_mbps: float = Field(
+        gt=0, le=MAX_MBPS, description="physical capacity of the provider link"
+    )
     # Where exports deploy, left out of dumps like Site.subnets.
     lan_interface: Interface | None = Field(default=None, exclude=True, description="to sites")
     wan_interface: Interface | None = Field(default=None, exclude=True, description="to provider")
@@ -98,7 +107,7 @@ class Topology(Strict):
     name: Identifier
     description: str = ""
     hub: Hub
-    sites: list[Site] = Field(min_length=1)
+    sites: list[Site] = Field(min_length=1, max_length=MAX_SITES)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Topology:

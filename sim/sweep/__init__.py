@@ -1,6 +1,24 @@
-"""Sweeps: grids of scenario overrides × seeds, run in parallel, resumable, one results table."""
+"""Sweeps: grids of scenario overrides × seeds, run in parallel, resumable, one results table.
 
-from sim.sweep.runner import SweepResult, run_sweep
+The runner (and with it SimPy, NumPy and the metrics) is imported on first use, so that reading
+and checking a sweep file (`netlab sweep FILE --check`) stays quick.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from sim.sweep.spec import Point, Sweep, load_sweep
 
+if TYPE_CHECKING:
+    from sim.sweep.runner import SweepResult, run_sweep
+
 __all__ = ["Point", "Sweep", "SweepResult", "load_sweep", "run_sweep"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("SweepResult", "run_sweep"):
+        from sim.sweep import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module 'sim.sweep' has no attribute {name!r}")

@@ -28,38 +28,59 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from sim.model.errors import ConfigError
-from sim.model.loading import Strict, read_toml, validate
-from sim.model.scenario import Scenario, load_scenario
+from sim.model.loading import MAX_PATH_CHARS, Strict, read_toml, validate
+from sim.model.scenario import MAX_SEED, Scenario, load_scenario
 from sim.shaping.schedule import compile_schedule
+
+MAX_SEEDS = 1000  # seeds of one sweep
+MAX_RUNS = 100_000  # points times seeds: more is a typo, not a plan
+
+
+def _seed_count(value: Any) -> Any:
+    """A number of seeds N as the list 1..N (at least 1, at most MAX_SEEDS)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return value
+    if not 1 <= value <= MAX_SEEDS:
+        raise ValueError(f"a number of seeds must be at least 1 and at most {MAX_SEEDS}")
+    return list(range(1, value + 1))
 
 
 class SweepSection(Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-    description: str = ""
-    scenario: str = Field(description="scenario file, relative to the sweep file")
+    description: str = Field(default="", max_length=1000)
+    scenario: str = Field(
+        min_length=1,
+        max_length=MAX_PATH_CHARS,
+        description="scenario file, relative to the sweep file",
+    )
     mode: Literal["product", "zip"] = "product"
-    seeds: int | list[int] = 1
+    # `seeds = N` means seeds 1..N; a list is taken as it is
+    seeds: Annotated[
+        list[Annotated[int, Field(ge=0, le=MAX_SEED)]], BeforeValidator(_seed_count)
+    ] = Field(default=1, validate_default=True, max_length=MAX_SEEDS)
     set: dict[str, Any] = {}
     grid: dict[str, Any] = {}
 
+    @field_validator("scenario")
+    @classmethod
+    def _no_nul(cls, path: str) -> str:
+        if "\x00" in path:
+            raise ValueError("the path contains a NUL character")
+        return path
+
     @field_validator("seeds")
     @classmethod
-    def _seed_list(cls, seeds: int | list[int]) -> list[int]:
-        if isinstance(seeds, int):
-            if seeds < 1:
-                raise ValueError("a number of seeds must be at least 1")
-            return list(range(1, seeds + 1))
+    def _seed_list(cls, seeds: list[int]) -> list[int]:
         if not seeds:
             raise ValueError("needs at least one seed")
-        if any(seed < 0 for seed in seeds):
-            raise ValueError("seeds must be non-negative")
         if len(set(seeds)) != len(seeds):
             raise ValueError("a seed appears twice")
         return seeds
@@ -96,6 +117,7 @@ def load_sweep(path: Path | str) -> Sweep:
     fixed = _flatten(section.set)
     grid = _flatten(section.grid)
     _check_grid(path, fixed, grid, section.mode)
+    _check_size(path, grid, section.mode, len(section.seeds))
     if section.mode == "product":
         combos = list(itertools.product(*grid.values()))
     else:
@@ -119,7 +141,7 @@ def load_sweep(path: Path | str) -> Sweep:
         name=section.name,
         description=section.description,
         keys=list(grid),
-        seeds=list(section.seeds),  # a list after validation
+        seeds=list(section.seeds),
         points=points,
     )
 
@@ -210,6 +232,21 @@ def _check_grid(path: Path, fixed: dict[str, Any], grid: dict[str, Any], mode: s
             raise ConfigError(path, label, "a value appears twice")
     if mode == "zip":
         _check_zip(path, grid)
+
+
+def _check_size(path: Path, grid: dict[str, Any], mode: str, seeds: int) -> None:
+    """At most MAX_RUNS runs, counted before any point is built."""
+    points = (
+        math.prod(len(v) for v in grid.values())
+        if mode == "product"
+        else len(next(iter(grid.values())))
+    )
+    if points * seeds > MAX_RUNS:
+        raise ConfigError(
+            path,
+            "sweep.grid",
+            f"{points:,} points x {seeds:,} seeds = {points * seeds:,} runs, at most {MAX_RUNS:,}",
+        )
 
 
 def _check_zip(path: Path, grid: dict[str, Any]) -> None:
