@@ -526,7 +526,7 @@ def emulate(
         )
     summary, folder = _write_record(record, out_dir)
     for warning in record.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        warn(warning)
     print_summary(summary, record.scenario)
     out.print(f"report: {folder / 'report.html'}", highlight=False, soft_wrap=True)
 
@@ -619,7 +619,7 @@ def _validate_stress(
     folder = out_dir / f"{loaded.name}-stress-{result.policy}-{stamp}"
     result.write(folder)
     for warning in result.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        warn(warning)
     title = f"{result.policy}, every site greedy: fluid vs kernel, largest errors"
     table = Table(title=title, title_justify="left")
     for column in ("class", "dir", "fluid Mbit/s", "kernel Mbit/s", "error, % of root"):
@@ -1139,7 +1139,7 @@ def _print_import(report: dict[str, object]) -> None:
     if counts:
         out.print(table)
     for name in report["unmapped_interfaces"]:  # type: ignore[attr-defined]
-        err.print(f"[yellow]warning:[/yellow] interface {name} maps to no site; left out")
+        warn(f"interface {name} maps to no site; left out")
 
 
 @app.command()
@@ -1207,7 +1207,7 @@ def _print_calibration(result: object) -> None:
         )
     out.print(table)
     for note in result.notes:
-        err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+        err.print(Text.assemble(("note: ", "yellow"), one_line(note)), soft_wrap=True)
 
 
 def main() -> None:
