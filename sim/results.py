@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.metrics import class_series, flow_completion
+from sim.analysis.pool import process_exists
 from sim.model.errors import ConfigError
 from sim.run import RunRecord
 
@@ -147,20 +148,10 @@ def remove_dead_partials(root: Path) -> list[Path]:
     removed = []
     for path in root.glob(f".*{PARTIAL}*"):
         pid = path.name.rpartition(PARTIAL)[2]
-        if path.is_dir() and pid.isdigit() and not _alive(int(pid)):
+        if path.is_dir() and pid.isdigit() and not process_exists(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def manifest(record: RunRecord, now: dt.datetime) -> dict[str, Any]:

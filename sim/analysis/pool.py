@@ -65,7 +65,7 @@ def remove_dead_scratch() -> None:
     """Remove the scratch folders of netlab processes that are gone (killed)."""
     for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH}*"):
         pid = path.name[len(SCRATCH) :].partition("-")[0]
-        if path.is_dir() and pid.isdigit() and not _exists(int(pid)):
+        if path.is_dir() and pid.isdigit() and not process_exists(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
 
 
@@ -112,7 +112,7 @@ def _wait_for_exit(pid: int) -> None:
     except ProcessLookupError:
         return
     except (AttributeError, OSError):  # no pidfds here: poll
-        while _exists(pid):
+        while process_exists(pid):
             time.sleep(POLL_S)
         return
     try:
@@ -121,7 +121,8 @@ def _wait_for_exit(pid: int) -> None:
         os.close(fd)
 
 
-def _exists(pid: int) -> bool:
+def process_exists(pid: int) -> bool:
+    """Whether a process with this pid exists (it may belong to another user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

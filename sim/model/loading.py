@@ -8,9 +8,9 @@ import re
 import stat
 import tomllib
 from pathlib import Path
-from typing import Any, TypeVar, get_args, get_origin
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from sim.model.errors import ConfigError
 
@@ -25,6 +25,16 @@ _BOMS = (
     (b"\xff\xfe", "UTF-16"),
     (b"\xfe\xff", "UTF-16"),
 )
+
+
+def _no_nul(path: str) -> str:
+    if "\x00" in path:
+        raise ValueError("the path contains a NUL character")
+    return path
+
+
+# a file path written in an input file: not empty, not absurdly long, no NUL
+PathText = Annotated[str, Field(min_length=1, max_length=MAX_PATH_CHARS), AfterValidator(_no_nul)]
 
 
 class Strict(BaseModel):

@@ -26,7 +26,7 @@ from pydantic import (
 
 from sim.model.demand import DEFAULT_DEMAND, DemandSpec, merged
 from sim.model.errors import ConfigError
-from sim.model.loading import MAX_PATH_CHARS, Strict, read_toml, validate
+from sim.model.loading import PathText, Strict, read_toml, validate
 from sim.model.topology import SITE_KINDS, Site, Topology, load_topology
 from sim.model.units import MAX_MBPS, format_duration, mbps, parse_duration
 
@@ -106,22 +106,11 @@ LocalDateTime = Annotated[dt.datetime, BeforeValidator(_local_datetime)]
 class ScenarioSection(Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
     description: str = Field(default="", max_length=1000)
-    topology: str = Field(
-        min_length=1,
-        max_length=MAX_PATH_CHARS,
-        description="topology file, relative to the scenario file",
-    )
+    topology: PathText = Field(description="topology file, relative to the scenario file")
     seed: int = Field(default=1, ge=0, le=MAX_SEED)
     start: LocalDateTime = dt.datetime(2022, 2, 1)
     duration: Duration = 86400.0
     sample_interval: Duration = 60.0
-
-    @field_validator("topology")
-    @classmethod
-    def _no_nul(cls, path: str) -> str:
-        if "\x00" in path:
-            raise ValueError("the path contains a NUL character")
-        return path
 
     @field_validator("duration")
     @classmethod

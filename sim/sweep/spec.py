@@ -36,7 +36,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, field_validator
 
 from sim.model.errors import ConfigError
-from sim.model.loading import MAX_PATH_CHARS, Strict, read_toml, validate
+from sim.model.loading import PathText, Strict, read_toml, validate
 from sim.model.scenario import MAX_SEED, Scenario, load_scenario
 from sim.shaping.schedule import compile_schedule
 
@@ -56,9 +56,7 @@ def _seed_count(value: Any) -> Any:
 class SweepSection(Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
     description: str = Field(default="", max_length=1000)
-    scenario: str = Field(
-        min_length=1,
-        max_length=MAX_PATH_CHARS,
+    scenario: PathText = Field(
         description="scenario file, relative to the sweep file",
     )
     mode: Literal["product", "zip"] = "product"
@@ -68,13 +66,6 @@ class SweepSection(Strict):
     ] = Field(default=1, validate_default=True, max_length=MAX_SEEDS)
     set: dict[str, Any] = {}
     grid: dict[str, Any] = {}
-
-    @field_validator("scenario")
-    @classmethod
-    def _no_nul(cls, path: str) -> str:
-        if "\x00" in path:
-            raise ValueError("the path contains a NUL character")
-        return path
 
     @field_validator("seeds")
     @classmethod
