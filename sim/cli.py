@@ -292,7 +292,8 @@ def sweep(
     Finished runs are recorded in results/sweeps/NAME/index.sqlite as they arrive: run the
     same command again after an interruption and only the rest is run. A failed run is
     recorded with its error and does not stop the sweep. Writes results.csv (and
-    results.parquet with pyarrow) and comparison.html. With --check, every point is
+    results.parquet with pyarrow) and comparison.html (comparison-by-KEY.html with --by
+    KEY). With --check, every point is
     validated and its plans compiled, the grid is printed, and nothing runs or is written.
 
     [bold]Examples[/bold]
@@ -307,8 +308,7 @@ def sweep(
         print_grid(loaded)
         return
     result = _run_sweep(loaded, workers, dask, out_dir, quiet)
-    keys = [by] if by else list(result.sweep.keys)
-    report = _comparison(result, keys)
+    report = _comparison(result, _by_keys(loaded, by))
     out.print(
         f"{result.sweep.name}: ran {result.ran}, already done {result.skipped}, failed "
         f"{result.failed} (wall {result.wall_s:.1f} s, runs {result.run_s:.1f} s)",
@@ -322,7 +322,14 @@ def sweep(
 @app.command()
 def compare(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep file (TOML).", show_default=False)],
-    by: Annotated[str, typer.Option("--by", help="The key to compare by.")] = "policy.name",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="Grid key(s) to group by, comma-separated (default: every grid key). Groups "
+            "may differ only by seed: pooling other grid values is refused.",
+        ),
+    ] = None,
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Results root.")] = Path("results"),
@@ -341,22 +348,44 @@ def compare(
     from sim.analysis.compare import compare as summarise_groups
 
     loaded = _load_sweep(sweep_file, by)
+    keys = _by_keys(loaded, by)
     result = _run_sweep(loaded, workers, dask, out_dir, quiet)
-    report = _comparison(result, [by])
-    comparison = summarise_groups(result.rows, by)
+    report = _comparison(result, keys)
+    comparison = summarise_groups(result.rows, keys)
     for line in comparison["verdicts"]:
         out.print(f"- {line}", markup=False, highlight=False)
     out.print(f"comparison: {report}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _load_sweep(path: Path, by: str | None) -> Sweep:
-    """Read and check a sweep file, every point of it, and the --by key against its grid."""
+    """Read and check a sweep file, every point of it, and the --by keys against its grid:
+    each must be a grid key, and the groups they make may not pool different points."""
+    from sim.analysis.compare import pooled_keys
     from sim.sweep import load_sweep
 
     loaded = load_sweep(path)
-    if by is not None and by not in loaded.keys:
-        fail(f"--by: {by!r} is not a grid key of {path} (grid keys: {', '.join(loaded.keys)})", 2)
+    keys = _by_keys(loaded, by)
+    for key in keys:
+        if key not in loaded.keys:
+            fail(
+                f"--by: {key!r} is not a grid key of {path} (grid keys: {', '.join(loaded.keys)})",
+                2,
+            )
+    pooled = pooled_keys([point.values for point in loaded.points], keys)
+    if pooled:
+        fail(
+            f"--by {','.join(keys)}: would pool points of {path} that differ in "
+            f"{', '.join(pooled)}; add them: --by {','.join([*keys, *pooled])}",
+            2,
+        )
     return loaded
+
+
+def _by_keys(loaded: Sweep, by: str | None) -> list[str]:
+    """The --by keys (comma-separated), or every grid key when none is given."""
+    if by is None:
+        return list(loaded.keys)
+    return [key.strip() for key in by.split(",") if key.strip()]
 
 
 def print_grid(loaded: Sweep) -> None:
@@ -402,9 +431,11 @@ def _run_sweep(
 
 
 def _comparison(result: SweepResult, keys: list[str]) -> Path:
+    from sim.analysis.compare import file_name
     from sim.report.comparison import compare_report
 
-    return compare_report(result, result.rows, result.folder / "comparison.html", keys)
+    path = result.folder / file_name(keys, result.sweep.keys)
+    return compare_report(result, result.rows, path, keys)
 
 
 WindowOpt = Annotated[

@@ -182,6 +182,26 @@ def group_label(row: dict[str, Any], keys: Sequence[str]) -> str:
     return " / ".join(cell_text(row.get(k)) for k in keys)
 
 
+def pooled_keys(points: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[str]:
+    """Grid keys (other than `keys`) whose values differ inside one group: what grouping by
+    `keys` would pool. Empty when every group holds one point (runs differing only by seed)."""
+    seen: dict[str, dict[str, set[str]]] = {}
+    for values in points:
+        group = seen.setdefault(group_label(values, keys), {})
+        for key, value in values.items():
+            if key not in keys:
+                group.setdefault(key, set()).add(cell_text(value))
+    return sorted({k for group in seen.values() for k, v in group.items() if len(v) > 1})
+
+
+def file_name(keys: Sequence[str], grid_keys: Sequence[str]) -> str:
+    """comparison.html when grouped by the whole grid, else comparison-by-KEY+KEY.html, so a
+    comparison by another grouping never overwrites it."""
+    if list(keys) == list(grid_keys):
+        return "comparison.html"
+    return "comparison-by-" + "+".join(k.replace("/", "_") for k in keys) + ".html"
+
+
 def pareto_front(points: list[tuple[float, float]]) -> list[int]:
     """Indices of the points no other point beats on both (lower x, higher y), by x."""
     order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
