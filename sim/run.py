@@ -19,6 +19,7 @@ from sim.backends.base import Backend
 from sim.backends.fluid import FluidBackend
 from sim.demand.users import start_users
 from sim.model.flow import Flow
+from sim.model.paths import tcp_paths
 from sim.model.scenario import Scenario
 from sim.shaping.plan import DIRECTIONS, Direction, ShapingPlan
 from sim.shaping.schedule import PlanSchedule, compile_schedule
@@ -89,7 +90,8 @@ def run_scenario(
     site_ids = [site.id for site in scenario.sites]
     if backend_factory is None:
         access = {site.id: site.access_bps for site in scenario.sites}
-        backend: Backend = FluidBackend(env, access, scenario.spec.network.overhead)
+        paths = tcp_paths(scenario)
+        backend: Backend = FluidBackend(env, access, scenario.spec.network.overhead, paths)
     else:
         backend = backend_factory(env)
     schedule = compile_schedule(scenario)

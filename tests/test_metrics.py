@@ -161,6 +161,7 @@ def test_summary_has_exactly_the_documented_keys_and_is_json(summary: dict) -> N
         "cost",
         "unserved",
         "objectives",
+        "latency",
     }
     assert json.loads(json.dumps(summary, allow_nan=False)) == summary
 

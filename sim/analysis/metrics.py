@@ -29,8 +29,10 @@ from typing import Any
 
 import numpy as np
 
+from sim.analysis.emodel import mos, r_factor
 from sim.analysis.objectives import ObjectiveRow, evaluate
 from sim.model.flow import Flow
+from sim.model.paths import site_paths
 from sim.model.units import MBPS
 from sim.run import RunRecord
 from sim.shaping.plan import DIRECTIONS, ClassTree, Direction
@@ -227,6 +229,7 @@ class Summary:
     cost: CostFigures
     unserved: list[UnservedSite]
     objectives: list[ObjectiveRow] = field(default_factory=list)  # the scenario's, evaluated
+    latency: dict[str, SiteLatency] = field(default_factory=dict)  # by site id
 
     def worst_site(self, kind: str) -> SiteFigures | None:
         """The site of this kind with the lowest satisfaction (None: no such site rated)."""
@@ -256,6 +259,7 @@ class Summary:
             cost=CostFigures(**data["cost"]),
             unserved=[UnservedSite(**site) for site in data["unserved"]],
             objectives=[ObjectiveRow(**row) for row in data.get("objectives", [])],
+            latency={k: SiteLatency(**v) for k, v in data.get("latency", {}).items()},
         )
 
     def failed_objectives(self) -> list[ObjectiveRow]:
@@ -297,6 +301,7 @@ def summarize(record: RunRecord) -> Summary:
                 for site in scenario.unserved
             ],
             "objectives": [asdict(row) for row in evaluate(record, flows, offered)],
+            "latency": site_latency(record, flows),
         }
     )
 
@@ -586,4 +591,76 @@ def offered_bytes(record: RunRecord) -> dict[Direction, np.ndarray]:
     for f in record.flows:
         step = min(int(f.start // record.interval), steps - 1)
         out[f.direction][step, column[f.site]] += f.size
+    return out
+
+
+# -- latency: page loads, call quality (sim/model/paths.py, sim/analysis/emodel.py) ----------
+
+PAGE_APP = "web"  # a web transfer is one page with its objects (sim/model/demand.py)
+CALL_APP = "video_call"
+VIDEO_APP = "streaming"
+GOOD_CALL_MOS = 3.6  # G.107 Annex B: R 70 (MOS 3.6) is where some users become dissatisfied
+CODEC_IE, CODEC_BPL = 0.0, 25.1  # G.711 with packet-loss concealment (G.113 Appendix I)
+
+
+@dataclass(frozen=True)
+class SiteLatency:
+    """One site's path and what latency does to its service."""
+
+    rtt_ms: float
+    loss_pct: float
+    pages: int  # web pages started (done or abandoned)
+    page_load_p50_s: float | None  # abandoned pages count as their patience (at least that)
+    page_load_p95_s: float | None
+    calls: int
+    call_mos: float | None  # mean over calls of G.107 MOS
+    good_call_share: float | None  # calls at MOS >= 3.6
+    video_at_rate_share: float | None  # streaming time at its rate
+
+
+def call_mos(rtt_s: float, loss: float, shortfall: np.ndarray, extra_ms: float) -> np.ndarray:
+    """G.107 MOS of calls on a path: mouth-to-ear delay = RTT/2 + voice frame + de-jitter
+    buffer; loss = the path's plus each call's shortfall from its rate (lost as late)."""
+    ta = rtt_s * 500.0 + extra_ms
+    loss_pct = np.minimum(100.0, (loss + shortfall) * 100.0)
+    distinct, back = np.unique(loss_pct, return_inverse=True)
+    scores = np.array([mos(r_factor(ta, p, CODEC_IE, CODEC_BPL)) for p in distinct])
+    return scores[back] if scores.size else scores
+
+
+def site_latency(record: RunRecord, flows: FlowArrays) -> dict[str, dict[str, Any]]:
+    """Per site: RTT and loss, web page-load p50/p95, call MOS and video at its rate."""
+    network = record.scenario.spec.network
+    paths = site_paths(record.scenario)
+    app_id = {name: i for i, name in enumerate(flows.apps)}
+    ended = flows.status != _STATUS_CODES["active"]
+    out = {}
+    for column, site in enumerate(record.site_ids):
+        here = (flows.site == column) & ended
+        pages = here & (flows.app == app_id.get(PAGE_APP, -1)) & (flows.status != _CUT)
+        calls = here & (flows.app == app_id.get(CALL_APP, -1))
+        shortfall = 1.0 - flows.delivered[calls] / np.maximum(flows.offered[calls], 1e-9)
+        path = paths[site]
+        scores = call_mos(
+            path.rtt_s,
+            path.loss,
+            np.clip(shortfall, 0.0, 1.0),
+            network.packet_ms + network.jitter_buffer_ms,
+        )
+        p50, p95 = _percentiles(flows.ran_s[pages], (50, 95))
+        out[site] = asdict(
+            SiteLatency(
+                rtt_ms=path.rtt_s * 1000.0,
+                loss_pct=path.loss * 100.0,
+                pages=int(pages.sum()),
+                page_load_p50_s=p50,
+                page_load_p95_s=p95,
+                calls=int(calls.sum()),
+                call_mos=float(scores.mean()) if scores.size else None,
+                good_call_share=float((scores >= GOOD_CALL_MOS).mean()) if scores.size else None,
+                video_at_rate_share=_at_rate_share(
+                    flows, here & (flows.app == app_id.get(VIDEO_APP, -1))
+                ),
+            )
+        )
     return out

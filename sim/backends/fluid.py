@@ -11,6 +11,13 @@ on that clock, kept in a heap (processor sharing in O(log n) per event), and a p
 its need reads its bytes off the clock. Paced flows are grouped by need (applications have a
 few fixed rates), so a change of level costs O(groups), not O(flows). All rates inside are L2
 bits/s; flows report goodput (wire / overhead).
+
+Latency (given `paths`, sim/model/tcp.py): every elastic flow's rate is also capped by its
+application's window/RTT and Mathis bound at its site, and it first waits out its handshakes
+and slow start (Cardwell et al. 2000) before its bytes flow. Elastic flows of one leaf are
+grouped by cap, each group on its own clock at min(cap, fair level); in the water-fill a
+capped group is filled like a paced group. A leaf's demand is then the sum of its flows' caps
+and needs (unbounded once that reaches its access rate, as the tree caps it there anyway).
 """
 
 from __future__ import annotations
@@ -18,12 +25,13 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import simpy
 
 from sim.model.flow import Flow
+from sim.model.tcp import TcpPath
 from sim.shaping.htb import CompiledTree, LiveAllocation
 from sim.shaping.plan import DIRECTIONS, Direction, ShapingPlan
 
@@ -44,6 +52,21 @@ class _PacedGroup:
         self.marks: dict[Flow, float] = {}
 
 
+class _ElasticGroup:
+    """The elastic flows of one leaf with the same cap (wire bits/s, inf: none): they all move
+    at `rate` = min(cap, the leaf's fair level), so one clock (wire bytes served to each)
+    and one heap of finishes on it serve them all."""
+
+    __slots__ = ("cap", "rate", "clock", "heap", "progress")
+
+    def __init__(self, cap: float) -> None:
+        self.cap = cap
+        self.rate = 0.0
+        self.clock = 0.0
+        self.heap: list[tuple[float, int, Flow]] = []  # (finish on clock, id, flow)
+        self.progress: dict[Flow, float] = {}  # flow -> clock at its start
+
+
 class _Leaf:
     """One site's leaf class in one direction, with the flows it carries."""
 
@@ -51,9 +74,11 @@ class _Leaf:
         "site",
         "direction",
         "alloc",
-        "elastic",
+        "egroups",
         "n_elastic",
+        "elastic_demand",
         "progress",
+        "setup",
         "clock",
         "level",
         "since",
@@ -69,10 +94,12 @@ class _Leaf:
         self.site = site
         self.direction = direction
         self.alloc = 0.0  # bits/s granted by the tree
-        self.elastic: list[tuple[float, int, Flow]] = []  # (finish on clock, id, flow)
+        self.egroups: dict[float, _ElasticGroup] = {}  # cap -> elastic flows with that cap
         self.n_elastic = 0
-        self.progress: dict[Flow, float] = {}  # elastic flow -> clock at its start
-        self.clock = 0.0  # wire bytes served to each flow at the level since the start
+        self.elastic_demand = 0.0  # wire bits/s of the capped elastic flows' caps
+        self.progress: dict[Flow, _ElasticGroup] = {}  # elastic flow -> its group
+        self.setup: dict[Flow, float] = {}  # elastic flows in handshake/slow start -> cap
+        self.clock = 0.0  # wire bytes served to each paced flow at the level since the start
         self.level = 0.0  # bits/s each flow at the level gets now (0 when none)
         self.since = 0.0  # time the clock and byte counter were last brought up to date
         self.groups: dict[float, _PacedGroup] = {}  # need -> paced flows with that need
@@ -82,8 +109,13 @@ class _Leaf:
         self.bytes = 0.0  # cumulative L2 bytes through the leaf
         self.version = 0  # bumps on every reschedule; stale timer entries check it
 
-    def demand(self) -> float:
-        return math.inf if self.n_elastic else self.paced_demand
+    def demand(self, access: float) -> float:
+        if not self.n_elastic:
+            return self.paced_demand
+        if math.inf in self.egroups:
+            return math.inf
+        total = self.paced_demand + self.elastic_demand
+        return math.inf if total >= access else total
 
 
 class FluidBackend:
@@ -92,11 +124,16 @@ class FluidBackend:
     name = "fluid"
 
     def __init__(
-        self, env: simpy.Environment, access_bps: dict[str, float], overhead: float
+        self,
+        env: simpy.Environment,
+        access_bps: dict[str, float],
+        overhead: float,
+        paths: Mapping[tuple[str, str], TcpPath] | None = None,
     ) -> None:
         self.env = env
         self.access_bps = access_bps
         self.overhead = overhead  # wire bytes per goodput byte
+        self.paths = paths or {}  # (site, elastic app) -> its TCP path; none: no latency
         self.flows: list[Flow] = []
         self._leaves = {d: {s: _Leaf(s, d) for s in access_bps} for d in DIRECTIONS}
         self._live: dict[Direction, LiveAllocation] = {}
@@ -117,7 +154,9 @@ class FluidBackend:
             at: list[_Leaf | None] = [None] * len(tree)
             for site, index in tree.leaf_of_site.items():
                 at[index] = leaves[site]
-            live = LiveAllocation(tree, [lf.demand() if lf else 0.0 for lf in at])
+            live = LiveAllocation(
+                tree, [lf.demand(self.access_bps[lf.site]) if lf else 0.0 for lf in at]
+            )
             self._live[direction], self._leaf_at[direction] = live, at
             for leaf in leaves.values():
                 index = tree.leaf_of_site.get(leaf.site)
@@ -142,11 +181,14 @@ class FluidBackend:
             leaf.paced_demand += need
             self._at(now + flow.duration, self._end_paced, leaf, flow)
         else:
-            heapq.heappush(leaf.elastic, (leaf.clock + flow.size * self.overhead, flow.id, flow))
-            leaf.progress[flow] = leaf.clock
-            leaf.n_elastic += 1
             if math.isfinite(flow.patience):
                 self._at(now + flow.patience, self._abandon, leaf, flow)
+            path = self.paths.get((flow.site, flow.app))
+            if path is not None:
+                leaf.setup[flow] = path.cap_bps * self.overhead
+                self._at(now + path.setup_s(flow.size), self._start_elastic, leaf, flow)
+                return flow.done
+            self._add_elastic(leaf, flow, math.inf)
         self._demand_changed(leaf)
         return flow.done
 
@@ -167,6 +209,8 @@ class FluidBackend:
                 self._advance(leaf, now)
                 for flow in list(leaf.progress):
                     self._close_elastic(leaf, flow, "cut")
+                for flow in list(leaf.setup):
+                    self._close_in_setup(leaf, flow, "cut")
                 for group in leaf.groups.values():
                     for flow in group.marks:
                         self._credit(leaf, group, flow, now)
@@ -182,6 +226,8 @@ class FluidBackend:
         elapsed = now - leaf.since
         if elapsed > 0:
             leaf.clock += leaf.level * elapsed / 8.0
+            for group in leaf.egroups.values():
+                group.clock += group.rate * elapsed / 8.0
             leaf.bytes += leaf.alloc * elapsed / 8.0
             leaf.since = now
 
@@ -198,20 +244,35 @@ class FluidBackend:
 
     def _refill(self, leaf: _Leaf) -> None:
         """Split the leaf's allocation max-min fairly and re-arm its next finish."""
-        if leaf.groups:
-            level = self._water_fill(leaf)
-        else:
+        egroups = leaf.egroups
+        if not leaf.groups and len(egroups) <= 1:  # one group: all at min(cap, fair share)
             level = leaf.alloc / leaf.n_elastic if leaf.n_elastic else 0.0
-        leaf.level = level if leaf.n_elastic or leaf.n_starved else 0.0
+        elif (
+            not leaf.n_starved
+            and math.inf not in egroups
+            and leaf.paced_demand + leaf.elastic_demand <= leaf.alloc * (1 + RATE_TOLERANCE)
+        ):  # every flow fits at its cap or need, and no paced group has to move
+            level = math.inf
+        else:
+            level = self._water_fill(leaf)
+        for group in egroups.values():
+            cap = group.cap
+            group.rate = cap if cap < level else level
+        leaf.level = level if leaf.n_starved else 0.0
         self._schedule(leaf)
 
     def _water_fill(self, leaf: _Leaf) -> float:
-        """The fair level with paced groups capped at their needs; move groups across it."""
+        """The fair level with paced groups capped at their needs and elastic groups at their
+        caps; move paced groups across it."""
         remaining = leaf.alloc
         sharers = leaf.n_elastic + leaf.n_paced
+        free = leaf.egroups.get(math.inf)
+        caps = [(need, len(group.marks)) for need, group in leaf.groups.items()]
+        if len(leaf.egroups) > (free is not None):
+            caps += [(cap, len(g.progress)) for cap, g in leaf.egroups.items() if g is not free]
+        caps.sort()
         level = math.inf
-        for need in sorted(leaf.groups):
-            count = len(leaf.groups[need].marks)
+        for need, count in caps:
             if need * sharers <= remaining * (1 + RATE_TOLERANCE):
                 remaining -= need * count
                 sharers -= count
@@ -219,8 +280,8 @@ class FluidBackend:
                 level = remaining / sharers
                 break
         else:
-            if leaf.n_elastic:
-                level = remaining / leaf.n_elastic
+            if free is not None:
+                level = remaining / len(free.progress)
         now = self.env.now
         for need, group in leaf.groups.items():
             at_need = need <= level * (1 + RATE_TOLERANCE)
@@ -236,13 +297,17 @@ class FluidBackend:
     def _schedule(self, leaf: _Leaf) -> None:
         """(Re)arm the leaf's next elastic finish; older entries for the leaf become stale."""
         leaf.version += 1
-        heap = leaf.elastic
-        while heap and heap[0][2].status != "active":
-            heapq.heappop(heap)
-        if not heap or leaf.level <= 0:
-            return
-        delay = max(0.0, (heap[0][0] - leaf.clock) * 8.0 / leaf.level)
-        self._at(self.env.now + delay, self._on_finish, leaf, leaf.version)
+        delay = math.inf
+        for group in leaf.egroups.values():
+            heap = group.heap
+            while heap and heap[0][2].status != "active":
+                heapq.heappop(heap)
+            if heap and group.rate > 0:
+                due = (heap[0][0] - group.clock) * 8.0 / group.rate
+                if due < delay:
+                    delay = due
+        if delay < math.inf:
+            self._at(self.env.now + max(0.0, delay), self._on_finish, leaf, leaf.version)
 
     def _at(
         self, due: float, action: Callable[[_Leaf, Any], None], leaf: _Leaf, argument: Any
@@ -270,24 +335,64 @@ class FluidBackend:
         if version != leaf.version:  # rescheduled since: a stale entry
             return
         self._advance(leaf, self.env.now)
-        heap = leaf.elastic
-        while heap and (heap[0][2].status != "active" or heap[0][0] <= leaf.clock + FINISH_SLACK):
-            _, _, flow = heapq.heappop(heap)
-            if flow.status == "active":
-                self._close_elastic(leaf, flow, "done")
+        for group in list(leaf.egroups.values()):
+            heap = group.heap
+            while heap and (
+                heap[0][2].status != "active" or heap[0][0] <= group.clock + FINISH_SLACK
+            ):
+                _, _, flow = heapq.heappop(heap)
+                if flow.status == "active":
+                    self._close_elastic(leaf, flow, "done")
+        self._demand_changed(leaf)
+
+    def _add_elastic(self, leaf: _Leaf, flow: Flow, cap: float) -> None:
+        """Put an elastic flow into its leaf's group of that cap (wire bits/s)."""
+        group = leaf.egroups.get(cap)
+        if group is None:
+            group = leaf.egroups[cap] = _ElasticGroup(cap)
+        heapq.heappush(group.heap, (group.clock + flow.size * self.overhead, flow.id, flow))
+        group.progress[flow] = group.clock
+        leaf.progress[flow] = group
+        leaf.n_elastic += 1
+        if cap != math.inf:
+            leaf.elastic_demand += cap
+
+    def _start_elastic(self, leaf: _Leaf, flow: Flow) -> None:
+        """Handshakes and slow start are over: the flow's bytes start to flow."""
+        cap = leaf.setup.pop(flow, None)
+        if cap is None:  # abandoned meanwhile
+            return
+        self._advance(leaf, self.env.now)
+        self._add_elastic(leaf, flow, cap)
         self._demand_changed(leaf)
 
     def _close_elastic(self, leaf: _Leaf, flow: Flow, status: str) -> None:
-        served = (leaf.clock - leaf.progress.pop(flow)) / self.overhead
+        group = leaf.progress.pop(flow)
+        served = (group.clock - group.progress.pop(flow)) / self.overhead
         flow.delivered = flow.size if status == "done" else min(served, flow.size)
         flow.status = status  # type: ignore[assignment]
         flow.end = self.env.now
         leaf.n_elastic -= 1
+        if group.cap != math.inf:
+            leaf.elastic_demand = leaf.elastic_demand - group.cap if leaf.n_elastic else 0.0
+        if not group.progress:
+            del leaf.egroups[group.cap]
+        assert flow.done is not None
+        flow.done.succeed(flow)
+
+    def _close_in_setup(self, leaf: _Leaf, flow: Flow, status: str) -> None:
+        """End a flow still in handshake or slow start: nothing of it was delivered."""
+        del leaf.setup[flow]
+        flow.status = status  # type: ignore[assignment]
+        flow.end = self.env.now
         assert flow.done is not None
         flow.done.succeed(flow)
 
     def _abandon(self, leaf: _Leaf, flow: Flow) -> None:
         if flow.status != "active":
+            return
+        if flow in leaf.setup:
+            self._close_in_setup(leaf, flow, "abandoned")
             return
         self._advance(leaf, self.env.now)
         self._close_elastic(leaf, flow, "abandoned")
@@ -319,7 +424,7 @@ class FluidBackend:
         """Update the tree if the leaf's demand moved, then re-split every leaf that changed."""
         live = self._live[leaf.direction]
         index = live.tree.leaf_of_site.get(leaf.site)
-        new = leaf.demand()
+        new = leaf.demand(self.access_bps[leaf.site])
         if index is None or live.demand[index] == new:
             self._refill(leaf)
             return

@@ -265,6 +265,28 @@ class Network(Strict):
     target: Literal["linux", "routeros"] = Field(
         default="linux", description="where the plan is deployed (RouterOS has no HTB quantum)"
     )
+    # Latency (sim/model/tcp.py, sim/analysis/emodel.py): stated assumptions, overridable.
+    upstream_rtt_ms: float = Field(
+        default=30.0, gt=0, le=10_000, description="round trip from the hub to the content"
+    )
+    default_receive_window_kb: float = Field(
+        default=6144, gt=0, le=1e6, description="receive window per connection (Linux: 6 MiB)"
+    )
+    receive_window_kb: dict[str, Annotated[float, Field(gt=0, le=1e6)]] = Field(
+        default={}, description="receive window per application, where it differs"
+    )
+    tcp_connections: dict[str, Annotated[int, Field(ge=1, le=100)]] = Field(
+        default={"web": 6}, description="parallel connections per transfer (else 1)"
+    )
+    initial_window: float = Field(default=10, gt=0, le=1000, description="segments (RFC 6928)")
+    handshake_rtts: float = Field(
+        default=2, ge=0, le=10, description="round trips before data (TCP + TLS 1.3)"
+    )
+    segments_per_ack: float = Field(
+        default=2, ge=1, le=10, description="delayed ACKs (RFC 1122): Cardwell's b"
+    )
+    jitter_buffer_ms: float = Field(default=40, ge=0, le=1000, description="calls' de-jitter")
+    packet_ms: float = Field(default=20, gt=0, le=1000, description="calls' voice frame")
 
     @property
     def overhead(self) -> float:
