@@ -123,3 +123,23 @@ def test_abandoned_during_handshake_delivers_nothing() -> None:
     path = tcp_path(0.6, 0.0, MSS, 6 * 2**20, 1)
     flow = one_flow(1e6, path, patience=0.5)
     assert flow.status == "abandoned" and flow.delivered == 0 and flow.end == 0.5
+
+
+def test_regency_seranau_vsat_against_radio() -> None:
+    """The issue's figure: on the regency, Seranau on VSAT (600 ms, 1 % loss) loads web pages
+    at least 3x slower (p50) than on radio (3 ms, 0.1 %), its calls score below MOS 3.6 and
+    radio's above 4.0 (G.107 Annex B: 3.6 is where some users are dissatisfied)."""
+    from sim.analysis.metrics import summarize
+    from sim.model.scenario import load_scenario
+    from sim.run import run_scenario
+    from tests.conftest import ROOT
+
+    base = load_scenario(ROOT / "scenarios" / "kotim-baseline.toml")
+    base = base.with_run(start="2022-02-02T08:00:00", duration="1h", sample_interval="1m")
+    got = {}
+    for option in ("vsat", "radio"):
+        summary = summarize(run_scenario(base.with_connect("kec_seranau", option)))
+        got[option] = summary.latency["kec_seranau"]
+    assert got["vsat"].rtt_ms == 630 and got["radio"].rtt_ms == 33  # + 30 ms upstream
+    assert got["vsat"].page_load_p50_s >= 3 * got["radio"].page_load_p50_s
+    assert got["vsat"].call_mos < 3.6 < 4.0 < got["radio"].call_mos

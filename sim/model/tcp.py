@@ -74,7 +74,8 @@ class TcpPath:
         """Seconds a flow of this size spends beyond size/cap: handshakes, and slow start
         less what the capped rate would have carried meanwhile (never below 0)."""
         segments = math.ceil(size_bytes / self.mss_bytes)
-        d_ss = slow_start_segments(segments, self.loss)
+        loss = self.loss
+        d_ss = segments if loss <= 0 else slow_start_segments(segments, loss)
         t_ss = slow_start_s(d_ss, self.rtt_s, self.w1, self.w_max, self.gamma)
         at_cap = d_ss * self.mss_bytes * 8.0 / self.cap_bps
         handshakes = self.handshake_rtts * self.rtt_s

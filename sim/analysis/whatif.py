@@ -1,0 +1,185 @@
+"""What connecting unreached sites would give: every combination of their last-mile options.
+
+`whatif(scenario, {"kec_seranau": ["vsat", "lte", "radio"], ...}, seeds)` runs the scenario's
+short window (the optimiser's) with none of them connected and with every combination of
+the options, all on the same seeds, so each combination is compared with not connecting on
+the very same demand. Per combination: its monthly and yearly cost, per newly connected site
+its service (throughput, web page-load p50/p95, call MOS, paced time at rate), and what
+connecting them takes from the sites already served (their satisfaction and busy-hour
+satisfaction, paired differences against not connecting, with 95 % intervals).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.analysis.compare import ci_text, mean_ci, paired_difference
+from sim.analysis.gate import default_window, window
+from sim.analysis.metrics import Summary, summarize
+from sim.model.errors import ConfigError
+from sim.model.scenario import Scenario
+from sim.run import run_scenario
+
+NONE = "none"
+SITE_FIGURES = (
+    ("mean_mbps", "throughput (Mbit/s, mean over the window)"),
+    ("page_load_p50_s", "web page-load p50 (s)"),
+    ("page_load_p95_s", "web page-load p95 (s)"),
+    ("call_mos", "call MOS (G.107)"),
+    ("at_rate_share", "calls and video at their rate"),
+)
+OTHERS_FIGURES = (
+    ("others_satisfaction", "satisfaction of the sites already served"),
+    ("others_busy_satisfaction", "their busy-hour satisfaction (mean over sites)"),
+)
+
+
+@dataclass
+class Combination:
+    """One choice of options (site -> option, "none" for the baseline) and its runs."""
+
+    choice: dict[str, str]
+    monthly_idr: float
+    runs: dict[int, dict[str, float | None]] = field(default_factory=dict)  # seed -> figures
+
+    @property
+    def name(self) -> str:
+        return ", ".join(f"{site}={option}" for site, option in self.choice.items())
+
+    def stats(self, figure: str) -> dict[str, Any]:
+        """Mean and 95 % CI of a figure over the seeds where it exists."""
+        values = [run[figure] for run in self.runs.values() if run.get(figure) is not None]
+        return mean_ci([float(v) for v in values])
+
+
+def check_options(scenario: Scenario, connect: dict[str, list[str]]) -> None:
+    """Each site must be unreached in the inventory and each option one of its last miles."""
+    sites = {site.id: site for site in scenario.inventory.sites}
+    for site_id, options in connect.items():
+        site = sites.get(site_id)
+        if site is None:
+            raise ConfigError(scenario.path, f"--connect {site_id}", "no such site")
+        if site.reached:
+            raise ConfigError(scenario.path, f"--connect {site_id}", "site is already reached")
+        known = [option.id for option in site.lastmile]
+        for option in options:
+            if option not in known:
+                raise ConfigError(
+                    scenario.path,
+                    f"--connect {site_id}",
+                    f"unknown option {option!r} (have: {', '.join(known)})",
+                )
+
+
+def whatif(
+    scenario: Scenario,
+    connect: dict[str, list[str]],
+    seeds: Sequence[int],
+    span: tuple[float, float] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Combination]:
+    """The baseline (none connected) and every combination, each run on every seed."""
+    check_options(scenario, connect)
+    base = scenario.edited({**scenario.spec.model_dump(), "connect": _without(scenario, connect)})
+    start, length = span or default_window(scenario)
+    base = window(base, start, length)
+    choices = [dict.fromkeys(connect, NONE)]
+    for combo in itertools.product(*connect.values()):
+        choices.append(dict(zip(connect, combo, strict=True)))
+    combos = []
+    total, done = len(choices) * len(seeds), 0
+    for choice in choices:
+        variant = base
+        for site_id, option in choice.items():
+            if option != NONE:
+                variant = variant.with_connect(site_id, option)
+        combo = Combination(choice, variant.monthly_cost_idr)
+        for seed in seeds:
+            summary = summarize(run_scenario(variant.with_run(seed=seed)))
+            combo.runs[seed] = figures(summary, list(connect), length)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        combos.append(combo)
+    return combos
+
+
+def figures(summary: Summary, new_sites: list[str], length_s: float) -> dict[str, float | None]:
+    """The figures of one run: per new site (prefixed "site:"), and of the others."""
+    out: dict[str, float | None] = {}
+    sites = {site.id: site for site in summary.sites}
+    for site_id in new_sites:
+        site, latency = sites.get(site_id), summary.latency.get(site_id)
+        if site is None or latency is None:
+            continue
+        out[f"{site_id}:mean_mbps"] = site.delivered_gb * 8e3 / length_s
+        out[f"{site_id}:page_load_p50_s"] = latency.page_load_p50_s
+        out[f"{site_id}:page_load_p95_s"] = latency.page_load_p95_s
+        out[f"{site_id}:call_mos"] = latency.call_mos
+        out[f"{site_id}:at_rate_share"] = site.paced_at_rate_share
+    others = [site for site in summary.sites if site.id not in new_sites]
+    offered = sum(site.offered_gb for site in others)
+    delivered = sum(site.delivered_gb for site in others)
+    out["others_satisfaction"] = delivered / offered if offered > 0 else None
+    busy = [s.busy_hour_satisfaction for s in others if s.busy_hour_satisfaction is not None]
+    out["others_busy_satisfaction"] = sum(busy) / len(busy) if busy else None
+    return out
+
+
+def taken(combo: Combination, baseline: Combination, figure: str) -> dict[str, Any]:
+    """Paired difference combo - baseline of a figure on common seeds, with its 95 % CI."""
+    mine = {s: float(r[figure]) for s, r in combo.runs.items() if r.get(figure) is not None}
+    base = {s: float(r[figure]) for s, r in baseline.runs.items() if r.get(figure) is not None}
+    return paired_difference(mine, base)
+
+
+def verdicts(combos: list[Combination], new_sites: list[str]) -> list[str]:
+    """Plain sentences: per combination, what it costs, what the new sites get, what it takes."""
+    baseline, lines = combos[0], []
+    for combo in combos[1:]:
+        extra = combo.monthly_idr - baseline.monthly_idr
+        parts = [f"{combo.name}: Rp{extra:,.0f} a month more (Rp{12 * extra:,.0f} a year)"]
+        for site_id in new_sites:
+            parts.append(_site_sentence(combo, site_id))
+        diff = taken(combo, baseline, "others_satisfaction")
+        if diff["ci"] is None:
+            parts.append("too few seeds to tell what it takes from the others")
+        elif not diff["significant"]:
+            amount, spread = ci_text(diff["mean"], diff["ci"])
+            parts.append(
+                f"the others' satisfaction does not change significantly ({amount} ± {spread})"
+            )
+        else:
+            amount, spread = ci_text(-diff["mean"], diff["ci"])
+            parts.append(f"the others lose {amount} ± {spread} of their satisfaction")
+        lines.append("; ".join(parts))
+    return lines
+
+
+def _site_sentence(combo: Combination, site_id: str) -> str:
+    option = combo.choice[site_id]
+    if option == NONE:
+        return f"{site_id} stays unconnected"
+    words = []
+    for figure, fmt in (
+        ("page_load_p50_s", "web pages load in {} s (p50)"),
+        ("call_mos", "calls score MOS {}"),
+    ):
+        stats = combo.stats(f"{site_id}:{figure}")
+        if stats["mean"] is None:
+            continue
+        value = (
+            f"{stats['mean']:.2f}"
+            if stats["ci"] is None
+            else " ± ".join(ci_text(stats["mean"], stats["ci"]))
+        )
+        words.append(fmt.format(value))
+    return f"{site_id} on {option}: " + (", ".join(words) or "no web pages or calls measured")
+
+
+def _without(scenario: Scenario, connect: dict[str, list[str]]) -> dict[str, str]:
+    """The scenario's own [connect] table less the sites the what-if chooses for."""
+    return {k: v for k, v in scenario.spec.connect.items() if k not in connect}
