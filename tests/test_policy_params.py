@@ -24,7 +24,7 @@ def half_share_baseline(folder: Path) -> Path:
     text = (ROOT / "scenarios" / "kotim-baseline.toml").read_text()
     text = text.replace('"../topologies/kotim.toml"', f'"{ROOT / "topologies" / "kotim.toml"}"')
     text = text.replace("guaranteed_share = 0.9", f"guaranteed_share = {SHARE}")
-    text = text.replace("start = 2022-02-01T00:00:00", "start = 2022-02-01T09:00:00")
+    text = text.replace("start = 2022-02-02T00:00:00", "start = 2022-02-02T09:00:00")
     text = text.replace('duration = "24h"', 'duration = "20m"')
     head, _ = text.split("[optimize]")
     path = folder / "half-share.toml"
