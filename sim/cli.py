@@ -1257,6 +1257,14 @@ def whatif(
         str | None,
         typer.Option("--window", help="HH:MM+DURATION (default: the optimiser's window)."),
     ] = None,
+    optimize: Annotated[
+        bool,
+        typer.Option(
+            "--optimize",
+            help="Also find the cheapest purchase keeping every objective with the cheapest "
+            "good combination connected (runs the optimiser: about 1.5 minutes more).",
+        ),
+    ] = False,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Results root.")] = Path("results"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -1292,10 +1300,22 @@ def whatif(
         except ConfigError as exc:
             fail(str(exc), 2)
     lines = verdicts(combos, list(choices))
+    if optimize:
+        lines.append(_whatif_purchase(loaded, combos, list(choices)))
     for line in lines:
         out.print(f"- {line}", markup=False, highlight=False, soft_wrap=True)
     report = _whatif_files(out_dir / "whatif" / loaded.name, loaded.name, combos, choices, lines)
     out.print(f"what-if: {report}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _whatif_purchase(loaded: Scenario, combos: list, new_sites: list[str]) -> str:
+    """The optimiser's purchase for the cheapest good combination, as a sentence."""
+    from sim.analysis.whatif import cheapest_good, purchase_line
+
+    best = cheapest_good(combos, new_sites)
+    if best is None:
+        return "no combination gives calls at MOS 3.6 or better: nothing to optimise"
+    return purchase_line(loaded, best)
 
 
 def _connect_options(values: list[str]) -> dict[str, list[str]]:

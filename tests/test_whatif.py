@@ -70,3 +70,20 @@ def test_whatif_from_the_command_line(netlab, tmp_path: Path) -> None:
     assert "kec_seranau" in (folder / "whatif.html").read_text()
     bad = netlab("whatif", str(SMALL), "--connect", "kec_seranau", "--out", str(tmp_path))
     assert bad.returncode == 2 and "use SITE=OPTION" in bad.stderr
+
+
+def test_cheapest_good_combination_by_hand() -> None:
+    """Calls below MOS 3.6 or a significant loss to the others rule a combination out; of
+    the rest the cheapest wins."""
+    from sim.analysis.whatif import Combination, cheapest_good
+
+    def combo(option: str, cost: float, mos: float, others: list[float]) -> Combination:
+        runs = {s: {"k:call_mos": mos, "others_satisfaction": v} for s, v in enumerate(others)}
+        return Combination({"k": option}, cost, runs)
+
+    base = combo("none", 100, 0.0, [0.99, 0.98, 0.97])
+    vsat = combo("vsat", 107, 3.1, [0.99, 0.98, 0.97])
+    lte = combo("lte", 101, 4.3, [0.89, 0.88, 0.87])  # takes 0.1 from the others
+    radio = combo("radio", 102, 4.35, [0.99, 0.98, 0.97])
+    assert cheapest_good([base, vsat, lte, radio], ["k"]) is radio
+    assert cheapest_good([base, vsat], ["k"]) is None

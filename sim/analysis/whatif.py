@@ -18,7 +18,8 @@ from typing import Any
 
 from sim.analysis.compare import ci_text, mean_ci, paired_difference
 from sim.analysis.gate import default_window, window
-from sim.analysis.metrics import Summary, summarize
+from sim.analysis.metrics import GOOD_CALL_MOS, Summary, summarize
+from sim.analysis.optimize import recommend
 from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
 from sim.run import run_scenario
@@ -183,3 +184,33 @@ def _site_sentence(combo: Combination, site_id: str) -> str:
 def _without(scenario: Scenario, connect: dict[str, list[str]]) -> dict[str, str]:
     """The scenario's own [connect] table less the sites the what-if chooses for."""
     return {k: v for k, v in scenario.spec.connect.items() if k not in connect}
+
+
+def cheapest_good(combos: list[Combination], new_sites: list[str]) -> Combination | None:
+    """The cheapest combination whose new sites' calls score MOS >= 3.6 on average (where any
+    were made) and that takes nothing significant from the others' satisfaction."""
+    good = []
+    for combo in combos[1:]:
+        scores = [combo.stats(f"{site_id}:call_mos")["mean"] for site_id in new_sites]
+        diff = taken(combo, combos[0], "others_satisfaction")
+        hurts = bool(diff["significant"]) and diff["mean"] < 0
+        if all(m is None or m >= GOOD_CALL_MOS for m in scores) and not hurts:
+            good.append(combo)
+    return min(good, key=lambda c: c.monthly_idr) if good else None
+
+
+def purchase_line(scenario: Scenario, combo: Combination, workers: int | None = None) -> str:
+    """The optimiser's cheapest purchase keeping every objective with the combination's
+    sites connected, in one sentence."""
+    connected = scenario
+    for site_id, option in combo.choice.items():
+        connected = connected.with_connect(site_id, option)
+    answer = recommend(connected, workers)
+    if not answer.feasible or answer.mbps is None:
+        return f"with {combo.name}: no purchase on the optimiser's grid meets every objective"
+    return (
+        f"with {combo.name} (the cheapest choice whose calls score MOS >= {GOOD_CALL_MOS}): "
+        f"buy {answer.mbps:g} Mbit/s shaped with {answer.policy}, "
+        f"Rp{answer.monthly_idr or 0:,.0f} a month with the last miles "
+        f"(Rp{answer.yearly_idr or 0:,.0f} a year), to keep every objective"
+    )
