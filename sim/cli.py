@@ -1281,16 +1281,35 @@ def whatif(
         --connect kec_plhanaut=vsat,lte
     """
     from sim.analysis.whatif import verdicts
-    from sim.analysis.whatif import whatif as run_whatif
 
     loaded = load(scenario)
     choices = _connect_options(connect)
     span = _window(window) if window else None
     check_out(out_dir)
+    combos = _run_whatif(loaded, choices, seeds, span, quiet)
+    lines = verdicts(combos, list(choices))
+    if optimize:
+        lines.append(_whatif_purchase(loaded, combos, list(choices)))
+    for line in lines:
+        out.print(f"- {line}", markup=False, highlight=False, soft_wrap=True)
+    report = _whatif_files(out_dir / "whatif" / loaded.name, loaded.name, combos, choices, lines)
+    out.print(f"what-if: {report}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _run_whatif(
+    loaded: Scenario,
+    choices: dict[str, list[str]],
+    seeds: int,
+    span: tuple[float, float] | None,
+    quiet: bool,
+) -> list:
+    """Every combination on seeds 1..N with a progress bar; bad options exit with status 2."""
+    from sim.analysis.whatif import whatif as run_whatif
+
     with _progress(quiet) as bar:
         task = bar.add_task(f"what-if {loaded.name}", total=None)
         try:
-            combos = run_whatif(
+            return run_whatif(
                 loaded,
                 choices,
                 list(range(1, seeds + 1)),
@@ -1299,13 +1318,6 @@ def whatif(
             )
         except ConfigError as exc:
             fail(str(exc), 2)
-    lines = verdicts(combos, list(choices))
-    if optimize:
-        lines.append(_whatif_purchase(loaded, combos, list(choices)))
-    for line in lines:
-        out.print(f"- {line}", markup=False, highlight=False, soft_wrap=True)
-    report = _whatif_files(out_dir / "whatif" / loaded.name, loaded.name, combos, choices, lines)
-    out.print(f"what-if: {report}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _whatif_purchase(loaded: Scenario, combos: list, new_sites: list[str]) -> str:
