@@ -29,6 +29,7 @@ from sim.analysis.compare import paired_difference
 from sim.analysis.metrics import Summary, summarize
 from sim.backends.fluid import FluidBackend
 from sim.model.errors import ConfigError
+from sim.model.paths import tcp_paths
 from sim.model.scenario import Scenario, clock_seconds, load_scenario
 from sim.model.topology import Site
 from sim.run import run_scenario
@@ -93,7 +94,7 @@ class FixedPlanBackend(FluidBackend):
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, plan: ShapingPlan) -> None:
         access = {site.id: site.access_bps for site in scenario.sites}
-        super().__init__(env, access, scenario.spec.network.overhead)
+        super().__init__(env, access, scenario.spec.network.overhead, tcp_paths(scenario))
         self.fixed = plan
 
     def apply_plan(self, plan: ShapingPlan) -> None:
