@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import simpy
+from calibration import bare_loop
 
 from sim.model.scenario import load_scenario
 from sim.run import run_scenario
@@ -32,20 +33,6 @@ class CountingEnvironment(simpy.Environment):
         super().step()
 
 
-def bare_loop(events: int, processes: int = 2000) -> None:
-    """`events` timeouts spread over `processes` processes: SimPy's own floor."""
-    env = simpy.Environment()
-    per_process = events // processes
-
-    def ticker(offset: float):
-        for _ in range(per_process):
-            yield env.timeout(1.0 + offset)
-
-    for i in range(processes):
-        env.process(ticker(i / processes))
-    env.run()
-
-
 def test_regency_day(benchmark) -> None:
     scenario = load_scenario(BASELINE)
     counting = CountingEnvironment()
@@ -59,7 +46,7 @@ def test_bare_simpy_same_events(benchmark) -> None:
     events = EVENTS.get("day")
     if events is None:
         pytest.skip("run together with test_regency_day, which counts the events")
-    benchmark.pedantic(bare_loop, args=(events,), rounds=3, iterations=1)
+    benchmark.pedantic(bare_loop, args=(events, 2000), rounds=3, iterations=1)  # SimPy's floor
     benchmark.extra_info.update(events=events)
 
 

@@ -25,6 +25,7 @@ from sim.shaping.deployment import Deployment
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan
 from sim.shaping.schedule import compile_schedule
 from sim.shaping.tc_script import IFB_DEV, to_tc_script
+from tests.netns import veth_namespace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,27 +63,9 @@ def _run(argv: list[str]) -> str:
 
 @pytest.fixture
 def namespace():
-    """A fresh namespace `nlt-...` with veth pairs s-lan/s-wan and e-lan/e-wan; removed after."""
-    if os.geteuid() != 0 or shutil.which("mnexec") is None:
-        pytest.skip("needs root and mnexec (make system-deps)")
-    ns = f"nlt-{os.getpid()}-{secrets.token_hex(3)}"
-    _run(["ip", "netns", "add", ns])
-    holder = None
-    try:
-        for a, b in (("s-lan", "s-peer"), ("s-wan", "s-wpeer"), ("e-lan", "e-peer")):
-            _run(["ip", "-n", ns, "link", "add", a, "type", "veth", "peer", "name", b])
-        _run(["ip", "-n", ns, "link", "add", "e-wan", "type", "veth", "peer", "name", "e-wpeer"])
-        for dev in ("s-lan", "s-wan", "e-lan", "e-wan"):
-            _run(["ip", "-n", ns, "link", "set", dev, "up"])
-        holder = subprocess.Popen(["ip", "netns", "exec", ns, "sleep", "600"])
-        yield ns, holder.pid
-    finally:
-        if holder is not None:
-            holder.kill()
-            holder.wait(timeout=30)
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=60)
-    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=60)
-    assert ns not in listed.stdout
+    """A fresh namespace with veth devices s-lan/s-wan and e-lan/e-wan; removed after."""
+    with veth_namespace("s-lan", "s-wan", "e-lan", "e-wan") as where:
+        yield where
 
 
 def _show(ns: str, what: str, dev: str) -> list[str]:

@@ -8,9 +8,6 @@ or changing its numbers. Needs root (namespaces) and mnexec (the Shaper enters t
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +20,7 @@ from sim.shaping.deployment import Deployment
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan
 from sim.shaping.tc import DeviceProgram
 from sim.shaping.tc_script import to_tc_script
+from tests.netns import veth_namespace
 
 SITES = {"a": "10.9.0.1", "b": "10.9.0.2"}
 WHERE = Deployment({s: (f"{ip}/32",) for s, ip in SITES.items()}, "lan0", "wan0", False, ())
@@ -59,22 +57,8 @@ def _run(argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str
 @pytest.fixture
 def namespace() -> Iterator[tuple[str, int]]:
     """A fresh namespace with veth devices lan0 and wan0 (up) and a process inside it."""
-    if os.geteuid() != 0 or shutil.which("mnexec") is None:
-        pytest.skip("needs root and mnexec (make system-deps)")
-    ns = f"nlt-{os.getpid()}-{secrets.token_hex(3)}"
-    _run(["ip", "netns", "add", ns])
-    holder = None
-    try:
-        for dev, peer in (("lan0", "lan0p"), ("wan0", "wan0p")):
-            _run(["ip", "-n", ns, "link", "add", dev, "type", "veth", "peer", "name", peer])
-            _run(["ip", "-n", ns, "link", "set", dev, "up"])
-        holder = subprocess.Popen(["ip", "netns", "exec", ns, "sleep", "600"])
-        yield ns, holder.pid
-    finally:
-        if holder is not None:
-            holder.kill()
-            holder.wait(timeout=30)
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=60)
+    with veth_namespace("lan0", "wan0") as where:
+        yield where
 
 
 def _state(ns: str) -> list[str]:
