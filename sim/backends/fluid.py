@@ -118,6 +118,13 @@ class _Leaf:
         return math.inf if total >= access else total
 
 
+def _stale(leaf: _Leaf, argument: Any) -> bool:
+    """Whether a deadline no longer matters: its flow ended, or its leaf was rescheduled."""
+    if isinstance(argument, Flow):
+        return argument.status != "active"
+    return argument != leaf.version
+
+
 class FluidBackend:
     """Flow-level HTB simulation (see the module docstring)."""
 
@@ -322,9 +329,15 @@ class FluidBackend:
         """One SimPy timeout serves every deadline: run all that are due, then re-arm."""
         now = self.env.now
         timers = self._timers
-        while timers and timers[0][0] <= now:
-            _, _, action, leaf, argument = heapq.heappop(timers)
-            action(leaf, argument)
+        while timers:
+            due, _, action, leaf, argument = timers[0]
+            if due <= now:
+                heapq.heappop(timers)
+                action(leaf, argument)
+            elif _stale(leaf, argument):  # never arm a timeout for a deadline that lapsed
+                heapq.heappop(timers)
+            else:
+                break
         if timers and (self._armed_at <= now or timers[0][0] < self._armed_at):
             self._armed_at = timers[0][0]
             self.env.timeout(self._armed_at - now).callbacks.append(self._on_timer)
