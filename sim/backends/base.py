@@ -1,6 +1,6 @@
 """What every backend offers the demand model and the runner (the Flow it carries: sim.model.flow).
 
-A backend lives inside a SimPy environment. `transfer(flow)` returns an event that fires when
+A backend lives inside a SimPy environment. `transfer(flow, on_end)` calls on_end(flow) when
 the flow ends: an elastic flow when its bytes have arrived or its user gave up (patience), a
 paced flow when its duration is over. Both backends count L2 bytes per site leaf so that the
 runner samples them into the per-class series the same way.

@@ -150,6 +150,7 @@ class FluidBackend:
         self._timers: list[tuple[float, int, Callable[[_Leaf, Any], None], _Leaf, Any]] = []
         self._sequence = itertools.count()
         self._armed_at = math.inf
+        self._ended: list[Flow] = []  # flows ended by the deadlines being served, to call back
 
     # -- the Backend interface -------------------------------------------------------------
 
@@ -171,8 +172,8 @@ class FluidBackend:
                 leaf.alloc = live.alloc[index] if index is not None else 0.0
                 self._refill(leaf)
 
-    def transfer(self, flow: Flow) -> simpy.Event:
-        flow.done = self.env.event()
+    def transfer(self, flow: Flow, on_end: Callable[[Flow], None] | None = None) -> None:
+        flow.on_end = on_end
         self.flows.append(flow)
         leaf = self._leaves[flow.direction][flow.site]
         now = self.env.now
@@ -194,10 +195,9 @@ class FluidBackend:
             if path is not None:
                 leaf.setup[flow] = path.cap_bps * self.overhead
                 self._at(now + path.setup_s(flow.size), self._start_elastic, leaf, flow)
-                return flow.done
+                return
             self._add_elastic(leaf, flow, math.inf)
         self._demand_changed(leaf)
-        return flow.done
 
     def leaf_bytes(self, direction: Direction) -> dict[str, float]:
         now = self.env.now
@@ -225,6 +225,7 @@ class FluidBackend:
                         flow.status, flow.end = "cut", now
                 leaf.groups.clear()
                 leaf.n_paced = leaf.n_starved = 0
+        self._ended.clear()  # the run is over: nobody is called back
 
     # -- inside a leaf -----------------------------------------------------------------------
 
@@ -329,15 +330,16 @@ class FluidBackend:
         """One SimPy timeout serves every deadline: run all that are due, then re-arm."""
         now = self.env.now
         timers = self._timers
-        while timers:
-            due, _, action, leaf, argument = timers[0]
-            if due <= now:
-                heapq.heappop(timers)
-                action(leaf, argument)
-            elif _stale(leaf, argument):  # never arm a timeout for a deadline that lapsed
-                heapq.heappop(timers)
-            else:
-                break
+        while timers and timers[0][0] <= now:
+            _, _, action, leaf, argument = heapq.heappop(timers)
+            action(leaf, argument)
+        ended = self._ended
+        for flow in ended:  # the users' next steps, now that the bookkeeping is done
+            if flow.on_end is not None:
+                flow.on_end(flow)
+        ended.clear()
+        while timers and _stale(timers[0][3], timers[0][4]):  # never arm a lapsed deadline
+            heapq.heappop(timers)
         if timers and (self._armed_at <= now or timers[0][0] < self._armed_at):
             self._armed_at = timers[0][0]
             self.env.timeout(self._armed_at - now).callbacks.append(self._on_timer)
@@ -390,16 +392,14 @@ class FluidBackend:
             leaf.elastic_demand = leaf.elastic_demand - group.cap if leaf.n_elastic else 0.0
         if not group.progress:
             del leaf.egroups[group.cap]
-        assert flow.done is not None
-        flow.done.succeed(flow)
+        self._ended.append(flow)
 
     def _close_in_setup(self, leaf: _Leaf, flow: Flow, status: str) -> None:
         """End a flow still in handshake or slow start: nothing of it was delivered."""
         del leaf.setup[flow]
         flow.status = status  # type: ignore[assignment]
         flow.end = self.env.now
-        assert flow.done is not None
-        flow.done.succeed(flow)
+        self._ended.append(flow)
 
     def _abandon(self, leaf: _Leaf, flow: Flow) -> None:
         if flow.status != "active":
@@ -427,8 +427,7 @@ class FluidBackend:
         leaf.paced_demand = sum(g.need * len(g.marks) for g in leaf.groups.values())
         flow.delivered = min(flow.delivered, flow.size)
         flow.status, flow.end = "done", now
-        assert flow.done is not None
-        flow.done.succeed(flow)
+        self._ended.append(flow)
         self._demand_changed(leaf)
 
     # -- across the tree ---------------------------------------------------------------------

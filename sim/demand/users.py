@@ -1,4 +1,4 @@
-"""Users as SimPy processes: pick a session by the site's mix, issue its transfers, wait, think.
+"""Users on the SimPy clock: pick a session by the site's mix, issue its transfers, wait, think.
 
 The loop is closed: a session's next transfer starts only when the previous one has ended, so a
 congested network slows demand down as it does for real users. The same code drives every
@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections.abc import Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,7 +53,7 @@ def site_demands(scenario: Scenario) -> list[SiteDemand]:
 
 
 def start_users(env: simpy.Environment, scenario: Scenario, backend: Transport) -> int:
-    """Start one process per user of every served site; returns how many were started."""
+    """Start every user of every served site; returns how many were started."""
     ids = itertools.count()
     root = np.random.SeedSequence(scenario.seed)
     site_seeds = root.spawn(len(scenario.topology.sites))
@@ -62,64 +61,105 @@ def start_users(env: simpy.Environment, scenario: Scenario, backend: Transport) 
     started = 0
     for demand in site_demands(scenario):
         for user_seed in seeds[demand.site.id].spawn(demand.site.users):
-            rng = np.random.default_rng(user_seed)
-            env.process(user(env, demand, backend, rng, ids))
+            User(env, demand, backend, np.random.default_rng(user_seed), ids).next_session()
             started += 1
     return started
 
 
-def user(
-    env: simpy.Environment,
-    demand: SiteDemand,
-    backend: Transport,
-    rng: np.random.Generator,
-    ids: itertools.count,
-) -> Generator[simpy.Event, object, None]:
-    """One user: sessions for ever, at the times the site's clock draws."""
-    site = demand.site.id
-    while True:
-        gap = demand.clock.next_gap(env.now, rng)
-        if gap == float("inf"):
-            return
-        yield env.timeout(gap)
+class User:
+    """One user: sessions for ever, at the times the site's clock draws.
+
+    A chain of callbacks on the SimPy clock rather than a process: a session waits on a
+    timeout, each transfer on the backend's on_end, each think time on a timeout. That is
+    one SimPy event per wait and no process switch, with the same draws in the same order
+    as the generator it replaced.
+    """
+
+    __slots__ = ("env", "demand", "backend", "rng", "ids", "name", "app", "left")
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        demand: SiteDemand,
+        backend: Transport,
+        rng: np.random.Generator,
+        ids: itertools.count,
+    ) -> None:
+        self.env, self.demand, self.backend, self.rng, self.ids = env, demand, backend, rng, ids
+        self.name = ""
+        self.app: AppSpec | None = None  # the elastic application of the session under way
+        self.left = 0  # transfers (elastic) or directions (paced) of the session still to end
+
+    def next_session(self, _flow: Flow | None = None) -> None:
+        gap = self.demand.clock.next_gap(self.env.now, self.rng)
+        if gap != math.inf:
+            self.env.timeout(gap).callbacks.append(self._session)
+
+    def _session(self, _event: simpy.Event) -> None:
+        demand, rng = self.demand, self.rng
         pick = min(bisect.bisect_right(demand.mix, rng.random()), len(demand.apps) - 1)
         name, app = demand.apps[pick]
         if app.kind == "paced":
-            spread = math.exp(app.duration_sigma * rng.standard_normal())
-            duration = min(app.duration_median_min * 60.0 * spread, app.duration_max_min * 60.0)
-            rate = app.rate_mbps * 1e6
-            events = [
-                backend.transfer(
-                    Flow(
-                        next(ids),
-                        site,
-                        name,
-                        direction,
-                        env.now,
-                        size=rate * duration / 8.0,
-                        rate=rate,
-                        duration=duration,
-                    )
-                )
-                for direction in app.directions
-            ]
-            yield env.all_of(events)
-            continue
-        transfers = int(rng.geometric(1.0 / app.transfers_mean))
-        for index in range(transfers):
-            direction = app.directions[int(rng.integers(len(app.directions)))]
+            self._paced(name, app)
+            return
+        self.name, self.app = name, app
+        self.left = int(rng.geometric(1.0 / app.transfers_mean))
+        self._transfer()
+
+    def _paced(self, name: str, app: AppSpec) -> None:
+        """A call or stream: one flow per direction at the app's rate; the session ends with
+        the last of them."""
+        spread = math.exp(app.duration_sigma * self.rng.standard_normal())
+        duration = min(app.duration_median_min * 60.0 * spread, app.duration_max_min * 60.0)
+        rate = app.rate_mbps * 1e6
+        self.left = len(app.directions)
+        now = self.env.now
+        for direction in app.directions:
             flow = Flow(
-                next(ids),
-                site,
+                next(self.ids),
+                self.demand.site.id,
                 name,
                 direction,
-                env.now,
-                size=draw_size(app, rng),
-                patience=app.patience_s,
+                now,
+                size=rate * duration / 8.0,
+                rate=rate,
+                duration=duration,
             )
-            yield backend.transfer(flow)
-            if app.think_mean_s > 0 and index < transfers - 1:
-                yield env.timeout(rng.exponential(app.think_mean_s))
+            self.backend.transfer(flow, self._paced_ended)
+
+    def _paced_ended(self, _flow: Flow) -> None:
+        self.left -= 1
+        if not self.left:
+            self.next_session()
+
+    def _transfer(self, _event: simpy.Event | None = None) -> None:
+        """The session's next elastic transfer."""
+        app, rng = self.app, self.rng
+        assert app is not None
+        direction = app.directions[int(rng.integers(len(app.directions)))]
+        flow = Flow(
+            next(self.ids),
+            self.demand.site.id,
+            self.name,
+            direction,
+            self.env.now,
+            size=draw_size(app, rng),
+            patience=app.patience_s,
+        )
+        self.left -= 1
+        self.backend.transfer(flow, self._transferred)
+
+    def _transferred(self, _flow: Flow) -> None:
+        app = self.app
+        assert app is not None
+        if not self.left:
+            self.next_session()
+        elif app.think_mean_s > 0:
+            self.env.timeout(self.rng.exponential(app.think_mean_s)).callbacks.append(
+                self._transfer
+            )
+        else:
+            self._transfer()
 
 
 def draw_size(app: AppSpec, rng: np.random.Generator) -> float:

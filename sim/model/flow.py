@@ -8,11 +8,9 @@ needs of a backend, so demand depends on this module, not on the backends.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
-
-if TYPE_CHECKING:  # only a type here; importing SimPy would slow every `netlab check`
-    import simpy
+from typing import Literal, Protocol
 
 Direction = Literal["down", "up"]  # down: towards the sites; up: from them
 FlowStatus = Literal["active", "done", "abandoned", "cut"]
@@ -35,7 +33,7 @@ class Flow:
     delivered: float = 0.0
     status: FlowStatus = "active"
     time_at_rate: float = 0.0  # paced: seconds it got at least its needed rate
-    done: simpy.Event | None = field(default=None, repr=False)
+    on_end: Callable[[Flow], None] | None = field(default=None, repr=False)  # see Transport
 
     @property
     def paced(self) -> bool:
@@ -45,5 +43,8 @@ class Flow:
 class Transport(Protocol):
     """What carries flows: every backend is one (sim.backends.base.Backend)."""
 
-    def transfer(self, flow: Flow) -> simpy.Event:
-        """Start a flow now; the event fires when it ends."""
+    def transfer(self, flow: Flow, on_end: Callable[[Flow], None] | None = None) -> None:
+        """Start a flow now; call on_end(flow) when it has ended, at the simulated time it
+        ended but outside the backend's own bookkeeping, so on_end may start the next flow.
+        A callback, not a SimPy event: an event per flow (made, scheduled, stepped, resuming
+        a process) costs more than most of what the fluid backend does for the flow."""

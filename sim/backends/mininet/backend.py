@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import replace
 from typing import Any
 
@@ -213,9 +213,9 @@ class MininetBackend:
         if isinstance(self.env, simpy.rt.RealtimeEnvironment) and self.env.now == 0:
             self.env.sync()
 
-    def transfer(self, flow: Flow) -> simpy.Event:
+    def transfer(self, flow: Flow, on_end: Callable[[Flow], None] | None = None) -> None:
         assert self.agents is not None
-        flow.done = self.env.event()
+        flow.on_end = on_end
         self.flows.append(flow)
         self._active[flow.id] = flow
         self.agents.start_flow(
@@ -230,7 +230,6 @@ class MininetBackend:
             self.env.timeout(flow.patience).callbacks.append(
                 lambda _e, f=flow: self._end(f, "abandoned")
             )
-        return flow.done
 
     def leaf_bytes(self, direction: Direction) -> dict[str, float]:
         counters = self.shapers[direction].leaf_counters()
@@ -358,6 +357,6 @@ class MininetBackend:
         flow.end = end
         if flow.paced:
             flow.delivered = min(flow.delivered, flow.size)
-        assert flow.done is not None
-        if not flow.done.triggered:
-            flow.done.succeed(flow)
+        on_end = flow.on_end
+        if on_end is not None:  # from the SimPy loop, not from inside this bookkeeping
+            self.env.timeout(0).callbacks.append(lambda _e: on_end(flow))
