@@ -37,6 +37,7 @@ from sim.shaping.plan import DIRECTIONS, Direction, ShapingPlan
 
 FINISH_SLACK = 1.0  # wire bytes of clock within which a flow counts as finished (float time)
 RATE_TOLERANCE = 1e-9  # relative: a paced flow this close to its need counts as at its need
+PACED_MARGIN = 1e-6  # relative: a share this far from every need and cap needs no water-fill
 
 
 class _PacedGroup:
@@ -88,11 +89,17 @@ class _Leaf:
         "paced_demand",
         "bytes",
         "version",
+        "due",
+        "heads_moved",
+        "index",
+        "access",
     )
 
-    def __init__(self, site: str, direction: Direction) -> None:
+    def __init__(self, site: str, direction: Direction, access: float) -> None:
         self.site = site
         self.direction = direction
+        self.access = access  # bits/s of the site's access link
+        self.index: int | None = None  # its class in the tree in force (None: not shaped)
         self.alloc = 0.0  # bits/s granted by the tree
         self.egroups: dict[float, _ElasticGroup] = {}  # cap -> elastic flows with that cap
         self.n_elastic = 0
@@ -108,14 +115,16 @@ class _Leaf:
         self.paced_demand = 0.0  # wire bits/s all paced flows need
         self.bytes = 0.0  # cumulative L2 bytes through the leaf
         self.version = 0  # bumps on every reschedule; stale timer entries check it
+        self.due = math.inf  # when its live finish entry is due (inf: none)
+        self.heads_moved = False  # a flow joined or left: its next finish may have moved
 
-    def demand(self, access: float) -> float:
+    def demand(self) -> float:
         if not self.n_elastic:
             return self.paced_demand
         if math.inf in self.egroups:
             return math.inf
         total = self.paced_demand + self.elastic_demand
-        return math.inf if total >= access else total
+        return math.inf if total >= self.access else total
 
 
 def _stale(leaf: _Leaf, argument: Any) -> bool:
@@ -142,7 +151,7 @@ class FluidBackend:
         self.overhead = overhead  # wire bytes per goodput byte
         self.paths = paths or {}  # (site, elastic app) -> its TCP path; none: no latency
         self.flows: list[Flow] = []
-        self._leaves = {d: {s: _Leaf(s, d) for s in access_bps} for d in DIRECTIONS}
+        self._leaves = {d: {s: _Leaf(s, d, a) for s, a in access_bps.items()} for d in DIRECTIONS}
         self._live: dict[Direction, LiveAllocation] = {}
         self._leaf_at: dict[Direction, list[_Leaf | None]] = {}
         # every pending deadline (next finish of each leaf, patience, end of a paced flow) as
@@ -162,12 +171,10 @@ class FluidBackend:
             at: list[_Leaf | None] = [None] * len(tree)
             for site, index in tree.leaf_of_site.items():
                 at[index] = leaves[site]
-            live = LiveAllocation(
-                tree, [lf.demand(self.access_bps[lf.site]) if lf else 0.0 for lf in at]
-            )
+            live = LiveAllocation(tree, [lf.demand() if lf else 0.0 for lf in at])
             self._live[direction], self._leaf_at[direction] = live, at
             for leaf in leaves.values():
-                index = tree.leaf_of_site.get(leaf.site)
+                leaf.index = index = tree.leaf_of_site.get(leaf.site)
                 self._advance(leaf, now)
                 leaf.alloc = live.alloc[index] if index is not None else 0.0
                 self._refill(leaf)
@@ -251,7 +258,8 @@ class FluidBackend:
             group.marks[flow] = leaf.clock
 
     def _refill(self, leaf: _Leaf) -> None:
-        """Split the leaf's allocation max-min fairly and re-arm its next finish."""
+        """Split the leaf's allocation max-min fairly; re-arm its next finish if a rate or the
+        flows moved (else its live finish entry still holds)."""
         egroups = leaf.egroups
         if not leaf.groups and len(egroups) <= 1:  # one group: all at min(cap, fair share)
             level = leaf.alloc / leaf.n_elastic if leaf.n_elastic else 0.0
@@ -261,13 +269,25 @@ class FluidBackend:
             and leaf.paced_demand + leaf.elastic_demand <= leaf.alloc * (1 + RATE_TOLERANCE)
         ):  # every flow fits at its cap or need, and no paced group has to move
             level = math.inf
+        elif not leaf.n_starved and len(egroups) == 1:
+            # the common busy leaf: paced flows at their needs, elastic flows under one cap
+            # share the rest; if a need or the cap comes near that share, the water-fill decides
+            level = (leaf.alloc - leaf.paced_demand) / leaf.n_elastic
+            near = level / (1 + PACED_MARGIN)
+            if next(iter(egroups)) <= level * (1 + PACED_MARGIN) or max(leaf.groups) >= near:
+                level = self._water_fill(leaf)
         else:
             level = self._water_fill(leaf)
+        moved = leaf.heads_moved
         for group in egroups.values():
             cap = group.cap
-            group.rate = cap if cap < level else level
+            rate = cap if cap < level else level
+            if rate != group.rate:
+                group.rate = rate
+                moved = True
         leaf.level = level if leaf.n_starved else 0.0
-        self._schedule(leaf)
+        if moved:
+            self._schedule(leaf)
 
     def _water_fill(self, leaf: _Leaf) -> float:
         """The fair level with paced groups capped at their needs and elastic groups at their
@@ -305,6 +325,8 @@ class FluidBackend:
     def _schedule(self, leaf: _Leaf) -> None:
         """(Re)arm the leaf's next elastic finish; older entries for the leaf become stale."""
         leaf.version += 1
+        leaf.heads_moved = False
+        leaf.due = math.inf
         delay = math.inf
         for group in leaf.egroups.values():
             heap = group.heap
@@ -315,7 +337,8 @@ class FluidBackend:
                 if due < delay:
                     delay = due
         if delay < math.inf:
-            self._at(self.env.now + max(0.0, delay), self._on_finish, leaf, leaf.version)
+            leaf.due = self.env.now + max(0.0, delay)
+            self._at(leaf.due, self._on_finish, leaf, leaf.version)
 
     def _at(
         self, due: float, action: Callable[[_Leaf, Any], None], leaf: _Leaf, argument: Any
@@ -349,6 +372,7 @@ class FluidBackend:
     def _on_finish(self, leaf: _Leaf, version: int) -> None:
         if version != leaf.version:  # rescheduled since: a stale entry
             return
+        leaf.heads_moved = True  # its live entry is spent, even if no flow is quite done
         self._advance(leaf, self.env.now)
         for group in list(leaf.egroups.values()):
             heap = group.heap
@@ -365,8 +389,12 @@ class FluidBackend:
         group = leaf.egroups.get(cap)
         if group is None:
             group = leaf.egroups[cap] = _ElasticGroup(cap)
-        heapq.heappush(group.heap, (group.clock + flow.size * self.overhead, flow.id, flow))
+        wire = flow.size * self.overhead
+        heapq.heappush(group.heap, (group.clock + wire, flow.id, flow))
         group.progress[flow] = group.clock
+        rate = group.rate
+        if not rate or self.env.now + wire * 8.0 / rate < leaf.due:
+            leaf.heads_moved = True
         leaf.progress[flow] = group
         leaf.n_elastic += 1
         if cap != math.inf:
@@ -383,6 +411,7 @@ class FluidBackend:
 
     def _close_elastic(self, leaf: _Leaf, flow: Flow, status: str) -> None:
         group = leaf.progress.pop(flow)
+        leaf.heads_moved = True
         served = (group.clock - group.progress.pop(flow)) / self.overhead
         flow.delivered = flow.size if status == "done" else min(served, flow.size)
         flow.status = status  # type: ignore[assignment]
@@ -435,8 +464,8 @@ class FluidBackend:
     def _demand_changed(self, leaf: _Leaf) -> None:
         """Update the tree if the leaf's demand moved, then re-split every leaf that changed."""
         live = self._live[leaf.direction]
-        index = live.tree.leaf_of_site.get(leaf.site)
-        new = leaf.demand(self.access_bps[leaf.site])
+        index = leaf.index
+        new = leaf.demand()
         if index is None or live.demand[index] == new:
             self._refill(leaf)
             return

@@ -136,7 +136,11 @@ class User:
         """The session's next elastic transfer."""
         app, rng = self.app, self.rng
         assert app is not None
-        direction = app.directions[int(rng.integers(len(app.directions)))]
+        directions = app.directions
+        # integers(1) draws nothing and costs a microsecond: skipped when there is no choice
+        direction = (
+            directions[int(rng.integers(len(directions)))] if len(directions) > 1 else directions[0]
+        )
         flow = Flow(
             next(self.ids),
             self.demand.site.id,
