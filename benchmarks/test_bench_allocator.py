@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 
-import simpy
-
-from sim.backends.fluid import FluidBackend
+from sim.backends.fluid import FluidBackend, FluidEnvironment
 from sim.model.flow import Flow
 from sim.shaping.htb import CompiledTree
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan, finalize
@@ -57,7 +55,7 @@ def test_event_with_1000_active_flows(benchmark) -> None:
     re-split twice: the engine's most expensive event.
     """
     tree, access = sixty_classes()
-    env = simpy.Environment()
+    env = FluidEnvironment()
     backend = FluidBackend(env, access, 1514 / 1448)
     backend.apply_plan(ShapingPlan("bench", tree, tree))
     busy = [f"s{i}" for i in range(SITES - 1)]

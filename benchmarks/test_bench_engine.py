@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import simpy
 from calibration import bare_loop
 
+from sim.backends.fluid import FluidEnvironment
 from sim.model.scenario import load_scenario
 from sim.run import run_scenario
 
@@ -23,8 +23,9 @@ TRIAL = ROOT / "scenarios" / "kotim-trial-10d.toml"
 EVENTS: dict[str, int] = {}
 
 
-class CountingEnvironment(simpy.Environment):
-    """An Environment that counts the events it processes (used once, outside the timing)."""
+class CountingEnvironment(FluidEnvironment):
+    """An Environment that counts its steps (used once, outside the timing): the SimPy events
+    and the instants at which the fluid backend's deadlines are served."""
 
     steps = 0
 

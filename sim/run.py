@@ -16,7 +16,7 @@ import numpy as np
 import simpy
 
 from sim.backends.base import Backend
-from sim.backends.fluid import FluidBackend
+from sim.backends.fluid import FluidBackend, FluidEnvironment
 from sim.demand.users import start_users
 from sim.model.flow import Flow
 from sim.model.paths import tcp_paths
@@ -86,13 +86,14 @@ def run_scenario(
 ) -> RunRecord:
     """Run the scenario for its duration on a backend (fluid unless a factory is given)."""
     began = time.perf_counter()
-    env = env or simpy.Environment()
     site_ids = [site.id for site in scenario.sites]
     if backend_factory is None:
+        env = env or FluidEnvironment()
         access = {site.id: site.access_bps for site in scenario.sites}
         paths = tcp_paths(scenario)
         backend: Backend = FluidBackend(env, access, scenario.spec.network.overhead, paths)
     else:
+        env = env or simpy.Environment()
         backend = backend_factory(env)
     schedule = compile_schedule(scenario)
     plans = schedule.plans

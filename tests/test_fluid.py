@@ -6,16 +6,15 @@ import math
 
 import numpy as np
 import pytest
-import simpy
 
-from sim.backends.fluid import FluidBackend
+from sim.backends.fluid import FluidBackend, FluidEnvironment
 from sim.model.flow import Flow
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan
 
 OVERHEAD = 1514 / 1448
 
 
-def one_link(env: simpy.Environment, capacity: float, sites: dict[str, float]) -> FluidBackend:
+def one_link(env: FluidEnvironment, capacity: float, sites: dict[str, float]) -> FluidBackend:
     """A backend with one shaped root of `capacity` bits/s and leaves of the given rates."""
     root = HtbClass("root", None, capacity, capacity)
     leaves = [HtbClass(s, "root", rate, capacity, 0, 100_000, s) for s, rate in sites.items()]
@@ -39,7 +38,7 @@ def test_processor_sharing_matches_m_g_1_ps(distribution: str) -> None:
     With rho = 0.5 and 60,000 flows, batch means put the standard error under 1.5 %; we
     accept 5 % (more than 3 standard errors).
     """
-    env = simpy.Environment()
+    env = FluidEnvironment()
     capacity = 10e6  # L2 bits/s
     backend = one_link(env, capacity, {"a": capacity})
     rng = np.random.default_rng(1)
@@ -64,7 +63,7 @@ def test_processor_sharing_matches_m_g_1_ps(distribution: str) -> None:
 
 def test_bytes_are_conserved_and_shared_by_weight() -> None:
     """Every byte a flow receives is counted once at its leaf, L2 = goodput x overhead."""
-    env = simpy.Environment()
+    env = FluidEnvironment()
     capacity = 30e6
     backend = one_link(env, capacity, {"a": 20e6, "b": 10e6})
     sizes = {"a": 40e6, "b": 40e6}  # goodput bytes, enough to keep both busy for a while
@@ -88,7 +87,7 @@ def test_bytes_are_conserved_and_shared_by_weight() -> None:
 
 
 def test_paced_flows_get_their_rate_first_and_share_when_starved() -> None:
-    env = simpy.Environment()
+    env = FluidEnvironment()
     capacity = 10e6
     backend = one_link(env, capacity, {"a": capacity})
     call = Flow(0, "a", "call", "down", 0.0, size=2e6 * 10 / 8, rate=2e6, duration=10.0)
@@ -111,7 +110,7 @@ def test_paced_flows_get_their_rate_first_and_share_when_starved() -> None:
 
 
 def test_impatient_users_abandon_and_take_partial_bytes() -> None:
-    env = simpy.Environment()
+    env = FluidEnvironment()
     backend = one_link(env, 8e6, {"a": 8e6})
     flow = Flow(0, "a", "web", "down", 0.0, size=10e6, patience=5.0)
     backend.transfer(flow)

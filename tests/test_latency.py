@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
-import simpy
 
 from sim.analysis.emodel import mos, r_factor
-from sim.backends.fluid import FluidBackend
+from sim.backends.fluid import FluidBackend, FluidEnvironment
 from sim.model.flow import Flow
 from sim.model.tcp import mathis_bps, slow_start_s, slow_start_segments, tcp_path
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan
@@ -68,7 +67,7 @@ def test_e_model_loss_and_delay() -> None:
 
 def one_flow(size: float, path, patience: float = math.inf) -> Flow:
     """A single elastic flow on a fast, idle link (1 Gbit/s), carried by the fluid backend."""
-    env = simpy.Environment()
+    env = FluidEnvironment()
     capacity = 1e9
     root = HtbClass("root", None, capacity, capacity)
     tree = ClassTree((root, HtbClass("a", "root", capacity, capacity, 0, 100_000, "a")))

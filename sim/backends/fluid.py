@@ -127,6 +127,39 @@ class _Leaf:
         return math.inf if total >= self.access else total
 
 
+Deadline = tuple[float, int, Callable[[_Leaf, Any], None], _Leaf, Any]
+
+
+class FluidEnvironment(simpy.Environment):
+    """SimPy's environment, also serving the fluid backend's deadlines in time order.
+
+    The backend keeps about three deadlines per flow (handshakes over, bytes delivered,
+    patience out), and most finish deadlines are superseded before they are due. As SimPy
+    timeouts each would be an event to make, queue and step; here they stay in the backend's
+    own heap, and each step serves the earlier of the two: the next SimPy event, or every
+    deadline due at the next deadline's time (SimPy first at equal times).
+    """
+
+    def __init__(self, initial_time: float = 0.0) -> None:
+        super().__init__(initial_time)
+        self.deadlines: list[Deadline] = []  # a heap by due time
+        self.serve: Callable[[], None] = lambda: None  # runs the deadlines due now
+
+    def peek(self) -> float:
+        return min(self.deadlines[0][0] if self.deadlines else math.inf, super().peek())
+
+    def step(self) -> None:
+        deadlines = self.deadlines
+        if deadlines:
+            queue = self._queue
+            due = deadlines[0][0]
+            if not queue or due < queue[0][0]:
+                self._now = due
+                self.serve()
+                return
+        super().step()
+
+
 def _stale(leaf: _Leaf, argument: Any) -> bool:
     """Whether a deadline no longer matters: its flow ended, or its leaf was rescheduled."""
     if isinstance(argument, Flow):
@@ -141,11 +174,15 @@ class FluidBackend:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: FluidEnvironment,
         access_bps: dict[str, float],
         overhead: float,
         paths: Mapping[tuple[str, str], TcpPath] | None = None,
     ) -> None:
+        if not isinstance(env, FluidEnvironment):
+            raise TypeError(
+                "the fluid backend runs in a FluidEnvironment, which serves its deadlines"
+            )
         self.env = env
         self.access_bps = access_bps
         self.overhead = overhead  # wire bytes per goodput byte
@@ -155,10 +192,10 @@ class FluidBackend:
         self._live: dict[Direction, LiveAllocation] = {}
         self._leaf_at: dict[Direction, list[_Leaf | None]] = {}
         # every pending deadline (next finish of each leaf, patience, end of a paced flow) as
-        # (due time, sequence, action, leaf, argument), served by one armed SimPy timeout
-        self._timers: list[tuple[float, int, Callable[[_Leaf, Any], None], _Leaf, Any]] = []
+        # (due time, sequence, action, leaf, argument), served by the environment
+        self._timers: list[Deadline] = env.deadlines
+        env.serve = self._serve_due
         self._sequence = itertools.count()
-        self._armed_at = math.inf
         self._ended: list[Flow] = []  # flows ended by the deadlines being served, to call back
 
     # -- the Backend interface -------------------------------------------------------------
@@ -343,14 +380,12 @@ class FluidBackend:
     def _at(
         self, due: float, action: Callable[[_Leaf, Any], None], leaf: _Leaf, argument: Any
     ) -> None:
-        """Call action(leaf, argument) at `due`; arm a SimPy timeout if it is the earliest."""
+        """Call action(leaf, argument) at `due` (not before now)."""
         heapq.heappush(self._timers, (due, next(self._sequence), action, leaf, argument))
-        if due < self._armed_at:
-            self._armed_at = due
-            self.env.timeout(due - self.env.now).callbacks.append(self._on_timer)
 
-    def _on_timer(self, _event: simpy.Event) -> None:
-        """One SimPy timeout serves every deadline: run all that are due, then re-arm."""
+    def _serve_due(self) -> None:
+        """Run every deadline due now, then call the users back; drop lapsed deadlines from
+        the top, so the environment never stops for one."""
         now = self.env.now
         timers = self._timers
         while timers and timers[0][0] <= now:
@@ -361,13 +396,8 @@ class FluidBackend:
             if flow.on_end is not None:
                 flow.on_end(flow)
         ended.clear()
-        while timers and _stale(timers[0][3], timers[0][4]):  # never arm a lapsed deadline
+        while timers and _stale(timers[0][3], timers[0][4]):
             heapq.heappop(timers)
-        if timers and (self._armed_at <= now or timers[0][0] < self._armed_at):
-            self._armed_at = timers[0][0]
-            self.env.timeout(self._armed_at - now).callbacks.append(self._on_timer)
-        elif not timers:
-            self._armed_at = math.inf
 
     def _on_finish(self, leaf: _Leaf, version: int) -> None:
         if version != leaf.version:  # rescheduled since: a stale entry
