@@ -221,8 +221,8 @@ class FluidBackend:
         self.flows.append(flow)
         leaf = self._leaves[flow.direction][flow.site]
         now = self.env.now
-        self._advance(leaf, now)
         if flow.paced:
+            self._advance(leaf, now)
             need = flow.rate * self.overhead
             group = leaf.groups.get(need)
             if group is None:
@@ -240,6 +240,7 @@ class FluidBackend:
                 leaf.setup[flow] = path.cap_bps * self.overhead
                 self._at(now + path.setup_s(flow.size), self._start_elastic, leaf, flow)
                 return
+            self._advance(leaf, now)
             self._add_elastic(leaf, flow, math.inf)
         self._demand_changed(leaf)
 
