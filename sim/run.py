@@ -87,13 +87,12 @@ def run_scenario(
     """Run the scenario for its duration on a backend (fluid unless a factory is given)."""
     began = time.perf_counter()
     site_ids = [site.id for site in scenario.sites]
+    env = env or FluidEnvironment()  # plain SimPy for other backends; the fluid one needs it
     if backend_factory is None:
-        env = env or FluidEnvironment()
         access = {site.id: site.access_bps for site in scenario.sites}
         paths = tcp_paths(scenario)
         backend: Backend = FluidBackend(env, access, scenario.spec.network.overhead, paths)
     else:
-        env = env or simpy.Environment()
         backend = backend_factory(env)
     schedule = compile_schedule(scenario)
     plans = schedule.plans
