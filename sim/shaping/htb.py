@@ -302,7 +302,8 @@ class _FlatLending:
     order by quantum. A change moves the spare left for the prio being filled, and its level
     is found again by walking the boundary between full and level-held leaves from where it
     was, so only the leaves whose allocation moves are touched. Running sums are re-summed
-    exactly every RESUM_EVERY changes, which keeps their drift near 1e-12 of the root's rate.
+    exactly every RESUM_EVERY changes, which keeps their drift orders of magnitude below the
+    1e-9 of the root's rate that the allocation is held to.
     """
 
     @staticmethod
@@ -418,7 +419,8 @@ class _FlatLending:
             if spare <= EPSILON:
                 self._set_level(group, 0, 0.0, changed)
             elif group.total <= spare:
-                self._set_level(group, len(group.keys), math.inf, changed)
+                if group.level != math.inf:  # most changes leave a served prio served
+                    self._set_level(group, len(group.keys), math.inf, changed)
                 spare -= group.total
                 lent += group.total
             else:
