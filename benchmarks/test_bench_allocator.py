@@ -1,4 +1,5 @@
-"""The allocator's hot path: 60 classes, 1,000 active flows."""
+"""The allocator's hot path: 60 classes, 1,000 active flows, and the live allocation of a
+saturated flat tree."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import math
 
 from sim.backends.fluid import FluidBackend, FluidEnvironment
 from sim.model.flow import Flow
-from sim.shaping.htb import CompiledTree
+from sim.shaping.htb import CompiledTree, LiveAllocation
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan, finalize
 
 SITES = 55  # + root + 4 tiers = 60 classes
@@ -46,6 +47,29 @@ def test_allocate_60_classes(benchmark) -> None:
         demand[index] = math.inf if int(site[1:]) % 2 else 20e6
     alloc = benchmark(compiled.allocate, demand)
     assert sum(alloc[k] for k in compiled.children[0]) <= CAPACITY * (1 + 1e-9)
+
+
+def test_live_change_on_a_saturated_flat_tree(benchmark) -> None:
+    """A satisfied leaf's paced demand moving and back on a flat tree of 46 leaves (weighted
+    guarantees and quanta, like htb-weighted) whose root six greedy leaves saturate: the
+    engine's most frequent call under saturation, which moves the level of the greedy six."""
+    weights = [1 + i % 5 for i in range(46)]
+    classes = [HtbClass("root", None, 485e6, 485e6)]
+    for i, w in enumerate(weights):
+        rate = 485e6 * 0.9 * w / sum(weights)
+        classes.append(HtbClass(f"s{i}", "root", rate, 100e6, 0, 100_000 * w, f"s{i}"))
+    access = {f"s{i}": 100e6 for i in range(46)}
+    tree = CompiledTree(ClassTree(tuple(classes)), access)
+    demand = [0.0] + [math.inf] * 6 + [4e6] * 40
+    live = LiveAllocation(tree, demand)
+
+    def move_and_back() -> None:
+        live.set_demand(7, 9e6)
+        live.set_demand(7, 4e6)
+
+    benchmark(move_and_back)
+    assert live.alloc[7] == 4e6 and live.alloc[1] < 100e6  # satisfied, the greedy held
+    assert max(abs(a - b) for a, b in zip(live.alloc, tree.allocate(demand), strict=True)) < 1e-6
 
 
 def test_event_with_1000_active_flows(benchmark) -> None:

@@ -12,14 +12,20 @@ It is the fluid limit of Linux `sch_htb` (docs/architecture.md, "HTB semantics")
 A leaf's demand is capped by its ceil and by the site's access link.
 
 This is the simulator's hot path: the tree is compiled once into flat lists and `allocate` is
-plain float arithmetic; `LiveAllocation` avoids even that while nothing is contended.
+plain float arithmetic, the reference; `LiveAllocation` keeps its answer current one demand
+change at a time, touching only what moves where it can do so exactly.
 """
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left, bisect_right
+
 from sim.shaping.plan import ClassTree, kernel_quantum
 
 EPSILON = 1e-9  # bits/s below which a want or a remainder counts as zero
+ROUNDING = 2.0**-52  # bound on one float addition's relative rounding, with room to spare
+RESUM_EVERY = 4096  # demand changes between exact re-sums of a flat tree's running sums
 
 
 class CompiledTree:
@@ -192,49 +198,275 @@ def _fill_level(items: list[tuple[float, float]], amount: float) -> float:
 class LiveAllocation:
     """A CompiledTree's allocation kept current while leaf demands change one at a time.
 
-    While no class is contended (the capped demands under every inner class fit under its
-    ceil, and under the root's rate), every leaf simply gets its capped demand, so a change
-    at one leaf moves only its own path: O(depth) instead of a full pass. Otherwise the whole
-    tree is reallocated.
+    A flat tree (every leaf a child of the root: the weighted and equal policies) keeps the
+    root's lending state (`_FlatLending`) and touches only the leaves whose allocation moves,
+    saturated or not. Any other tree keeps each inner class's capped demand as a running sum:
+    while nothing is contended (the capped demands under every inner class fit under its ceil,
+    and under the root's rate) every leaf gets its capped demand and a change moves only its
+    own path; otherwise the whole tree is reallocated.
     """
 
     def __init__(self, tree: CompiledTree, demand: list[float]) -> None:
         self.tree = tree
         self.demand = list(demand)
-        self.capped = [0.0] * len(tree)
+        self._flat = _FlatLending(tree, self.demand) if _FlatLending.covers(tree) else None
+        if self._flat is not None:
+            self.alloc = self._flat.alloc
+            return
+        n = len(tree)
+        self.capped = [0.0] * n
+        self.error = [0.0] * n  # bound on |running sum - exact sum| per inner class
+        self.under = [[i for i in tree.leaves if x in tree.path[i]] for x in range(n)]
         self.saturated: set[int] = set()
         for i in tree.bottom_up:
             self._recap(i)
         self.alloc = tree.allocate(self.demand) if self.saturated else list(self.capped)
 
     def _recap(self, i: int) -> None:
-        """Recompute node i's capped demand from its children (exact, no running sums)."""
+        """Recompute node i's capped demand exactly (a leaf's, or the sum over its leaves)."""
         tree = self.tree
-        kids = tree.children[i]
-        if kids:
-            total = sum(map(self.capped.__getitem__, kids))
-            if total > tree.limit[i] * (1 + 1e-12):
-                self.saturated.add(i)
-            else:
-                self.saturated.discard(i)
-            self.capped[i] = total
+        if tree.children[i]:
+            self.capped[i] = sum(map(self.capped.__getitem__, self.under[i]))
+            self.error[i] = 0.0
+            self._mark(i)
         else:
             value = self.demand[i]
             self.capped[i] = value if value < tree.cap[i] else tree.cap[i]
 
+    def _mark(self, i: int) -> None:
+        """Record whether inner class i is contended: its capped demand above its limit."""
+        if self.capped[i] > self.tree.limit[i] * (1 + 1e-12):
+            self.saturated.add(i)
+        else:
+            self.saturated.discard(i)
+
+    def _shift(self, i: int, delta: float) -> None:
+        """Move inner class i's running sum by `delta`; re-sum it exactly whenever the rounding
+        it may have gathered could flip its contended state, so that state stays exact."""
+        total = self.capped[i] + delta
+        error = self.error[i] + ROUNDING * (abs(total) + abs(delta))
+        if abs(total - self.tree.limit[i] * (1 + 1e-12)) > error:  # False for inf and nan
+            self.capped[i] = total
+            self.error[i] = error
+            self._mark(i)
+        else:
+            self._recap(i)
+
     def set_demand(self, leaf: int, value: float) -> list[int]:
         """Set one leaf's demand; return the nodes (or, after a full pass, the leaves) whose
         allocation changed."""
-        was_free = not self.saturated
         self.demand[leaf] = value
+        if self._flat is not None:
+            return self._flat.set_demand(leaf, value)
+        was_free = not self.saturated
+        old = self.capped[leaf]
+        self._recap(leaf)
+        delta = self.capped[leaf] - old
         path = self.tree.path[leaf]
-        for i in path:
-            self._recap(i)
+        for i in path[1:]:
+            self._shift(i, delta)
         if was_free and not self.saturated:
             for i in path:
                 self.alloc[i] = self.capped[i]
             return path
         new = self.tree.allocate(self.demand) if self.saturated else list(self.capped)
-        old = self.alloc
+        old_alloc = self.alloc
         self.alloc = new
-        return [i for i in self.tree.leaves if new[i] != old[i]]
+        return [i for i in self.tree.leaves if new[i] != old_alloc[i]]
+
+
+class _Prio:
+    """The leaves of one prio of a flat tree that want more than their rate, sorted by that
+    room per quantum (`keys`). The root fills the prio to a water `level` (bits/s per quantum
+    byte; inf while the whole prio is served, 0 while it gets nothing): the first `k` leaves
+    are full at it and get their want, the others get rate + quantum * level. `full` is the
+    room of the first k, `weight` the quantum of the others, `total` the room of them all."""
+
+    __slots__ = ("keys", "members", "k", "full", "weight", "total", "level")
+
+    def __init__(self) -> None:
+        self.keys: list[float] = []
+        self.members: list[int] = []
+        self.k = 0
+        self.full = 0.0
+        self.weight = 0.0
+        self.total = 0.0
+        self.level = math.inf
+
+
+class _FlatLending:
+    """The root's lending of a flat tree, updated for one leaf's demand change at a time.
+
+    It is `CompiledTree.allocate` for a tree where the root is the only lender and nothing
+    binds below it: each leaf gets min(want, rate), then the root's spare fills the prios in
+    order by quantum. A change moves the spare left for the prio being filled, and its level
+    is found again by walking the boundary between full and level-held leaves from where it
+    was, so only the leaves whose allocation moves are touched. Running sums are re-summed
+    exactly every RESUM_EVERY changes, which keeps their drift orders of magnitude below the
+    1e-9 of the root's rate that the allocation is held to.
+    """
+
+    @staticmethod
+    def covers(tree: CompiledTree) -> bool:
+        """Whether the tree is flat, with finite ceilings and positive quanta."""
+        return tree.internal == [0] and all(
+            tree.parent[i] == 0 and math.isfinite(tree.cap[i]) and tree.quantum[i] > 0
+            for i in tree.leaves
+        )
+
+    def __init__(self, tree: CompiledTree, demand: list[float]) -> None:
+        n = len(tree)
+        self.rate0 = tree.rate[0]
+        self.cap, self.rate, self.quantum = tree.cap, tree.rate, tree.quantum
+        prios = sorted({tree.prio[i] for i in tree.leaves})
+        self.groups = [_Prio() for _ in prios]
+        self.group_of = [self.groups[0]] * n
+        self.leaves = tree.leaves
+        self.want, self.base, self.room, self.key = ([0.0] * n for _ in range(4))
+        self.alloc = [0.0] * n
+        self.base_total = 0.0
+        self.changes = 0
+        for i in tree.leaves:  # every prio starts served in full, then settles
+            group = self.group_of[i] = self.groups[prios.index(tree.prio[i])]
+            self._take(i, demand[i])
+            self.alloc[i] = self.want[i] if self.room[i] else self.base[i]
+            if self.room[i]:
+                self._insert(group, i)
+        self._resum()
+        self._settle([])
+
+    def _take(self, i: int, demand: float) -> None:
+        """Set leaf i's want (demand capped), base (up to its rate) and room (the rest)."""
+        cap, rate = self.cap[i], self.rate[i]
+        want = demand if demand < cap else cap
+        base = want if want < rate else rate
+        room = want - base
+        self.base_total += base - self.base[i]
+        self.want[i], self.base[i] = want, base
+        self.room[i] = room if room > EPSILON else 0.0
+
+    def set_demand(self, leaf: int, demand: float) -> list[int]:
+        """Apply one leaf's new demand; return the nodes whose allocation changed."""
+        group = self.group_of[leaf]
+        if self.room[leaf]:
+            self._remove(group, leaf)
+        self._take(leaf, demand)
+        if self.room[leaf]:
+            self._insert(group, leaf)
+        self.changes += 1
+        if self.changes % RESUM_EVERY == 0:
+            self._resum()
+        changed: list[int] = []
+        root = self.alloc[0]
+        self._settle(changed)
+        if self.room[leaf] and self.key[leaf] > group.level:
+            value = self.base[leaf] + self.quantum[leaf] * group.level
+        else:
+            value = self.want[leaf] if self.room[leaf] else self.base[leaf]
+        if self.alloc[leaf] != value:
+            self.alloc[leaf] = value
+            if leaf not in changed:
+                changed.append(leaf)
+        if self.alloc[0] != root:
+            changed.append(0)
+        return changed
+
+    def _remove(self, group: _Prio, i: int) -> None:
+        """Take leaf i (with room) out of its prio's sorted list."""
+        keys = group.keys
+        pos = bisect_left(keys, self.key[i])
+        while group.members[pos] != i:
+            pos += 1
+        del keys[pos], group.members[pos]
+        room = self.room[i]
+        group.total -= room
+        if pos < group.k:
+            group.k -= 1
+            group.full -= room
+        else:
+            group.weight -= self.quantum[i]
+
+    def _insert(self, group: _Prio, i: int) -> None:
+        """Put leaf i (with room) into its prio's sorted list, full or held by the level as
+        its place in the list says (the level is settled afterwards)."""
+        room = self.room[i]
+        key = self.key[i] = room / self.quantum[i]
+        pos = bisect_right(group.keys, key)
+        group.keys.insert(pos, key)
+        group.members.insert(pos, i)
+        group.total += room
+        if pos < group.k or (pos == group.k and key <= group.level):
+            group.k += 1
+            group.full += room
+        else:
+            group.weight += self.quantum[i]
+
+    def _resum(self) -> None:
+        """Recompute every running sum exactly from the leaves."""
+        self.base_total = sum(map(self.base.__getitem__, self.leaves))
+        room, quantum = self.room.__getitem__, self.quantum.__getitem__
+        for group in self.groups:
+            group.total = sum(map(room, group.members))
+            group.full = sum(map(room, group.members[: group.k]))
+            group.weight = sum(map(quantum, group.members[group.k :]))
+
+    def _settle(self, changed: list[int]) -> None:
+        """Give the root's spare to the prios in order (as `allocate` does) and move each
+        prio's level to it; record the leaves whose allocation moved in `changed`."""
+        spare = self.rate0 - self.base_total
+        lent = 0.0
+        for group in self.groups:
+            if spare <= EPSILON:
+                self._set_level(group, 0, 0.0, changed)
+            elif group.total <= spare:
+                if group.level != math.inf:  # most changes leave a served prio served
+                    self._set_level(group, len(group.keys), math.inf, changed)
+                spare -= group.total
+                lent += group.total
+            else:
+                self._fill(group, spare, changed)
+                lent += spare
+                spare = 0.0
+        self.alloc[0] = self.base_total + lent
+
+    def _fill(self, group: _Prio, budget: float, changed: list[int]) -> None:
+        """Find the level at which the prio takes exactly `budget` (less than it wants),
+        walking the boundary from where it was: a leaf that is full at the current trial
+        level is full at the answer, and one held by it is held at the answer."""
+        keys, members, room, quantum = group.keys, group.members, self.room, self.quantum
+        k, full, weight = group.k, group.full, group.weight
+        if k and keys[k - 1] * weight > budget - full:
+            while k and keys[k - 1] * weight > budget - full:
+                k -= 1
+                full -= room[members[k]]
+                weight += quantum[members[k]]
+        else:
+            while k < len(keys) - 1 and keys[k] * weight <= budget - full:
+                full += room[members[k]]
+                weight -= quantum[members[k]]
+                k += 1
+        group.full, group.weight = full, weight
+        self._set_level(group, k, (budget - full) / weight, changed)
+
+    def _set_level(self, group: _Prio, k: int, level: float, changed: list[int]) -> None:
+        """Make the first k leaves of the prio full and hold the rest at `level`, updating the
+        allocations of the leaves this moves."""
+        if level == group.level and k == group.k:
+            return
+        members, alloc = group.members, self.alloc
+        start = min(k, group.k)  # the leaves before it are full before and after
+        for i in members[start:k]:
+            if alloc[i] != self.want[i]:
+                alloc[i] = self.want[i]
+                changed.append(i)
+        base, quantum = self.base, self.quantum
+        for i in members[max(start, k) :]:
+            value = base[i] + quantum[i] * level
+            if alloc[i] != value:
+                alloc[i] = value
+                changed.append(i)
+        if level == math.inf:
+            group.full, group.weight = group.total, 0.0
+        elif level == 0.0:
+            group.full, group.weight = 0.0, sum(map(quantum.__getitem__, members))
+        group.k, group.level = k, level
