@@ -160,13 +160,6 @@ class FluidEnvironment(simpy.Environment):
         super().step()
 
 
-def _stale(leaf: _Leaf, argument: Any) -> bool:
-    """Whether a deadline no longer matters: its flow ended, or its leaf was rescheduled."""
-    if isinstance(argument, Flow):
-        return argument.status != "active"
-    return argument != leaf.version
-
-
 class FluidBackend:
     """Flow-level HTB simulation (see the module docstring)."""
 
@@ -393,11 +386,18 @@ class FluidBackend:
             _, _, action, leaf, argument = heapq.heappop(timers)
             action(leaf, argument)
         ended = self._ended
-        for flow in ended:  # the users' next steps, now that the bookkeeping is done
-            if flow.on_end is not None:
-                flow.on_end(flow)
-        ended.clear()
-        while timers and _stale(timers[0][3], timers[0][4]):
+        if ended:
+            for flow in ended:  # the users' next steps, now that the bookkeeping is done
+                if flow.on_end is not None:
+                    flow.on_end(flow)
+            ended.clear()
+        while timers:
+            _, _, _, leaf, argument = timers[0]
+            if argument.__class__ is Flow:  # a patience, handshake or paced deadline
+                if argument.status == "active":
+                    break
+            elif argument == leaf.version:  # the leaf's live finish deadline
+                break
             heapq.heappop(timers)
 
     def _on_finish(self, leaf: _Leaf, version: int) -> None:
