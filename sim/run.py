@@ -7,9 +7,11 @@ byte counters at every interval. It returns a RunRecord, from which metrics and 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -110,12 +112,13 @@ def run_scenario(
     duration = scenario.duration
     built = time.perf_counter()
     steps = int(np.ceil(duration / interval - 1e-9))
-    for step in range(steps):
-        in_force.append(plan_index_at(step * interval))
-        env.run(until=min((step + 1) * interval, duration))
-        sampler.sample()
-        if progress is not None:
-            progress(env.now, duration)
+    with _cycle_collector_paused():
+        for step in range(steps):
+            in_force.append(plan_index_at(step * interval))
+            env.run(until=min((step + 1) * interval, duration))
+            sampler.sample()
+            if progress is not None:
+                progress(env.now, duration)
     backend.finish()
     ended = time.perf_counter()
     return RunRecord(
@@ -133,6 +136,23 @@ def run_scenario(
         timings={"setup_s": built - began, "simulate_s": ended - built},
         warnings=list(dict.fromkeys(schedule.warnings)),
     )
+
+
+@contextlib.contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while simulating, then restore it.
+
+    A run makes about ten objects per flow; they die by reference count or live to the end of
+    the run (the flows), so the collector finds nothing (0 objects on the regency's day), yet it
+    rescans the growing set of live flows: 8 % of the day's time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _controller(
