@@ -4,13 +4,17 @@ Structure instead of brute force: for a given policy, more capacity does not hur
 objectives (monotonicity; the probes check it and report violations), so the smallest
 purchase that meets them is found by bisection on the Mbps grid. A purchase meets the
 objectives when the figures averaged over the seeds do (the objectives are about expected
-service, not one lucky day); the per-seed figures are kept to show the spread. All policies
-(and later all growth factors) are bisected in lockstep, every seed of every probe in one
-process pool. Prices are tiered (the price per Mbps falls with size), so a larger purchase
-can cost less: the cheapest feasible purchase is the per-policy minimum or the first grid
-point of a cheaper tier above it. The answer is then confirmed on fresh seeds (stepped up a
-grid point at a time until they agree) and the next cheaper option on the price table is tried
-on them.
+service, not one lucky day); the per-seed figures are kept to show the spread. Prices are
+tiered (the price per Mbps falls with size), so a larger purchase can cost less: the cheapest
+feasible purchase is the per-policy minimum or the first grid point of a cheaper tier above
+it. The answer is then confirmed on fresh seeds (stepped up a grid point at a time until they
+agree) and the next cheaper option on the price table is tried on them.
+
+Every search (per policy, per growth factor, per varied assumption) is an asyncio task that
+advances as soon as its own probes are in, and phases that do not need each other's answers
+run side by side (growth beside the confirmation; the price-tier edges beside the
+sensitivities), all on one `ProbeQueue` of worker processes that simulates each distinct probe
+once: the search semantics are those of one search at a time, and so is the answer.
 
 `recommend` does all of it and returns a `Recommendation` (what recommendation.json holds),
 with the scenario at the answer, ready for the final full run. Every point simulated is the
@@ -20,11 +24,11 @@ recommended is the scenario's own, parameters included.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import datetime as dt
 import os
-from collections.abc import Callable
-from concurrent.futures import Future
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +36,7 @@ import numpy as np
 
 from sim.analysis.metrics import Summary, summarize
 from sim.analysis.objectives import AT_MOST
-from sim.analysis.pool import worker_pool
+from sim.analysis.probe_queue import ProbeQueue, Progress
 from sim.analysis.recommendation import (
     Finance,
     FreshCheck,
@@ -50,8 +54,9 @@ from sim.shaping.schedule import compile_schedule
 
 FRESH_SEED_BASE = 1000  # validation seeds are disjoint from the search seeds 1..N
 WINDOW_SAMPLE_INTERVAL = 300.0  # seconds: the probes need no finer series
-Progress = Callable[[int, int], None]
-Job = tuple[Scenario, float, int, float]  # a probe's arguments: scenario, mbps, seed, growth
+# ProbeQueue priorities: what others wait on first, what nothing waits on last
+CONFIRM, SEARCH, TIER = 0, 1, 2
+Figures = dict[str, float | None]
 
 
 def objective_figures(summary: Summary) -> dict[str, float | None]:
@@ -99,13 +104,32 @@ def window_json(window: Scenario) -> dict[str, Any]:
 
 def probe(scenario: Scenario, mbps: float, seed: int, growth: float) -> Probe:
     """Simulate the scenario (window and policy already set) at a purchase, seed and growth."""
-    point = (
+    point = resolved(scenario, mbps, seed, growth)
+    return labelled(point, mbps, seed, growth, simulate(point))
+
+
+def resolved(scenario: Scenario, mbps: float, seed: int, growth: float) -> Scenario:
+    """The scenario a probe simulates: `scenario` at a purchase, seed and growth factor."""
+    return (
         scenario.with_purchase(mbps)
         .with_run(seed=seed)
         .with_growth(scenario.spec.demand.growth * growth)
     )
-    figures = objective_figures(summarize(run_scenario(point)))
-    feasible = meets(figures, scenario.spec.optimize.objectives)
+
+
+def simulate(point: Scenario) -> Figures:
+    """The objective figures of one simulated point (in a worker process)."""
+    return objective_figures(summarize(run_scenario(point)))
+
+
+def probe_key(point: Scenario) -> Hashable:
+    """What makes two probes the same simulation: the resolved scenario, every key of it."""
+    return str(point.path), point.spec.model_dump_json()
+
+
+def labelled(point: Scenario, mbps: float, seed: int, growth: float, figures: Figures) -> Probe:
+    """A point's figures as the probe the search asked for, judged against its objectives."""
+    feasible = meets(figures, point.spec.optimize.objectives)
     return Probe(point.spec.policy.name, mbps, seed, growth, figures, feasible)
 
 
@@ -179,50 +203,45 @@ def purchase_grid(low: float, high: float, step: float) -> list[float]:
     return [float(m) for m in np.arange(low, high + step / 2, step)]
 
 
-class _Pool:
-    """A process pool that evaluates probes and reports progress as they finish."""
-
-    def __init__(self, workers: int, progress: Progress | None) -> None:
-        self.executor = worker_pool(workers)  # dies with this process, even by SIGKILL
-        self.progress = progress
-        self.done = 0
-        self.submitted = 0
-
-    def submit(self, jobs: list[Job]) -> list[Future[Probe]]:
-        self.submitted += len(jobs)
-        return [self.executor.submit(probe, *job) for job in jobs]
-
-    def collect(self, futures: list[Future[Probe]]) -> list[Probe]:
-        results = []
-        for future in futures:
-            results.append(future.result())
-            self.done += 1
-            if self.progress is not None:
-                self.progress(self.done, self.submitted)
-        return results
-
-    def probes(self, jobs: list[Job]) -> list[Probe]:
-        return self.collect(self.submit(jobs))
+async def _probe(
+    queue: ProbeQueue[Figures],
+    scenario: Scenario,
+    mbps: float,
+    seed: int,
+    growth: float,
+    priority: int,
+) -> Probe:
+    """`probe` on the queue: simulated there unless the same point already was."""
+    point = resolved(scenario, mbps, seed, growth)
+    figures = await queue.run(probe_key(point), (point,), priority)
+    return labelled(point, mbps, seed, growth, figures)
 
 
-def _bisect_all(
-    pool: _Pool,
-    scenarios: dict[str, Scenario],
-    searches: list[Bisection],
+async def _points(
+    queue: ProbeQueue[Figures],
+    scenario: Scenario,
+    purchases: list[float],
     seeds: list[int],
-    objectives: Objectives,
-) -> None:
-    """Advance every bisection one probe per round; each round's seeds run together.
+    growth: float,
+    priority: int,
+) -> list[Point]:
+    """Each purchase judged over the seeds; every probe asked for at once."""
+    probes = await asyncio.gather(
+        *(_probe(queue, scenario, m, s, growth, priority) for m in purchases for s in seeds)
+    )
+    objectives, n = scenario.spec.optimize.objectives, len(seeds)
+    return [judge(probes[i * n : (i + 1) * n], objectives) for i in range(len(purchases))]
 
-    `scenarios` maps each policy to the windowed scenario that uses it."""
-    while True:
-        round_ = [(b, m) for b in searches if (m := b.next_mbps()) is not None]
-        if not round_:
-            return
-        jobs = [(scenarios[b.key[0]], m, s, b.key[1]) for b, m in round_ for s in seeds]
-        probes = pool.probes(jobs)
-        for n, (search, _) in enumerate(round_):
-            search.record(judge(probes[n * len(seeds) : (n + 1) * len(seeds)], objectives))
+
+async def _search(
+    queue: ProbeQueue[Figures], scenario: Scenario, search: Bisection, seeds: list[int]
+) -> Bisection:
+    """Run one bisection to its end, a purchase (all its seeds together) at a time; it waits
+    for no other search, so no worker idles while one search's probe straggles."""
+    while (mbps := search.next_mbps()) is not None:
+        (point,) = await _points(queue, scenario, [mbps], seeds, search.key[1], SEARCH)
+        search.record(point)
+    return search
 
 
 def _answer(search: Bisection) -> PolicyAnswer:
@@ -254,25 +273,80 @@ def recommend(
     (stepping up the grid until they agree), try the next cheaper option, search under demand
     growth (and, with `sensitivity`, under varied assumptions), and
     set up the scenario at the answer with its split."""
+    return asyncio.run(_recommend(scenario, workers or os.cpu_count() or 1, progress))
+
+
+@dataclass
+class _Checked:
+    """What was found around the chosen policy's answer."""
+
+    fresh: FreshCheck
+    grown: list[Bisection]
+    tiers: list[Point]
+    swings: list[Sensitivity]
+
+
+async def _recommend(scenario: Scenario, workers: int, progress: Progress | None) -> Recommendation:
+    """`recommend` on one ProbeQueue, closed whatever happens."""
     spec = scenario.spec.optimize
     window = windowed(scenario)
     grid = purchase_grid(spec.min_mbps, spec.max_mbps, spec.step_mbps)
     scenarios = {p: window.with_policy(p) for p in spec.policies}
-    pool = _Pool(workers or os.cpu_count() or 1, progress)
+    queue: ProbeQueue[Figures] = ProbeQueue(workers, simulate, progress)
     try:
         current = scenario.spec.purchase.upstream_mbps
-        searches = [Bisection((p, 1.0), grid, anchor=current) for p in spec.policies]
-        _bisect_all(pool, scenarios, searches, _seeds(spec), spec.objectives)
+        searches = await asyncio.gather(
+            *(
+                _search(
+                    queue, scenarios[p], Bisection((p, 1.0), grid, anchor=current), _seeds(spec)
+                )
+                for p in spec.policies
+            )
+        )
         answers = {b.key[0]: _answer(b) for b in searches}
         choice = _cheapest(scenario, answers, grid)
         if choice is None:
             return Recommendation(False, answers, _grid_info(spec), spec.objectives.model_dump())
         policy, searched_mbps = choice
-        fresh, grown = _check(pool, scenario, scenarios[policy], searched_mbps, grid)
-        tiers = _tier_points(pool, scenario, scenarios[policy], answers[policy], fresh, grid)
-        swings = sensitivities(pool, scenarios[policy], fresh.at_answer.mbps, grid, grown)
+        checked = await _check(
+            queue, scenario, scenarios[policy], answers[policy], searched_mbps, grid
+        )
     finally:
-        pool.executor.shutdown()
+        queue.close()
+    return _written_up(scenario, window, answers, policy, searched_mbps, checked)
+
+
+async def _check(
+    queue: ProbeQueue[Figures],
+    scenario: Scenario,
+    chosen: Scenario,
+    found: PolicyAnswer,
+    mbps: float,
+    grid: list[float],
+) -> _Checked:
+    """Beside the growth searches (from the searched answer `mbps`), confirm the answer on
+    fresh seeds; then, at the confirmed answer, the price-tier edges beside the sensitivities."""
+    growth = scenario.spec.optimize.growth
+    growing = asyncio.gather(*(_growth_search(queue, chosen, mbps, grid, g) for g in growth))
+    fresh = await _confirm(queue, scenario, chosen, mbps, grid)
+    tiers, needs = await asyncio.gather(
+        _tier_points(queue, scenario, chosen, found, fresh, grid),
+        _sensitivity_searches(queue, chosen, fresh.at_answer.mbps, grid),
+    )
+    grown = list(await growing)
+    return _Checked(fresh, grown, tiers, sensitivities(chosen, needs, fresh, grid, grown))
+
+
+def _written_up(
+    scenario: Scenario,
+    window: Scenario,
+    answers: dict[str, PolicyAnswer],
+    policy: str,
+    searched_mbps: float,
+    checked: _Checked,
+) -> Recommendation:
+    """The Recommendation: the answer's purchase, split, plan, money and the checks around it."""
+    spec, fresh = scenario.spec.optimize, checked.fresh
     mbps = fresh.at_answer.mbps
     answer = scenario.with_purchase(mbps).with_policy(policy)
     answer = answer.with_run(
@@ -291,12 +365,12 @@ def recommend(
         yearly_idr=12 * monthly_cost(scenario, mbps),
         window=window_json(window),
         fresh_seeds=fresh,
-        growth={str(b.key[1]): _answer(b) for b in grown},
+        growth={str(b.key[1]): _answer(b) for b in checked.grown},
         split=split_table(answer),
         finance=finance(scenario, mbps),
-        frontier=frontier(scenario, answers[policy], fresh, tiers),
+        frontier=frontier(scenario, answers[policy], fresh, checked.tiers),
         plan=compile_schedule(answer).otherwise.to_dict(),
-        sensitivities=swings,
+        sensitivities=checked.swings,
         scenario=answer,
     )
 
@@ -336,29 +410,49 @@ def varied(chosen: Scenario, assumption: str, factor: float) -> Scenario:
     return chosen.edited(data)
 
 
-def sensitivities(
-    pool: _Pool, chosen: Scenario, mbps: float, grid: list[float], grown: list[Bisection]
-) -> list[Sensitivity]:
-    """With `[optimize] sensitivity`: the purchase needed with each assumption low and high
-    (searched between half and twice the answer, on `growth_seeds` seeds), and demand growth
-    from the growth searches; largest swing first."""
+async def _sensitivity_searches(
+    queue: ProbeQueue[Figures], chosen: Scenario, mbps: float, grid: list[float]
+) -> dict[str, float | None]:
+    """With `[optimize] sensitivity`: the purchase needed with each assumption of VARIED low
+    and high, searched between half and twice the answer on `growth_seeds` seeds (by
+    "assumption factor"; None where even twice the answer falls short)."""
     spec = chosen.spec.optimize
     if not spec.sensitivity:
-        return []
+        return {}
     bracket = [m for m in grid if mbps / 2 <= m <= 2 * mbps] or [mbps]
-    scenarios, searches = {}, []
-    for name, _, _, *factors in VARIED:
-        for factor in factors:
-            scenarios[f"{name} {factor}"] = varied(chosen, name, factor)
-            searches.append(Bisection((f"{name} {factor}", 1.0), bracket, anchor=mbps))
-    _bisect_all(pool, scenarios, searches, _seeds(spec)[: spec.growth_seeds], spec.objectives)
-    found = {b.key[0]: b.answer for b in searches}
+    seeds = _seeds(spec)[: spec.growth_seeds]
+    searches = [
+        _search(
+            queue,
+            varied(chosen, name, factor),
+            Bisection((f"{name} {factor}", 1.0), bracket, anchor=mbps),
+            seeds,
+        )
+        for name, _, _, *factors in VARIED
+        for factor in factors
+    ]
+    return {b.key[0]: b.answer for b in await asyncio.gather(*searches)}
+
+
+def sensitivities(
+    chosen: Scenario,
+    found: dict[str, float | None],
+    fresh: FreshCheck,
+    grid: list[float],
+    grown: list[Bisection],
+) -> list[Sensitivity]:
+    """With `[optimize] sensitivity`: the purchase each assumption needs low and high (`found`
+    by the sensitivity searches) and demand growth from the growth searches; largest swing
+    first."""
+    if not chosen.spec.optimize.sensitivity:
+        return []
     rows = [
         Sensitivity(name, low, high, found[f"{name} {lo}"], found[f"{name} {hi}"])
         for name, low, high, lo, hi in VARIED
     ]
     if grown:
         top = max(grown, key=lambda b: b.key[1])
+        mbps = fresh.at_answer.mbps
         rows.append(Sensitivity("demand growth", "x1", f"x{top.key[1]:g}", mbps, top.answer))
     return sorted(rows, key=lambda r: -_swing(r, max(grid)))
 
@@ -367,8 +461,8 @@ def _swing(row: Sensitivity, ceiling: float) -> float:
     return abs((row.high_mbps or ceiling) - (row.low_mbps or ceiling))
 
 
-def _tier_points(
-    pool: _Pool,
+async def _tier_points(
+    queue: ProbeQueue[Figures],
     scenario: Scenario,
     chosen: Scenario,
     found: PolicyAnswer,
@@ -377,7 +471,6 @@ def _tier_points(
 ) -> list[Point]:
     """The chosen policy at the smallest and largest grid purchase of every price tier up to
     the answer's, where the search did not go: the frontier across the price table."""
-    spec = scenario.spec.optimize
     tops = sorted(t.up_to_mbps for t in scenario.spec.purchase.price_tiers if t.up_to_mbps)
     edges = set()
     low = 0.0
@@ -388,12 +481,7 @@ def _tier_points(
         low = top
     seen = {p.mbps for p in found.points} | {fresh.at_answer.mbps, fresh.cheaper_mbps}
     wanted = sorted(m for m in edges if m not in seen and m <= fresh.at_answer.mbps)
-    seeds = _seeds(spec)
-    probes = pool.probes([(chosen, m, s, 1.0) for m in wanted for s in seeds])
-    return [
-        judge(probes[i * len(seeds) : (i + 1) * len(seeds)], spec.objectives)
-        for i in range(len(wanted))
-    ]
+    return await _points(queue, chosen, wanted, _seeds(scenario.spec.optimize), 1.0, TIER)
 
 
 def frontier(
@@ -431,60 +519,40 @@ def _seeds(spec: OptimizeSpec) -> list[int]:
     return list(range(1, spec.seeds + 1))
 
 
-def _check(
-    pool: _Pool, scenario: Scenario, chosen: Scenario, mbps: float, grid: list[float]
-) -> tuple[FreshCheck, list[Bisection]]:
-    """The answer and the next cheaper option on fresh seeds, beside the growth searches; while
-    the fresh seeds disagree with the answer, step up the grid."""
+async def _confirm(
+    queue: ProbeQueue[Figures], scenario: Scenario, chosen: Scenario, mbps: float, grid: list[float]
+) -> FreshCheck:
+    """The answer and the next cheaper option on fresh seeds; while the fresh seeds disagree
+    with the answer, step up the grid."""
     spec = scenario.spec.optimize
     fresh = [FRESH_SEED_BASE + s for s in range(1, spec.confirm_seeds + 1)]
-
-    def on_fresh(at: float) -> list[Future[Probe]]:
-        return pool.submit([(chosen, at, s, 1.0) for s in fresh])
-
-    cheaper = next_cheaper(scenario, mbps, grid)
-    confirming = on_fresh(mbps)
-    cheapening = on_fresh(cheaper) if cheaper is not None else []
-    grown = _growth_searches(pool, chosen, mbps, grid, spec)
-    confirm = judge(pool.collect(confirming), spec.objectives)
-    cheaper_probes = pool.collect(cheapening)
-    while not confirm.feasible:
-        above = [m for m in grid if m > mbps]
-        if not above:
-            break
-        mbps = above[0]
-        confirm = judge(pool.collect(on_fresh(mbps)), spec.objectives)
+    while True:
         cheaper = next_cheaper(scenario, mbps, grid)
-        cheaper_probes = pool.collect(on_fresh(cheaper)) if cheaper is not None else []
-    cheaper_point = judge(cheaper_probes, spec.objectives) if cheaper_probes else None
-    return FreshCheck(fresh, confirm, cheaper, cheaper_point), grown
+        purchases = [mbps] if cheaper is None else [mbps, cheaper]
+        confirm, *at_cheaper = await _points(queue, chosen, purchases, fresh, 1.0, CONFIRM)
+        above = [m for m in grid if m > mbps]
+        if confirm.feasible or not above:
+            return FreshCheck(fresh, confirm, cheaper, at_cheaper[0] if at_cheaper else None)
+        mbps = above[0]
 
 
-def _growth_searches(
-    pool: _Pool, chosen: Scenario, mbps: float, grid: list[float], spec: OptimizeSpec
-) -> list[Bisection]:
-    """Search for each growth factor, first between the answer and the answer scaled by
-    1.25 x growth (demand rarely needs more), then above that bracket if it was too small;
-    on `growth_seeds` of the seeds (indicative: the recommendation itself uses them all)."""
+async def _growth_search(
+    queue: ProbeQueue[Figures], chosen: Scenario, mbps: float, grid: list[float], growth: float
+) -> Bisection:
+    """Search a growth factor, first between the answer and the answer scaled by 1.25 x
+    growth (demand rarely needs more), then above that bracket if it was too small; on
+    `growth_seeds` of the seeds (indicative: the recommendation itself uses them all)."""
+    spec = chosen.spec.optimize
     seeds = _seeds(spec)[: spec.growth_seeds]
-    scenarios = {chosen.spec.policy.name: chosen}
-    searches = []
-    for growth in spec.growth:
-        upper = mbps * growth * 1.25
-        bracket = [m for m in grid if mbps <= m <= upper] or [mbps]
-        searches.append(Bisection((chosen.spec.policy.name, growth), bracket))
-    _bisect_all(pool, scenarios, searches, seeds, spec.objectives)
-    retry = [i for i, b in enumerate(searches) if b.answer is None]
-    wider = [
-        Bisection(searches[i].key, [m for m in grid if m > searches[i].grid[-1]]) for i in retry
-    ]
-    wider = [b for b in wider if b.grid]
-    _bisect_all(pool, scenarios, wider, seeds, spec.objectives)
-    for search in wider:
-        i = next(i for i in retry if searches[i].key == search.key)
-        search.points = searches[i].points + search.points
-        searches[i] = search
-    return searches
+    key = (chosen.spec.policy.name, growth)
+    bracket = [m for m in grid if mbps <= m <= mbps * growth * 1.25] or [mbps]
+    search = await _search(queue, chosen, Bisection(key, bracket), seeds)
+    above = [m for m in grid if m > bracket[-1]]
+    if search.answer is not None or not above:
+        return search
+    wider = await _search(queue, chosen, Bisection(key, above), seeds)
+    wider.points = search.points + wider.points
+    return wider
 
 
 def monthly_cost(scenario: Scenario, mbps: float) -> float:
