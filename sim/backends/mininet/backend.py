@@ -281,6 +281,7 @@ class MininetBackend:
     def _poll(self) -> Generator[simpy.Event, object, None]:
         while True:
             yield self.env.timeout(POLL_S)
+            cleanup.raise_if_signalled()  # a Ctrl-C or SIGTERM whose exception got lost
             self._deliver()
 
     def _sample_cpu(self) -> Generator[simpy.Event, object, None]:

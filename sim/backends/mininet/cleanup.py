@@ -241,16 +241,25 @@ class Terminated(BaseException):
     """Raised in the main thread on SIGTERM/SIGHUP so that clean-up code runs."""
 
 
+_signalled: list[int] = []  # the signals received inside signals_raise(), first first
+
+
 @contextlib.contextmanager
 def signals_raise() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGHUP raise Terminated (Ctrl-C raises KeyboardInterrupt)."""
+    """Within the block, SIGTERM and SIGHUP raise Terminated and Ctrl-C KeyboardInterrupt.
+
+    Python drops an exception raised while a finalizer runs ("Exception ignored in ..."), so
+    a signal landing there would be lost and the run would go on: the signal is also recorded,
+    for `raise_if_signalled` to raise again between events.
+    """
 
     def handler(signum: int, _frame: object) -> None:
-        raise Terminated(f"signal {signum}")
+        _signalled.append(signum)
+        raise _exception(signum)
 
     previous = {}
     try:
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             previous[sig] = signal.signal(sig, handler)
     except ValueError:  # not the main thread: leave signals alone
         previous = {}
@@ -259,3 +268,14 @@ def signals_raise() -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+        _signalled.clear()
+
+
+def raise_if_signalled() -> None:
+    """Raise for a signal received inside signals_raise() whose exception was lost."""
+    if _signalled:
+        raise _exception(_signalled[0])
+
+
+def _exception(signum: int) -> BaseException:
+    return KeyboardInterrupt() if signum == signal.SIGINT else Terminated(f"signal {signum}")
