@@ -1102,6 +1102,7 @@ def import_counters(
     [bold]Example[/bold]
 
       netlab import-counters ether5.log ether6.log -f mrtg --scenario S.toml --out DIR
+      python scenarios/measured/make_synthetic.py   (makes the synthetic example's counters)
       netlab import-counters scenarios/measured/kotim-synthetic/counters.csv.gz -f csv
         --scenario scenarios/measured/kotim-deployed.toml
         --map scenarios/measured/kotim-synthetic/interfaces.toml --out results/measured

@@ -7,13 +7,17 @@ sites' ports, 64-bit on the upstream) with noise, the park's hotspot flat at its
 a counter reset, a gap, a duplicated row and rows out of order: counters.csv.gz, in netlab's
 generic CSV format, mapped to sites by interfaces.toml. Run from the repository's root:
 
-    .venv/bin/python scenarios/measured/make_synthetic.py
+    .venv/bin/python scenarios/measured/make_synthetic.py [OUT_DIR]
+
+The counters (2.6 MB) are not kept in git: this makes them, byte for byte the same every
+time, in OUT_DIR (default kotim-synthetic/), in 2 s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -54,17 +58,17 @@ def interfaces(scenario: Scenario) -> dict[str, str]:
     return out
 
 
-def main() -> None:
+def main(out: Path = OUT) -> None:
     deployed = load_scenario(HERE / "kotim-deployed.toml")
     truth = known(deployed)
-    OUT.mkdir(exist_ok=True)
-    text = calibrated_text(HERE / "kotim-deployed.toml", truth, OUT / "known.toml", TRUTH, "known")
-    (OUT / "known.toml").write_text(KNOWN + text, encoding="utf-8")
+    out.mkdir(exist_ok=True)
+    text = calibrated_text(HERE / "kotim-deployed.toml", truth, out / "known.toml", TRUTH, "known")
+    (out / "known.toml").write_text(KNOWN + text, encoding="utf-8")
     names = interfaces(deployed)
     csv = counter_csv(truth, Synthetic(DAYS), names)
-    (OUT / "counters.csv.gz").write_bytes(gzip.compress(csv.encode(), mtime=0))
+    (out / "counters.csv.gz").write_bytes(gzip.compress(csv.encode(), mtime=0))
     mapping = [f'{name} = "{site}"' for site, name in names.items()]
-    (OUT / "interfaces.toml").write_text(
+    (out / "interfaces.toml").write_text(
         "# SYNTHETIC example: the hub's ports and the sites behind them.\n"
         + "\n".join(mapping)
         + "\n"
@@ -72,4 +76,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)
