@@ -80,6 +80,16 @@ def fail(message: str, status: int) -> NoReturn:
     raise typer.Exit(status)
 
 
+def _time_zone(zone: str) -> dt.tzinfo:
+    """The --tz option as a time zone, or exit 2 naming it."""
+    from sim.measure.formats import parse_zone
+
+    try:
+        return parse_zone(zone)
+    except ValueError as exc:
+        fail(f"--tz: {exc}", 2)
+
+
 def say_error(message: str) -> None:
     """`netlab: error: MESSAGE` as one line of plain text (control characters shown escaped)."""
     err.print(Text.assemble(("netlab: error: ", "bold red"), one_line(message)), soft_wrap=True)
@@ -1107,14 +1117,11 @@ def import_counters(
         --scenario scenarios/measured/kotim-deployed.toml
         --map scenarios/measured/kotim-synthetic/interfaces.toml --out results/measured
     """
-    from sim.measure.formats import FORMATS, parse_zone
+    from sim.measure.formats import FORMATS
 
     if fmt not in FORMATS:
         fail(f"--format: unknown format {fmt!r} (use {', '.join(FORMATS)})", 2)
-    try:
-        tz = parse_zone(zone)
-    except ValueError as exc:
-        fail(f"--tz: {exc}", 2)
+    tz = _time_zone(zone)
     loaded = load(scenario)
     try:
         report = _import(files, fmt, tz, interface, loaded, mapping, out_dir)
@@ -1199,14 +1206,10 @@ def calibrate(
     """
     from sim.analysis.calibrate import calibrate as fit
     from sim.analysis.calibrated_file import calibrated_text
-    from sim.measure.formats import parse_zone
     from sim.measure.sites import read_measured
     from sim.report.calibration import write_calibration_report
 
-    try:
-        tz = parse_zone(zone)
-    except ValueError as exc:
-        fail(f"--tz: {exc}", 2)
+    tz = _time_zone(zone)
     start = load(scenario)
     try:
         rows = read_measured(measured)

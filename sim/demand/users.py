@@ -90,7 +90,7 @@ class User:
         self.app: AppSpec | None = None  # the elastic application of the session under way
         self.left = 0  # transfers (elastic) or directions (paced) of the session still to end
 
-    def next_session(self, _flow: Flow | None = None) -> None:
+    def next_session(self) -> None:
         gap = self.demand.clock.next_gap(self.env.now, self.rng)
         if gap != math.inf:
             self.env.timeout(gap).callbacks.append(self._session)
