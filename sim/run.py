@@ -142,9 +142,9 @@ def run_scenario(
 def _cycle_collector_paused() -> Iterator[None]:
     """Pause Python's cycle collector while simulating, then restore it.
 
-    A run makes about ten objects per flow; they die by reference count or live to the end of
-    the run (the flows), so the collector finds nothing (0 objects on the regency's day), yet it
-    rescans the growing set of live flows: 8 % of the day's time.
+    A run's objects die by reference count or live to the end of the run (the flows), so the
+    collector finds nothing (0 objects on the regency's day), yet it rescans the growing set
+    of live flows: 8 % of the day's time.
     """
     enabled = gc.isenabled()
     gc.disable()
