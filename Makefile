@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/kotim-baseline.toml
 
-.PHONY: setup system-deps run test lint bench bench-check bench-update clean-results
+.PHONY: setup core pure system-deps run test lint bench bench-check bench-update clean-results
 
 $(BIN)/netlab: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -14,12 +14,27 @@ $(BIN)/netlab: pyproject.toml
 
 setup: $(BIN)/netlab
 
+# The engine compiled with mypyc (tools/build_core.py, README "Performance"), again whenever
+# its sources change; Python imports the compiled copies instead of these sources.
+CORE_SOURCES := sim/backends/fluid.py sim/shaping/htb.py
+CORE_STAMP := build/core.stamp
+
+core: $(CORE_STAMP)
+
+$(CORE_STAMP): $(CORE_SOURCES) tools/build_core.py $(BIN)/netlab
+	$(BIN)/python tools/build_core.py
+	@mkdir -p $(dir $@) && touch $@
+
+# The engine as plain Python again (about half as fast): delete its compiled copies.
+pure:
+	rm -f sim/backends/fluid*.so sim/shaping/htb*.so $(CORE_STAMP)
+
 # Debian packages that emulation needs (mnexec, bridges, iperf3); run as root.
 system-deps:
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq mininet iperf3 bridge-utils iputils-ping iproute2
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq mininet iperf3 bridge-utils iputils-ping iproute2 gcc
 
-run: setup
+run: core
 	$(BIN)/netlab optimize $(SCENARIO)
 
 lint: setup
@@ -27,10 +42,10 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-test: lint
+test: lint core
 	$(BIN)/pytest -q
 
-bench: setup
+bench: core
 	$(BIN)/pytest benchmarks -q --benchmark-only --benchmark-columns=min,mean,max,rounds
 
 # The benchmark gate (README, "CI regression gates"): a short subset, each figure divided by a
@@ -40,14 +55,14 @@ BENCH_CHECK := PYTHONPATH=benchmarks $(BIN)/pytest benchmarks/test_bench_check.p
 BENCH_JSON ?= results/bench-check.json
 BENCH_TOLERANCE ?= 0.2
 
-bench-check: setup
+bench-check: core
 	@mkdir -p $(dir $(BENCH_JSON))
 	$(BENCH_CHECK) --benchmark-json=$(BENCH_JSON)
 	$(BIN)/python benchmarks/check.py $(BENCH_JSON) --tolerance $(BENCH_TOLERANCE)
 
 # Rewrite the baseline on purpose (after a change that is meant to cost time), then commit it:
 # three runs, each benchmark taken from the run with its median figure.
-bench-update: setup
+bench-update: core
 	@mkdir -p results
 	for i in 1 2 3; do $(BENCH_CHECK) --benchmark-json=results/bench-update-$$i.json || exit 1; done
 	$(BIN)/python benchmarks/check.py --merge results/bench-update-[123].json \

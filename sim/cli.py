@@ -24,6 +24,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 from rich.text import Text
 
+from sim.model.compiled import StaleCompiledCopy
 from sim.model.errors import ConfigError
 from sim.model.scenario import STATIC_POLICIES, Scenario, load_scenario
 from sim.model.topology import SITE_KINDS, Topology, load_topology
@@ -1379,6 +1380,9 @@ def main() -> None:
     except ConfigError as exc:
         say_error(str(exc))
         status = 2
+    except StaleCompiledCopy as exc:  # the set-up, not the input: `make core` mends it
+        say_error(str(exc))
+        status = 1
     except (KeyboardInterrupt, typer.Abort):
         err.print("netlab: interrupted", markup=False)
         status = 130

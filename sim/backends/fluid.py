@@ -28,12 +28,16 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import simpy
+from mypy_extensions import mypyc_attr
+from simpy.core import Environment  # from its own module, which mypyc needs to see
 
+from sim.model.compiled import refuse_stale
 from sim.model.flow import Flow
 from sim.model.tcp import TcpPath
 from sim.shaping.htb import CompiledTree, LiveAllocation
 from sim.shaping.plan import DIRECTIONS, Direction, ShapingPlan
+
+refuse_stale(__file__)
 
 FINISH_SLACK = 1.0  # wire bytes of clock within which a flow counts as finished (float time)
 RATE_TOLERANCE = 1e-9  # relative: a paced flow this close to its need counts as at its need
@@ -130,7 +134,8 @@ class _Leaf:
 Deadline = tuple[float, int, Callable[[_Leaf, Any], None], _Leaf, Any]
 
 
-class FluidEnvironment(simpy.Environment):
+@mypyc_attr(native_class=False)  # a subclass of SimPy's (interpreted) Environment
+class FluidEnvironment(Environment):
     """SimPy's environment, also serving the fluid backend's deadlines in time order.
 
     The backend keeps about three deadlines per flow (handshakes over, bytes delivered,
@@ -141,12 +146,12 @@ class FluidEnvironment(simpy.Environment):
     """
 
     def __init__(self, initial_time: float = 0.0) -> None:
-        super().__init__(initial_time)
+        Environment.__init__(self, initial_time)  # named: compiled, super() would miss it
         self.deadlines: list[Deadline] = []  # a heap by due time
         self.serve: Callable[[], None] = lambda: None  # runs the deadlines due now
 
     def peek(self) -> float:
-        return min(self.deadlines[0][0] if self.deadlines else math.inf, super().peek())
+        return min(self.deadlines[0][0] if self.deadlines else math.inf, Environment.peek(self))
 
     def step(self) -> None:
         deadlines = self.deadlines
@@ -157,9 +162,10 @@ class FluidEnvironment(simpy.Environment):
                 self._now = due
                 self.serve()
                 return
-        super().step()
+        Environment.step(self)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # the gate's FixedPlanBackend
 class FluidBackend:
     """Flow-level HTB simulation (see the module docstring)."""
 
@@ -204,9 +210,9 @@ class FluidBackend:
             live = LiveAllocation(tree, [lf.demand() if lf else 0.0 for lf in at])
             self._live[direction], self._leaf_at[direction] = live, at
             for leaf in leaves.values():
-                leaf.index = index = tree.leaf_of_site.get(leaf.site)
+                leaf.index = shaped = tree.leaf_of_site.get(leaf.site)
                 self._advance(leaf, now)
-                leaf.alloc = live.alloc[index] if index is not None else 0.0
+                leaf.alloc = live.alloc[shaped] if shaped is not None else 0.0
                 self._refill(leaf)
 
     def transfer(self, flow: Flow, on_end: Callable[[Flow], None] | None = None) -> None:

@@ -21,7 +21,10 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 
+from sim.model.compiled import refuse_stale
 from sim.shaping.plan import ClassTree, kernel_quantum
+
+refuse_stale(__file__)
 
 EPSILON = 1e-9  # bits/s below which a want or a remainder counts as zero
 ROUNDING = 2.0**-52  # bound on one float addition's relative rounding, with room to spare
@@ -322,7 +325,7 @@ class _FlatLending:
         self.groups = [_Prio() for _ in prios]
         self.group_of = [self.groups[0]] * n
         self.leaves = tree.leaves
-        self.want, self.base, self.room, self.key = ([0.0] * n for _ in range(4))
+        self.want, self.base, self.room, self.key = [[0.0] * n for _ in range(4)]
         self.alloc = [0.0] * n
         self.base_total = 0.0
         self.changes = 0
