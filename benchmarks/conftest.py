@@ -1,8 +1,8 @@
 """Benchmarks run with `make bench` (pytest-benchmark); they are not part of `make test`.
 
 `make bench-check` runs test_bench_check.py, whose tests measure the calibration workload
-(calibration.py) between the rounds of each benchmark; `NETLAB_BENCH_SLOWDOWN` injects a
-slowdown into the allocator (slowdown.py) to prove that the gate catches one.
+(calibration.py) between the rounds of each benchmark; `NETLAB_BENCH_SLOWDOWN` slows the
+allocator benchmark down (slowdown.py) to prove that the gate catches it.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from calibration import Calibration
-from slowdown import install
+from slowdown import factor
 
-SLOWDOWN = install()
+SLOWDOWN = factor()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from slowdown import slowed
 from test_bench_allocator import sixty_classes
 
 from sim.analysis.optimize import recommend, windowed
@@ -30,9 +31,11 @@ def test_check_allocator(calibrated) -> None:
     for site, index in compiled.leaf_of_site.items():
         demand[index] = math.inf if int(site[1:]) % 2 else 20e6
 
+    allocate = slowed(compiled.allocate)  # as it is, unless NETLAB_BENCH_SLOWDOWN is set
+
     def passes() -> None:
         for _ in range(PASSES):
-            compiled.allocate(demand)
+            allocate(demand)
 
     calibrated(passes, (), rounds=100)
 
