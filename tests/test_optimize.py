@@ -11,9 +11,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from sim.analysis.optimize import Bisection, judge, monthly_cost, probe, recommend, windowed
+from sim.analysis.optimize import (
+    Bisection,
+    judge,
+    monthly_cost,
+    offered_mbps,
+    predicted_anchor,
+    predicted_need,
+    probe,
+    recommend,
+    windowed,
+)
 from sim.analysis.recommendation import Point, Recommendation
 from sim.cli import app
+from sim.demand.expected import hourly_load
 from sim.model.errors import ConfigError
 from sim.model.scenario import load_scenario
 from tests.conftest import ROOT
@@ -187,20 +198,84 @@ def test_bad_optimize_section_names_the_key(tmp_path: Path) -> None:
         load_scenario(path)
 
 
-@settings(max_examples=300, deadline=None)
+def searched(grid: list[float], anchor: float | None, feasible) -> tuple[list[int], Bisection]:
+    """The grid indices a search probes, in order, against the oracle `feasible(index)`."""
+    search = Bisection(("p", 1.0), grid, anchor=anchor)
+    order = []
+    while (mbps := search.next_mbps()) is not None:
+        index = grid.index(mbps)
+        order.append(index)
+        search.record(Point("p", mbps, 1.0, {}, feasible(index), 0, []))
+    return order, search
+
+
+def test_a_search_from_a_good_anchor_settles_in_two_points() -> None:
+    """The anchor and its neighbour when the answer is the anchor or the point above it."""
+    grid = [25.0 * (i + 1) for i in range(60)]
+    for answer in range(1, 59):
+        at, _ = searched(grid, grid[answer], lambda i, t=answer: i >= t)
+        assert at == [answer, answer - 1]
+        below, _ = searched(grid, grid[answer - 1], lambda i, t=answer: i >= t)
+        assert below == [answer - 1, answer]
+        # an anchor off the grid starts at the nearest grid point
+        assert searched(grid, grid[answer] + 10.0, lambda i, t=answer: i >= t)[0][0] == answer
+
+
+def test_the_gallop_strides_are_1_2_4_then_it_bisects() -> None:
+    grid = [25.0 * (i + 1) for i in range(60)]
+    order, search = searched(grid, grid[30], lambda i: i >= 20)
+    # down from 30 by 1, 2, 4, 8 to the first failure at 15, then bisect 15..23
+    assert order == [30, 29, 27, 23, 15, 19, 21, 20]
+    assert search.answer == grid[20]
+    up, _ = searched(grid, grid[10], lambda i: i >= 14)
+    assert up == [10, 11, 13, 17, 15, 14]
+
+
+def test_the_predicted_need_by_hand() -> None:
+    """Square-root staffing through the known need; linear where it has no headroom."""
+    # need 150 at mean 100: beta = 50 / sqrt(100) = 5; at mean 400: 400 + 5 x 20 = 500
+    assert predicted_need(150.0, 100.0, 400.0) == pytest.approx(500.0)
+    assert predicted_need(150.0, 100.0, 25.0) == pytest.approx(25.0 + 5.0 * 5.0)
+    assert predicted_need(150.0, 100.0, 100.0) == pytest.approx(150.0)
+    # four times the load needs less than four times the purchase (multiplexing)
+    assert predicted_need(150.0, 100.0, 400.0) < 4 * 150.0
+    assert predicted_need(80.0, 100.0, 150.0) == pytest.approx(120.0)  # at or below the mean
+    assert predicted_need(80.0, 0.0, 150.0) == 80.0  # nothing offered: nothing to scale by
+
+
+def test_the_anchor_scales_the_window_load(answer_and_scenario) -> None:
+    """The mean offered download rate of the window, hour by hour from the closed form, and
+    the anchor from the middle of the step below the answer."""
+    _, scenario = answer_and_scenario
+    window = windowed(scenario)  # 08:00 for 2 h
+    days = [window.start.date()]
+    hourly = sum(hourly_load(window, site, days)[0, :, 0] for site in window.sites)
+    assert offered_mbps(window) == pytest.approx((hourly[8] + hourly[9]) / 2 * 8 / 3600 / 1e6)
+    half = window.with_run(start=window.start.replace(minute=30), duration=3600.0)
+    assert offered_mbps(half) == pytest.approx((hourly[8] + hourly[9]) / 2 * 8 / 3600 / 1e6)
+    late = window.with_run(start=window.start.replace(hour=9, minute=30), duration=1800.0)
+    assert offered_mbps(late) == pytest.approx(hourly[9] * 8 / 3600 / 1e6)
+    m0 = offered_mbps(window)
+    assert predicted_anchor(window, 60.0, m0, window) == pytest.approx(55.0)  # step 10
+    more = window.with_growth(2.0)
+    m1 = offered_mbps(more)
+    assert m0 < m1 < 2 * m0  # a user in a session starts no other: the load grows slower
+    expected = predicted_need(55.0, m0, m1)
+    assert predicted_anchor(window, 60.0, m0, more) == pytest.approx(expected)
+
+
+@settings(max_examples=200, deadline=None)
 @given(
     st.integers(1, 80),
     st.integers(0, 81),
-    st.one_of(st.none(), st.floats(0, 2000)),
+    st.one_of(st.none(), st.floats(0, 2500)),
 )
-def test_search_finds_the_smallest_feasible_point(size: int, threshold: int, anchor) -> None:
-    """Against any monotone objective (feasible from `threshold` on), from any anchor."""
+def test_search_finds_what_a_linear_scan_finds(size, threshold, anchor) -> None:
+    """Against any monotone feasibility over the grid, from any anchor: the smallest
+    feasible grid point, in O(log n) probes."""
     grid = [25.0 * (i + 1) for i in range(size)]
-    search = Bisection(("p", 1.0), grid, anchor=anchor)
-    probed = 0
-    while (mbps := search.next_mbps()) is not None:
-        probed += 1
-        index = grid.index(mbps)
-        search.record(Point("p", mbps, 1.0, {}, index >= threshold, 0, []))
-        assert probed <= 2 * size.bit_length() + 4
-    assert search.answer == (grid[threshold] if threshold < size else None)
+    feasible = [i >= threshold for i in range(size)]  # monotone: infeasible, then feasible
+    scan = next((m for m, ok in zip(grid, feasible, strict=True) if ok), None)
+    order, search = searched(grid, anchor, feasible.__getitem__)
+    assert search.answer == scan
+    assert len(order) == len(set(order)) <= 2 * size.bit_length() + 2

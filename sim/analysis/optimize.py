@@ -2,13 +2,15 @@
 
 Structure instead of brute force: for a given policy, more capacity does not hurt the
 objectives (monotonicity; the probes check it and report violations), so the smallest
-purchase that meets them is found by bisection on the Mbps grid. A purchase meets the
-objectives when the figures averaged over the seeds do (the objectives are about expected
-service, not one lucky day); the per-seed figures are kept to show the spread. Prices are
-tiered (the price per Mbps falls with size), so a larger purchase can cost less: the cheapest
-feasible purchase is the per-policy minimum or the first grid point of a cheaper tier above
-it. The answer is then confirmed on fresh seeds (stepped up a grid point at a time until they
-agree) and the next cheaper option on the price table is tried on them.
+purchase that meets them is found by bisection on the Mbps grid, galloping from an anchor
+(the growth and sensitivity searches from the need `predicted_need` expects, so most settle
+in two purchases). A purchase meets the objectives when the figures averaged over the seeds
+do (the objectives are about expected service, not one lucky day); the per-seed figures are
+kept to show the spread. Prices are tiered (the price per Mbps falls with size), so a larger
+purchase can cost less: the cheapest feasible purchase is the per-policy minimum or the first
+grid point of a cheaper tier above it. The answer is then confirmed on fresh seeds (stepped
+up a grid point at a time until they agree) and the next cheaper option on the price table is
+tried on them.
 
 Every search (per policy, per growth factor, per varied assumption) is an asyncio task that
 advances as soon as its own probes are in, and phases that do not need each other's answers
@@ -25,8 +27,8 @@ recommended is the scenario's own, parameters included.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import datetime as dt
+import math
 import os
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -48,6 +50,7 @@ from sim.analysis.recommendation import (
     Sensitivity,
     SplitRow,
 )
+from sim.demand.expected import hourly_load
 from sim.model.scenario import Objectives, OptimizeSpec, Scenario, clock_seconds
 from sim.run import run_scenario
 from sim.shaping.schedule import compile_schedule
@@ -156,9 +159,10 @@ def judge(probes: list[Probe], objectives: Objectives) -> Point:
 class Bisection:
     """One lockstep search for the smallest feasible grid point.
 
-    It starts at the anchor (the current purchase, a likely neighbour of the answer), gallops
-    up or down in strides of 2, 4, 8... grid points until it has seen both outcomes, then
-    bisects between them: O(log n) probes, fewer the nearer the anchor.
+    It starts at the grid point nearest the anchor (a predicted answer, or the current
+    purchase), gallops up or down in strides of 1, 2, 4... grid points until it has seen both
+    outcomes, then bisects between them: O(log n) probes, two (the anchor and its neighbour)
+    when the answer is the anchor or the point above it.
     """
 
     key: tuple[str, float]  # (policy, growth)
@@ -178,8 +182,9 @@ class Bisection:
         if not self.points:
             if self.anchor is None:
                 return grid[(len(grid) - 1) // 2]
-            return grid[min(bisect.bisect_left(grid, self.anchor), len(grid) - 1)]
-        stride = 2 ** len(self.points)  # exponential search: 2, 4, 8... grid points away
+            anchor = self.anchor
+            return min(grid, key=lambda m: (abs(m - anchor), -m))  # ties: the larger
+        stride = 2 ** (len(self.points) - 1)  # exponential search: 1, 2, 4... grid points away
         if high == len(grid):  # only failures so far: gallop up
             return grid[min(low + stride, len(grid) - 1)]
         if low == -1:  # only successes so far: gallop down
@@ -390,6 +395,45 @@ def finance(scenario: Scenario, mbps: float) -> Finance:
     )
 
 
+def offered_mbps(scenario: Scenario) -> float:
+    """The demand model's expected offered download rate over the scenario's run (the
+    optimiser's window), summed over its served sites, in Mbit/s: each clock hour of
+    `hourly_load` weighted by the share of it inside the run."""
+    start = scenario.start
+    begin = (start - dt.datetime.combine(start.date(), dt.time())).total_seconds()
+    end = begin + scenario.duration
+    days = [start.date() + dt.timedelta(days=d) for d in range(math.ceil(end / 86400.0))]
+    hours = np.arange(24 * len(days)) * 3600.0
+    inside = np.clip(np.minimum(hours + 3600.0, end) - np.maximum(hours, begin), 0.0, None)
+    down = sum(
+        hourly_load(scenario, site, days)[:, :, 0].ravel() @ inside for site in scenario.sites
+    )
+    return float(down) * 8.0 / 3600.0 / scenario.duration / 1e6
+
+
+def predicted_need(need: float, offered: float, varied_offered: float) -> float:
+    """The purchase a varied scenario needs, from the `need` of the scenario it varies and the
+    mean rates the two offer. Square-root staffing: need = m + beta sqrt(m), m the mean
+    offered rate, beta fitted to the known need; the headroom statistical multiplexing asks
+    for grows as sqrt(m), slower than the mean. Linear scaling where the known need is at or
+    below its mean (no headroom to fit)."""
+    if offered <= 0.0:
+        return need
+    if need <= offered:
+        return need * varied_offered / offered
+    beta = (need - offered) / math.sqrt(offered)
+    return varied_offered + beta * math.sqrt(max(varied_offered, 0.0))
+
+
+def predicted_anchor(chosen: Scenario, answer: float, offered: float, other: Scenario) -> float:
+    """Where a search of `other` (the chosen scenario varied) starts: `predicted_need` from
+    the chosen scenario's `answer` and mean offered rate `offered`. The answer is the smallest
+    feasible grid point, so its need lies in the step below it: the middle of that step is
+    the need the prediction scales (the search starts at the grid point nearest the result)."""
+    need = answer - chosen.spec.optimize.step_mbps / 2.0
+    return predicted_need(need, offered, offered_mbps(other))
+
+
 # The assumptions varied for the tornado: (name, what low and high mean, factors).
 VARIED = (
     ("users (session rate)", "x0.8", "x1.2", 0.8, 1.2),
@@ -414,23 +458,22 @@ async def _sensitivity_searches(
     queue: ProbeQueue[Figures], chosen: Scenario, mbps: float, grid: list[float]
 ) -> dict[str, float | None]:
     """With `[optimize] sensitivity`: the purchase needed with each assumption of VARIED low
-    and high, searched between half and twice the answer on `growth_seeds` seeds (by
-    "assumption factor"; None where even twice the answer falls short)."""
+    and high, searched between half and twice the answer on `growth_seeds` seeds from the
+    need `predicted_anchor` expects (by "assumption factor"; None where even twice the answer
+    falls short)."""
     spec = chosen.spec.optimize
     if not spec.sensitivity:
         return {}
     bracket = [m for m in grid if mbps / 2 <= m <= 2 * mbps] or [mbps]
     seeds = _seeds(spec)[: spec.growth_seeds]
-    searches = [
-        _search(
-            queue,
-            varied(chosen, name, factor),
-            Bisection((f"{name} {factor}", 1.0), bracket, anchor=mbps),
-            seeds,
-        )
-        for name, _, _, *factors in VARIED
-        for factor in factors
-    ]
+    offered = offered_mbps(chosen)
+    searches = []
+    for name, _, _, *factors in VARIED:
+        for factor in factors:
+            scenario = varied(chosen, name, factor)
+            anchor = predicted_anchor(chosen, mbps, offered, scenario)
+            search = Bisection((f"{name} {factor}", 1.0), bracket, anchor=anchor)
+            searches.append(_search(queue, scenario, search, seeds))
     return {b.key[0]: b.answer for b in await asyncio.gather(*searches)}
 
 
@@ -540,17 +583,20 @@ async def _growth_search(
     queue: ProbeQueue[Figures], chosen: Scenario, mbps: float, grid: list[float], growth: float
 ) -> Bisection:
     """Search a growth factor, first between the answer and the answer scaled by 1.25 x
-    growth (demand rarely needs more), then above that bracket if it was too small; on
-    `growth_seeds` of the seeds (indicative: the recommendation itself uses them all)."""
+    growth (demand rarely needs more), then above that bracket if it was too small, both from
+    the need `predicted_anchor` expects; on `growth_seeds` of the seeds (indicative: the
+    recommendation itself uses them all)."""
     spec = chosen.spec.optimize
     seeds = _seeds(spec)[: spec.growth_seeds]
     key = (chosen.spec.policy.name, growth)
+    grown = chosen.with_growth(chosen.spec.demand.growth * growth)  # what `resolved` probes
+    anchor = predicted_anchor(chosen, mbps, offered_mbps(chosen), grown)
     bracket = [m for m in grid if mbps <= m <= mbps * growth * 1.25] or [mbps]
-    search = await _search(queue, chosen, Bisection(key, bracket), seeds)
+    search = await _search(queue, chosen, Bisection(key, bracket, anchor), seeds)
     above = [m for m in grid if m > bracket[-1]]
     if search.answer is not None or not above:
         return search
-    wider = await _search(queue, chosen, Bisection(key, above), seeds)
+    wider = await _search(queue, chosen, Bisection(key, above, anchor), seeds)
     wider.points = search.points + wider.points
     return wider
 
