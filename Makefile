@@ -46,7 +46,9 @@ test: lint core
 	$(BIN)/pytest -q
 
 bench: core
-	$(BIN)/pytest benchmarks -q --benchmark-only --benchmark-columns=min,mean,max,rounds
+	@mkdir -p results
+	$(BIN)/pytest benchmarks -q --benchmark-only --benchmark-columns=min,median,max,rounds \
+		--benchmark-json=results/bench.json
 
 # The benchmark gate (README, "CI regression gates"): a short subset, each figure divided by a
 # calibration loop measured in the same run, against benchmarks/baseline/check.json.
