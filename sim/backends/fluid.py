@@ -18,6 +18,9 @@ and slow start (Cardwell et al. 2000) before its bytes flow. Elastic flows of on
 grouped by cap, each group on its own clock at min(cap, fair level); in the water-fill a
 capped group is filled like a paced group. A leaf's demand is then the sum of its flows' caps
 and needs (unbounded once that reaches its access rate, as the tree caps it there anyway).
+
+`make core` compiles this module with mypyc (docs/architecture.md, "The compiled core"): its
+annotations must hold at run time, and an edit takes effect once it is compiled again.
 """
 
 from __future__ import annotations

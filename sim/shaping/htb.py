@@ -14,6 +14,9 @@ A leaf's demand is capped by its ceil and by the site's access link.
 This is the simulator's hot path: the tree is compiled once into flat lists and `allocate` is
 plain float arithmetic, the reference; `LiveAllocation` keeps its answer current one demand
 change at a time, touching only what moves where it can do so exactly.
+
+`make core` compiles this module with mypyc (docs/architecture.md, "The compiled core"): its
+annotations must hold at run time, and an edit takes effect once it is compiled again.
 """
 
 from __future__ import annotations
