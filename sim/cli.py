@@ -179,11 +179,8 @@ def simulate_and_write(
     """Run on the fluid backend with a progress bar; write the run folder and its reports."""
     from sim.run import run_scenario
 
-    with _progress(quiet) as bar:
-        task = bar.add_task(f"simulating {scenario.name}", total=scenario.duration)
-        record = run_scenario(
-            scenario, progress=lambda done, _total: bar.update(task, completed=done)
-        )
+    with _progress_bar(quiet, f"simulating {scenario.name}", scenario.duration) as report:
+        record = run_scenario(scenario, progress=report)
     if scenario.duration > DAY_S:
         extra, also = _with_acceptance(record, extra, also)
     return _write_record(record, out_dir, extra, also)
@@ -239,11 +236,8 @@ def optimize(
 
     loaded = load(scenario)
     check_out(out_dir)
-    with _progress(quiet) as bar:
-        task = bar.add_task("searching purchases", total=None)
-        answer = recommend(
-            loaded, workers, lambda done, total: bar.update(task, completed=done, total=total)
-        )
+    with _progress_bar(quiet, "searching purchases") as report:
+        answer = recommend(loaded, workers, report)
     if not answer.feasible or answer.scenario is None:
         fail(
             f"{scenario}: optimize: no policy meets the objectives up to "
@@ -423,16 +417,9 @@ def _run_sweep(
     from sim.sweep import run_sweep
 
     check_out(out_dir)
-    with _progress(quiet) as bar:
-        task = bar.add_task(f"sweeping {loaded.path.name}", total=None)
+    with _progress_bar(quiet, f"sweeping {loaded.path.name}") as report:
         try:
-            return run_sweep(
-                loaded,
-                workers,
-                dask,
-                out_dir,
-                lambda done, total: bar.update(task, completed=done, total=total),
-            )
+            return run_sweep(loaded, workers, dask, out_dir, report)
         except ImportError as exc:
             fail(f"--dask needs the cluster extra (pip install 'netlab[cluster]'): {exc}", 3)
         except OSError as exc:
@@ -561,11 +548,9 @@ def emulate(
     loaded = load(scenario)
     check_out(out_dir)
     start, length = _window(window)
-    with _emulation_errors(scenario), _progress(False) as bar:
-        task = bar.add_task(f"emulating {loaded.name} (real time)", total=length)
-        record = run_window(
-            loaded, start, length, scale, lambda done, _t: bar.update(task, completed=done)
-        )
+    label = f"emulating {loaded.name} (real time)"
+    with _emulation_errors(scenario), _progress_bar(False, label, length) as report:
+        record = run_window(loaded, start, length, scale, report)
     summary, folder = _write_record(record, out_dir)
     for warning in record.warnings:
         warn(warning)
@@ -1058,6 +1043,21 @@ def print_objectives(summary: Summary) -> None:
     out.print(table)
 
 
+@contextlib.contextmanager
+def _progress_bar(
+    quiet: bool, label: str, total: float | None = None
+) -> Iterator[Callable[[float, float], None]]:
+    """One task's progress bar, as the callback report(done, total) that the work calls;
+    the total reported is used when none is given here."""
+    with _progress(quiet) as bar:
+        task = bar.add_task(label, total=total)
+
+        def report(done: float, reported: float) -> None:
+            bar.update(task, completed=done, total=reported if total is None else total)
+
+        yield report
+
+
 def _progress(quiet: bool) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -1311,16 +1311,9 @@ def _run_whatif(
     """Every combination on seeds 1..N with a progress bar; bad options exit with status 2."""
     from sim.analysis.whatif import whatif as run_whatif
 
-    with _progress(quiet) as bar:
-        task = bar.add_task(f"what-if {loaded.name}", total=None)
+    with _progress_bar(quiet, f"what-if {loaded.name}") as report:
         try:
-            return run_whatif(
-                loaded,
-                choices,
-                list(range(1, seeds + 1)),
-                span,
-                lambda done, total: bar.update(task, completed=done, total=total),
-            )
+            return run_whatif(loaded, choices, list(range(1, seeds + 1)), span, report)
         except ConfigError as exc:
             fail(str(exc), 2)
 
