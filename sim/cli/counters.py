@@ -1,0 +1,148 @@
+"""`netlab import-counters` and `netlab calibrate`: interface counters read into per-site
+measurements, and a scenario's demand fitted to them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.analysis.calibrated_file import calibrated_text
+from sim.cli.console import fail, out
+from sim.cli.inputs import load
+from sim.cli.options import app
+from sim.cli.tables import print_calibration, print_import
+from sim.measure.formats import FORMATS, parse_zone, read
+from sim.model.errors import ConfigError
+from sim.model.scenario import Scenario
+
+# The counter cleaning, the fit and its report are imported where used: they bring in NumPy,
+# SimPy and plotly, which `netlab --help` does not need.
+
+
+@app.command("import-counters")
+def import_counters(
+    files: Annotated[list[Path], typer.Argument(help="Counter files.", show_default=False)],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="mrtg, rrd-xport, rrd-fetch, mikrotik or csv.")
+    ],
+    scenario: Annotated[
+        Path, typer.Option("--scenario", help="Scenario whose topology maps the interfaces.")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for measured.csv.")],
+    mapping: Annotated[
+        Path | None, typer.Option("--map", help='TOML file: interface = "site id".')
+    ] = None,
+    zone: Annotated[str, typer.Option("--tz", help="Clock of naive times: WIB, +07:00...")] = "WIB",
+    interface: Annotated[
+        str | None, typer.Option("--interface", help="Name for one-interface files (MRTG, RRD).")
+    ] = None,
+) -> None:
+    """Read interface counters into OUT/measured.csv (per site, down and up bytes).
+
+    Wraps, resets, gaps, duplicate and out-of-order rows and interval changes are handled and
+    each is reported; OUT/import.json lists them all.
+
+    [bold]Example[/bold]
+
+      netlab import-counters ether5.log ether6.log -f mrtg --scenario S.toml --out DIR
+      python scenarios/measured/make_synthetic.py   (makes the synthetic example's counters)
+      netlab import-counters scenarios/measured/kotim-synthetic/counters.csv.gz -f csv
+        --scenario scenarios/measured/kotim-deployed.toml
+        --map scenarios/measured/kotim-synthetic/interfaces.toml --out results/measured
+    """
+    if fmt not in FORMATS:
+        fail(f"--format: unknown format {fmt!r} (use {', '.join(FORMATS)})", 2)
+    tz = _time_zone(zone)
+    loaded = load(scenario)
+    try:
+        report = _import(files, fmt, tz, interface, loaded, mapping, out_dir)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    print_import(report)
+    out.print(f"measured: {out_dir / 'measured.csv'}", highlight=False, soft_wrap=True)
+
+
+def _import(
+    files: list[Path],
+    fmt: str,
+    tz: dt.tzinfo,
+    interface: str | None,
+    scenario: Scenario,
+    mapping: Path | None,
+    out_dir: Path,
+) -> dict[str, object]:
+    """Read, clean, map and write; returns what import.json holds."""
+    from sim.measure.counters import clean
+    from sim.measure.sites import interface_map, to_sites, write_measured
+
+    readings = [r for path in files for r in read(path, fmt, tz, interface)]  # type: ignore[arg-type]
+    intervals, events = clean(readings, max_bps=scenario.topology.hub.link_mbps * 1e6 * 10)
+    hub = scenario.topology.hub.id
+    rows, unmapped = to_sites(intervals, interface_map(scenario.topology, mapping), hub)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_measured(out_dir / "measured.csv", rows, tz)
+    report: dict[str, object] = {
+        "files": [str(f) for f in files],
+        "format": fmt,
+        "intervals": len(rows),
+        "unmapped_interfaces": unmapped,
+        "events": [e.__dict__ for e in events],
+    }
+    (out_dir / "import.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return report
+
+
+@app.command()
+def calibrate(
+    measured: Annotated[
+        Path, typer.Argument(help="measured.csv, or the folder import-counters wrote.")
+    ],
+    scenario: Annotated[Path, typer.Option("--scenario", help="The scenario to start from.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The calibrated scenario.")],
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Goodness-of-fit page (default: OUT.html).")
+    ] = None,
+    zone: Annotated[str, typer.Option("--tz", help="The sites' clock: WIB, +07:00...")] = "WIB",
+) -> None:
+    """Fit each site's demand to its counters; write the calibrated scenario and a report.
+
+    Hours in which a site sat at its shaper's ceiling are censored: their demand is estimated
+    from the site's other hours and marked so. The calibrated scenario records where each
+    figure came from (measured, fitted, estimated, assumed).
+
+    [bold]Example[/bold]
+
+      netlab calibrate results/measured --scenario scenarios/measured/kotim-deployed.toml
+        --out results/kotim-calibrated.toml
+    """
+    from sim.analysis.calibrate import calibrate as fit
+    from sim.measure.sites import read_measured
+    from sim.report.calibration import write_calibration_report
+
+    tz = _time_zone(zone)
+    start = load(scenario)
+    try:
+        rows = read_measured(measured)
+        calibrated, result = fit(start, rows, tz, source=str(measured))
+        text = calibrated_text(scenario, calibrated, out_file)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(text, encoding="utf-8")
+    load(out_file)  # what was written loads back
+    page = report or out_file.with_suffix(".html")
+    write_calibration_report(page, result, start.name)
+    print_calibration(result)
+    out.print(f"calibrated: {out_file}\nreport: {page}", highlight=False, soft_wrap=True)
+
+
+def _time_zone(zone: str) -> dt.tzinfo:
+    """The --tz option as a time zone, or exit 2 naming it."""
+    try:
+        return parse_zone(zone)
+    except ValueError as exc:
+        fail(f"--tz: {exc}", 2)

@@ -1,0 +1,161 @@
+"""`netlab check` and `netlab export`: a scenario validated with its plans printed, and a
+shaping plan turned into deployable configuration (tc, RouterOS or JSON)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from sim.cli.console import err, fail, out, warn
+from sim.cli.inputs import load
+from sim.cli.options import PolicyOpt, ScenarioArg, app
+from sim.cli.tables import print_plan
+from sim.model.errors import ConfigError
+from sim.model.topology import Topology, load_topology
+from sim.shaping.deployment import deployment
+from sim.shaping.export import FORMATS
+from sim.shaping.export import export as render
+from sim.shaping.plan import ShapingPlan
+from sim.shaping.planfile import load_plan_file
+from sim.shaping.schedule import compile_schedule
+
+
+@app.command()
+def check(scenario: ScenarioArg, policy: PolicyOpt = None) -> None:
+    """Validate a scenario and print the resolved shaping plan(s) and their warnings.
+
+    [bold]Example[/bold]
+
+      netlab check scenarios/example-small.toml
+    """
+    loaded = load(scenario, policy)
+    schedule = compile_schedule(loaded)
+    served, unserved = loaded.sites, loaded.unserved
+    out.print(
+        f"[bold]{escape(loaded.name)}[/bold]: {len(served)} sites served "
+        f"({sum(s.users for s in served)} users), {len(unserved)} unreached; purchase "
+        f"{loaded.spec.purchase.upstream_mbps:g} Mbit/s, "
+        f"Rp{loaded.monthly_cost_idr:,.0f}/month"
+    )
+    for period in schedule.periods:
+        out.print(f"\n{period.days} {_clock(period.start)}-{_clock(period.end)}:")
+        print_plan(period.plan)
+    if schedule.periods:
+        out.print("\notherwise:")
+    print_plan(schedule.otherwise)
+    for warning in schedule.warnings:
+        warn(warning)
+    out.print("[green]ok[/green]")
+
+
+@app.command()
+def export(
+    plan_file: Annotated[
+        Path,
+        typer.Argument(
+            help="A scenario (TOML; its plan is compiled), a plan file (JSON, from "
+            "`netlab export --format json`) or the optimiser's recommendation.json.",
+            show_default=False,
+        ),
+    ],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="tc (Linux HTB + u32), mikrotik or json.")
+    ] = "tc",
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="For a schedule: export the plan in force at this local "
+            "time, e.g. 'Tue 09:00' or '09:00' (default: the 'otherwise' plan).",
+        ),
+    ] = None,
+    topology: Annotated[
+        Path | None,
+        typer.Option(
+            "--topology",
+            "-t",
+            help="For a JSON plan: the topology whose subnets and hub interfaces to use "
+            "(a scenario brings its own).",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Turn a shaping plan into deployable configuration.
+
+    Site addresses, the hub's interfaces and NAT come from the topology (the sites' subnets,
+    the hub's lan_interface, wan_interface and nat); whatever it does not say is a placeholder
+    (sites 10.A.B.0/24), flagged in the output and on stderr.
+
+    [bold]Examples[/bold]
+
+      netlab export scenarios/kotim-baseline.toml --format tc > kotim-tc.sh
+      netlab export scenarios/kotim-baseline.toml --format mikrotik -o kotim.rsc
+      netlab export plan.json --format tc --topology topologies/kotim.toml
+      netlab export results/RUN/recommendation.json --format mikrotik
+    """
+    if fmt not in FORMATS:
+        fail(f"--format: unknown format {fmt!r} (use one of: {', '.join(FORMATS)})", 2)
+    if output is not None and output.is_dir():
+        fail(f"--output: {output} is a directory; give a file name, e.g. {output / 'plan.sh'}", 2)
+    plan, inventory = _export_input(plan_file, at, topology)
+    where = deployment(plan, inventory)
+    assumed = "; ".join(where.placeholders) if fmt != "json" else ""
+    _deliver(render(plan, fmt, where), output, assumed)
+
+
+def _deliver(text: str, output: Path | None, assumed: str) -> None:
+    """Write the export to output or stdout; say on stderr what in it is a placeholder."""
+    if assumed:
+        warn(f"placeholders in the output: {assumed}")
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text)
+    except OSError as exc:
+        fail(f"--output: cannot write {output}: {exc.strerror or exc}", 2)
+    err.print(f"wrote {output}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _export_input(
+    path: Path, at: str | None, topology: Path | None
+) -> tuple[ShapingPlan, Topology | None]:
+    """The plan to export and the Topology saying where it goes, or None (bad input: status 2)."""
+    try:
+        if path.suffix == ".json":
+            inventory = load_topology(topology) if topology is not None else None
+            return load_plan_file(path), inventory
+        if topology is not None:
+            fail("--topology: only for a JSON plan (a scenario names its own topology)", 2)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    scenario = load(path)
+    schedule = compile_schedule(scenario)
+    return schedule.otherwise if at is None else schedule.plan_at(_moment(at)), scenario.topology
+
+
+def _moment(text: str) -> dt.datetime:
+    """'Tue 09:00' or '09:00' as a moment in the week of 31 January 2022 (a Monday)."""
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    parts = text.lower().split()
+    day = days.index(parts[0][:3]) if len(parts) == 2 and parts[0][:3] in days else 0
+    clock = parts[-1]
+    try:
+        hours, minutes = (int(x) for x in clock.split(":"))
+        if not (0 <= hours < 24 and 0 <= minutes < 60):
+            raise ValueError(clock)
+        return dt.datetime(2022, 1, 31) + dt.timedelta(days=day, hours=hours, minutes=minutes)
+    except ValueError:
+        fail(f"--at: not a time: {text!r} (use e.g. '09:00' or 'Sat 19:00')", 2)
+
+
+def _clock(seconds: float) -> str:
+    """Seconds after midnight as HH:MM."""
+    return f"{int(seconds // 3600):02d}:{int(seconds % 3600 // 60):02d}"

@@ -1,0 +1,67 @@
+"""Run folders: a record summarised and written with its reports, and a multi-day run's
+acceptance trial beside them. `run`, `optimize`, `emulate` and `validate` write through here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sim.cli.console import progress_bar
+from sim.model.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.analysis.metrics import Summary
+    from sim.run import RunRecord
+
+# The simulation, the metrics and the reports are imported where used: they bring in NumPy,
+# SimPy and plotly, which `netlab --help` does not need.
+
+DAY_S = 86400.0
+
+
+def simulate_and_write(
+    scenario: Scenario,
+    out_dir: Path,
+    quiet: bool,
+    extra: dict[str, object] | None = None,
+    also: Callable[[Path], object] | None = None,
+) -> tuple[Summary, Path]:
+    """Run on the fluid backend with a progress bar; write the run folder and its reports."""
+    from sim.run import run_scenario
+
+    with progress_bar(quiet, f"simulating {scenario.name}", scenario.duration) as report:
+        record = run_scenario(scenario, progress=report)
+    if scenario.duration > DAY_S:
+        extra, also = _with_acceptance(record, extra, also)
+    return write_record(record, out_dir, extra, also)
+
+
+def _with_acceptance(
+    record: RunRecord, extra: dict[str, object] | None, also: Callable[[Path], object] | None
+) -> tuple[dict[str, object], Callable[[Path], object]]:
+    """A multi-day run's folder also gets the acceptance trial: acceptance.json and .html."""
+    from sim.analysis.acceptance import acceptance
+    from sim.report.acceptance import write_acceptance_report
+
+    def both(folder: Path) -> None:
+        write_acceptance_report(folder)
+        if also is not None:
+            also(folder)
+
+    return {**(extra or {}), "acceptance.json": acceptance(record)}, both
+
+
+def write_record(
+    record: RunRecord,
+    out_dir: Path,
+    extra: dict[str, object] | None = None,
+    also: Callable[[Path], object] | None = None,
+) -> tuple[Summary, Path]:
+    """Summarise a record and write its run folder with the report."""
+    from sim.analysis.metrics import summarize
+    from sim.report.run_report import write_report
+    from sim.results import write_run
+
+    summary = summarize(record)
+    return summary, write_run(record, summary.to_json(), out_dir, write_report, extra, also)

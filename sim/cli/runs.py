@@ -1,0 +1,104 @@
+"""`netlab run` and `netlab optimize`: simulate a scenario, or find its cheapest purchase, and
+write a run folder with its reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.cli.console import fail, out, progress_bar, say, warn
+from sim.cli.folders import simulate_and_write
+from sim.cli.inputs import check_out, load
+from sim.cli.options import (
+    DurationOpt,
+    PolicyOpt,
+    QuietOpt,
+    RunFoldersOpt,
+    ScenarioArg,
+    SeedOpt,
+    WorkersOpt,
+    app,
+)
+from sim.cli.tables import print_acceptance, print_recommendation, print_summary
+from sim.shaping.schedule import compile_schedule
+
+# The optimiser and its report are imported where used: they bring in NumPy, SimPy, asyncio
+# and plotly, which `netlab --help` does not need.
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg,
+    policy: PolicyOpt = None,
+    seed: SeedOpt = None,
+    duration: DurationOpt = None,
+    out_dir: RunFoldersOpt = Path("results"),
+    quiet: QuietOpt = False,
+) -> None:
+    """Simulate a scenario with the fluid HTB backend and write a run folder with a report.
+
+    [bold]Examples[/bold]
+
+      netlab run scenarios/kotim-baseline.toml
+      netlab run scenarios/kotim-baseline.toml --policy max-min --seed 2
+      netlab run scenarios/kotim-trial-10d.toml --duration 2d --out /tmp/runs
+    """
+    loaded = load(scenario, policy, seed, duration)
+    check_out(out_dir)
+    for warning in compile_schedule(loaded).warnings:
+        warn(warning)
+    summary, folder = simulate_and_write(loaded, out_dir, quiet)
+    print_summary(summary, loaded)
+    out.print(f"report: {folder / 'report.html'}", markup=False, highlight=False, soft_wrap=True)
+    if (folder / "acceptance.json").exists():
+        print_acceptance(folder)
+
+
+@app.command()
+def optimize(
+    scenario: ScenarioArg,
+    workers: WorkersOpt = None,
+    out_dir: RunFoldersOpt = Path("results"),
+    quiet: QuietOpt = False,
+) -> None:
+    """Find the cheapest purchase and split that meet the scenario's service objectives.
+
+    Searches each policy in \\[optimize] by bisection on the purchase grid (one search per seed;
+    the answer is the largest per-seed answer), prices it with the tiered price table, checks
+    it on fresh seeds (stepping up until they all pass) and the next cheaper option, finds the
+    answer under demand growth, compares it with today's purchase and the budget ceiling, then
+    simulates the whole scenario at the answer and writes a run folder with
+    recommendation.json (its plan exports with `netlab export`), recommendation.html and the
+    run's report. Objectives and search settings are the \\[optimize] keys in
+    docs/scenario-reference.md.
+
+    [bold]Examples[/bold]
+
+      netlab optimize scenarios/kotim-baseline.toml
+      netlab optimize scenarios/example-small.toml --workers 1
+    """
+    from sim.analysis.optimize import recommend
+    from sim.report.recommendation import write_recommendation_report
+
+    loaded = load(scenario)
+    check_out(out_dir)
+    with progress_bar(quiet, "searching purchases") as report:
+        answer = recommend(loaded, workers, report)
+    if not answer.feasible or answer.scenario is None:
+        fail(
+            f"{scenario}: optimize: no policy meets the objectives up to "
+            f"{loaded.spec.optimize.max_mbps:g} Mbit/s; raise optimize.max_mbps or relax "
+            "optimize.objectives",
+            4,
+        )
+    summary, folder = simulate_and_write(
+        answer.scenario,
+        out_dir,
+        quiet,
+        extra={"recommendation.json": answer.to_json()},
+        also=write_recommendation_report,
+    )
+    print_recommendation(answer, summary, loaded)
+    print_summary(summary, answer.scenario)
+    say(f"recommendation: {folder / 'recommendation.json'}")
+    say(f"its report: {folder / 'recommendation.html'}")
+    say(f"report of the run at the answer: {folder / 'report.html'}")
