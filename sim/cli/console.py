@@ -62,6 +62,7 @@ def progress_bar(
 
 
 def _progress(quiet: bool) -> Progress:
+    """A transient bar on stderr, shown only on a terminal and without --quiet."""
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -43,7 +43,7 @@ def check_out(out_dir: Path) -> None:
 
 
 def window_span(text: str) -> tuple[float, float]:
-    """--window HH:MM+DURATION as (start, length) in seconds of the first day."""
+    """--window HH:MM+DURATION as (start, length) in seconds; bad text exits with status 2."""
     from sim.emulate import parse_window
 
     try:

@@ -173,6 +173,7 @@ def print_grid(loaded: Sweep) -> None:
 def _run_sweep(
     loaded: Sweep, workers: int | None, dask: str | None, out_dir: Path, quiet: bool
 ) -> SweepResult:
+    """Run what is missing of the sweep with a progress bar; an unusable --dask exits 3."""
     from sim.sweep import run_sweep
 
     check_out(out_dir)
@@ -188,6 +189,7 @@ def _run_sweep(
 
 
 def _comparison(result: SweepResult, keys: list[str]) -> Path:
+    """The comparison page of a sweep's rows grouped by keys; its path."""
     from sim.analysis.compare import file_name
     from sim.report.comparison import compare_report
 
