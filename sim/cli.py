@@ -26,7 +26,8 @@ from rich.text import Text
 
 from sim.model.compiled import StaleCompiledCopy
 from sim.model.errors import ConfigError
-from sim.model.scenario import STATIC_POLICIES, Scenario, load_scenario
+from sim.model.policy_spec import STATIC_POLICIES
+from sim.model.scenario import Scenario, load_scenario
 from sim.model.topology import SITE_KINDS, Topology, load_topology
 from sim.shaping.plan import ShapingPlan, kernel_quantum
 from sim.shaping.schedule import compile_schedule

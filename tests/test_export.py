@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from sim.model.errors import ConfigError
-from sim.model.scenario import STATIC_POLICIES, load_scenario
+from sim.model.policy_spec import STATIC_POLICIES
+from sim.model.scenario import load_scenario
 from sim.model.topology import Topology
 from sim.shaping.deployment import Deployment, deployment
 from sim.shaping.export import FORMATS, export

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.model.scenario import POLICY_NAMES, SCHEDULE, STATIC_POLICIES, load_scenario
+from sim.model.policy_spec import POLICY_NAMES, SCHEDULE, STATIC_POLICIES
+from sim.model.scenario import load_scenario
 from sim.run import run_scenario
 from sim.shaping.htb import CompiledTree
 from sim.shaping.policies import (

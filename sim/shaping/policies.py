@@ -8,7 +8,7 @@
   max-min          no guarantees, equal quantum: spare capacity max-min fair across sites
 Every leaf ceiling is also clipped to the site's access link: a plan never promises more than
 the link carries. `schedule` (a PlanSchedule) switches between these by time of day. BUILDERS
-maps each name of sim.model.scenario.STATIC_POLICIES to its builder. With `[network] target =
+maps each name of sim.model.policy_spec.STATIC_POLICIES to its builder. With `[network] target =
 "routeros"` every leaf gets the same quantum, as RouterOS has no quantum setting.
 """
 
@@ -19,7 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from sim.model.errors import ConfigError
-from sim.model.scenario import TIERS, PolicyParams, Scenario
+from sim.model.policy_spec import TIERS, PolicyParams
+from sim.model.scenario import Scenario
 from sim.model.topology import Site
 from sim.model.units import mbps
 from sim.shaping.plan import (
