@@ -26,10 +26,10 @@ from rich.text import Text
 
 from sim.model.compiled import StaleCompiledCopy
 from sim.model.errors import ConfigError
-from sim.model.policy_spec import STATIC_POLICIES
 from sim.model.scenario import Scenario, load_scenario
 from sim.model.topology import SITE_KINDS, Topology, load_topology
 from sim.shaping.plan import ShapingPlan, kernel_quantum
+from sim.shaping.policies import POLICIES
 from sim.shaping.schedule import compile_schedule
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ PolicyOpt = Annotated[
         "--policy",
         "-p",
         help=f"Use this policy (the file's parameters if it is the file's policy, else its "
-        f"defaults): {', '.join(STATIC_POLICIES)}.",
+        f"defaults): {', '.join(POLICIES)}.",
         show_default=False,
     ),
 ]

@@ -1,6 +1,6 @@
 """The `[policy]` table of a scenario file: which policy shapes the root, with its parameters.
 
-A static policy is one plan (its builder is in sim.shaping.policies.BUILDERS); the
+A static policy is one plan (its builder is declared in sim.shaping.policies.POLICIES); the
 `schedule` policy switches static ones by weekday and time of day.
 """
 
@@ -14,8 +14,10 @@ from sim.model.fields import ClockTime, clock_seconds
 from sim.model.loading import Strict
 from sim.model.units import MAX_MBPS
 
-# The policy names a scenario may use, named once: the static policies (each built by
-# sim.shaping.policies.BUILDERS under the same name) and "schedule", which switches between them.
+# The policy names a scenario may use: the static policies, each declared with its builder in
+# sim.shaping.policies.POLICIES (tests/test_policies.py checks the two agree; this layer sits
+# below sim.shaping, so the schema cannot read them from there), and "schedule", which switches
+# between them.
 STATIC_POLICIES: tuple[str, ...] = (
     "equal-static",
     "weighted-static",
