@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 
 from sim.model.errors import ConfigError
-from sim.model.scenario import STATIC_POLICIES, load_scenario
+from sim.model.scenario import load_scenario
 from sim.model.topology import Topology
 from sim.shaping.deployment import Deployment, deployment
 from sim.shaping.export import FORMATS, export
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan
 from sim.shaping.planfile import PlanError, load_plan_file, plan_from_dict, to_json
+from sim.shaping.policies import POLICIES
 from sim.shaping.schedule import compile_schedule
 from sim.shaping.tc import CATCH_ALL_MINOR, compile_device, deployed_quanta, queue_packets
 from sim.shaping.tc_script import IFB_DEV, to_tc_script
@@ -36,7 +37,7 @@ def _plans() -> list[tuple[str, ShapingPlan]]:
     for name in SCENARIOS:
         schedule = compile_schedule(load_scenario(ROOT / "scenarios" / f"{name}.toml"))
         out += [(f"{name}-{i}-{plan.policy}", plan) for i, plan in enumerate(schedule.plans)]
-    for policy in STATIC_POLICIES:
+    for policy in POLICIES:
         scenario = load_scenario(ROOT / "scenarios" / "example-small.toml").with_policy(policy)
         out.append((f"small-{policy}", compile_schedule(scenario).otherwise))
     return out
@@ -72,7 +73,7 @@ def test_json_round_trip(plan: ShapingPlan, tmp_path: Path) -> None:
 
 
 def test_scenarios_cover_several_policies() -> None:
-    assert {plan.policy for plan in ALL_PLANS} >= set(STATIC_POLICIES)
+    assert {plan.policy for plan in ALL_PLANS} >= set(POLICIES)
     assert any(len(plan.down.classes) > len(plan.down.leaves) + 1 for plan in ALL_PLANS)  # tiers
 
 

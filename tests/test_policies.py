@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from sim.model.scenario import POLICY_NAMES, SCHEDULE, STATIC_POLICIES, load_scenario
+from sim.model.policy_spec import POLICY_NAMES, SCHEDULE, STATIC_POLICIES, PolicyParams
+from sim.model.scenario import load_scenario
 from sim.run import run_scenario
 from sim.shaping.htb import CompiledTree
 from sim.shaping.policies import (
-    BUILDERS,
     DEFAULT_HOTSPOT_CEIL_MBPS,
+    POLICIES,
     compile_policy,
     root_bps,
     tier_of,
@@ -108,10 +111,51 @@ name = "htb-weighted"
     assert np.percentile(mbit[(hour >= 10) & (hour < 11)], 90) > 2.0
 
 
-def test_one_registry_of_policy_names() -> None:
-    """Every static name a scenario may use has a builder and the CLI offers it."""
-    assert tuple(BUILDERS) == STATIC_POLICIES
+def test_the_schema_accepts_exactly_the_registered_policies() -> None:
+    """sim.model sits below sim.shaping, so the schema keeps the names: they must agree."""
+    assert tuple(POLICIES) == STATIC_POLICIES, (
+        f"sim/model/policy_spec.py: STATIC_POLICIES = {tuple(POLICIES)!r}"
+    )
+    assert all(name == policy.name for name, policy in POLICIES.items())
     assert (*STATIC_POLICIES, SCHEDULE) == POLICY_NAMES
+
+
+def test_each_policy_reads_keys_of_the_policy_table() -> None:
+    keys = set(PolicyParams.model_fields) - {"name", "sites"}
+    for policy in POLICIES.values():
+        assert set(policy.params) <= keys, policy.name
+
+
+def _docs_policy_table() -> list[tuple[str, str, str]]:
+    """(name, what it builds, uses) of each row of the policy table in the reference."""
+    text = (ROOT / "docs" / "scenario-reference.md").read_text(encoding="utf-8")
+    table = text.split("| `name` | What it builds | Uses |\n|---|---|---|\n", 1)[1]
+    rows = []
+    for row in table.split("\n\n", 1)[0].splitlines():
+        cells = re.fullmatch(r"\| `([a-z-]+)` \| (.+) \| (.+) \|", row)
+        assert cells is not None, f"not a row of the policy table: {row}"
+        rows.append((cells[1], cells[2], cells[3]))
+    return rows
+
+
+def test_the_docs_policy_table_lists_exactly_the_registered_policies() -> None:
+    """docs/scenario-reference.md: one row per policy in POLICIES, its doc line and its keys,
+    then `schedule`; a policy added to the registry without its row fails here."""
+    rows = _docs_policy_table()
+    expected = [
+        (p.name, p.doc, ", ".join(f"`{key}`" for key in (*p.params, "sites")))
+        for p in POLICIES.values()
+    ]
+    table = "\n".join(f"| `{name}` | {doc} | {uses} |" for name, doc, uses in expected)
+    assert rows[:-1] == expected, f"docs/scenario-reference.md's policy table:\n{table}"
+    assert rows[-1][0] == SCHEDULE and rows[-1][2] == "`schedule`, `otherwise`"
+
+
+def test_the_cli_offers_exactly_the_registered_policies(netlab) -> None:
+    result = netlab("run", "--help", env={**os.environ, "COLUMNS": "400"})
+    offered = re.search(r"defaults\): ([a-z, -]+)\.", result.stdout)
+    assert offered is not None, result.stdout
+    assert offered.group(1).split(", ") == list(POLICIES)
 
 
 def test_routeros_target_makes_every_quantum_equal_and_says_so() -> None:

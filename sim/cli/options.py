@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from sim.model.scenario import STATIC_POLICIES
+from sim.shaping.policies import POLICIES
 
 app = typer.Typer(
     add_completion=False,
@@ -31,7 +31,7 @@ PolicyOpt = Annotated[
         "--policy",
         "-p",
         help=f"Use this policy (the file's parameters if it is the file's policy, else its "
-        f"defaults): {', '.join(STATIC_POLICIES)}.",
+        f"defaults): {', '.join(POLICIES)}.",
         show_default=False,
     ),
 ]

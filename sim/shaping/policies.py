@@ -1,25 +1,24 @@
 """Allocation policies: each compiles (sites, purchase, parameters) into a ShapingPlan.
 
-  equal-static     hard equal caps (rate = ceil = root / n): the naive split
-  weighted-static  hard caps in proportion to weight (users by default)
-  htb-equal        equal guarantees, every site may borrow up to the root
-  htb-weighted     guarantees and quantum in proportion to weight, borrowing up to the root
-  htb-priority     tiers (essential, office, subdistrict, hotspot) with priorities; hotspot ceil
-  max-min          no guarantees, equal quantum: spare capacity max-min fair across sites
+A static policy is declared once, in POLICIES at the end of this module: its name in scenario
+files, its builder, the `[policy]` keys it reads and its line in the docs' policy table
+(docs/scenario-reference.md; tests/test_policies.py checks the table, the names the scenario
+schema accepts, sim.model.policy_spec.STATIC_POLICIES, and the CLI's list against it).
 Every leaf ceiling is also clipped to the site's access link: a plan never promises more than
-the link carries. `schedule` (a PlanSchedule) switches between these by time of day. BUILDERS
-maps each name of sim.model.scenario.STATIC_POLICIES to its builder. With `[network] target =
-"routeros"` every leaf gets the same quantum, as RouterOS has no quantum setting.
+the link carries. `schedule` (a PlanSchedule) switches between these by time of day. With
+`[network] target = "routeros"` every leaf gets the same quantum, as RouterOS has no quantum
+setting.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sim.model.errors import ConfigError
-from sim.model.scenario import TIERS, PolicyParams, Scenario
+from sim.model.policy_spec import TIERS, PolicyParams
+from sim.model.scenario import Scenario
 from sim.model.topology import Site
 from sim.model.units import mbps
 from sim.shaping.plan import (
@@ -51,7 +50,7 @@ def compile_policy(params: PolicyParams, scenario: Scenario, key: str = "policy"
     `key` is where `params` sit in the scenario file, for errors in `[policy.sites]`.
     """
     sites = scenario.sites
-    classes = BUILDERS[params.name](params, sites, root_bps(scenario))
+    classes = POLICIES[params.name].build(params, sites, root_bps(scenario))
     classes = with_overrides(classes, params, scenario.path, key)
     warnings: list[str] = []
     if scenario.spec.network.target == "routeros":
@@ -200,11 +199,58 @@ def htb_priority(params: PolicyParams, sites: list[Site], capacity: float) -> li
     return classes
 
 
-BUILDERS: dict[str, Builder] = {  # exactly STATIC_POLICIES (tests/test_policies.py checks)
-    "equal-static": equal_static,
-    "weighted-static": weighted_static,
-    "htb-equal": htb_equal,
-    "htb-weighted": htb_weighted,
-    "htb-priority": htb_priority,
-    "max-min": max_min,
+@dataclass(frozen=True)
+class Policy:
+    """A static policy as scenario files name it and the docs' policy table describes it."""
+
+    name: str  # also in sim.model.policy_spec.STATIC_POLICIES, which the schema accepts
+    build: Builder
+    params: tuple[str, ...]  # the [policy] keys it reads, besides `sites` (every policy's)
+    doc: str  # its row in docs/scenario-reference.md's policy table, "What it builds"
+
+
+POLICIES: dict[str, Policy] = {
+    policy.name: policy
+    for policy in (
+        Policy(
+            "equal-static",
+            equal_static,
+            (),
+            "Hard equal caps: each leaf rate = ceil = R / n. No borrowing (the naive split).",
+        ),
+        Policy(
+            "weighted-static",
+            weighted_static,
+            ("weights",),
+            "Hard caps in proportion to weight: rate = ceil = R × w / Σw.",
+        ),
+        Policy(
+            "htb-equal",
+            htb_equal,
+            ("guaranteed_share",),
+            "Equal guarantees R × `guaranteed_share` / n. Every leaf may borrow up to R.",
+        ),
+        Policy(
+            "htb-weighted",
+            htb_weighted,
+            ("guaranteed_share", "weights"),
+            "Guarantees R × `guaranteed_share` × w / Σw, borrowing up to R, quantum ∝ weight.",
+        ),
+        Policy(
+            "htb-priority",
+            htb_priority,
+            ("guaranteed_share", "weights", "tier_share", "tier_prio", "hotspot_ceil_mbps"),
+            "One class per tier (essential, office, subdistrict, hotspot) with rate R × "
+            "`guaranteed_share` × share / Σshare of the tiers present, its own priority, ceil R. "
+            "Inside a tier, leaves split the tier rate by weight. Hotspot leaves are capped at "
+            "`hotspot_ceil_mbps`.",
+        ),
+        Policy(
+            "max-min",
+            max_min,
+            (),
+            "No guarantees (each leaf rate 8 kbit/s, `NO_GUARANTEE_BPS`, since HTB needs a "
+            "positive rate), ceil R, equal quantum: spare capacity is shared max-min fair.",
+        ),
+    )
 }

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sim.model.scenario import SCHEDULE, Scenario, clock_seconds
+from sim.model.fields import clock_seconds
+from sim.model.policy_spec import SCHEDULE
+from sim.model.scenario import Scenario
 from sim.shaping.plan import ShapingPlan
 from sim.shaping.policies import compile_policy
 

@@ -1,0 +1,103 @@
+"""The `[policy]` table of a scenario file: which policy shapes the root, with its parameters.
+
+A static policy is one plan (its builder is declared in sim.shaping.policies.POLICIES); the
+`schedule` policy switches static ones by weekday and time of day.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from sim.model.fields import ClockTime, clock_seconds
+from sim.model.loading import Strict
+from sim.model.units import MAX_MBPS
+
+# The policy names a scenario may use: the static policies, each declared with its builder in
+# sim.shaping.policies.POLICIES (tests/test_policies.py checks the two agree; this layer sits
+# below sim.shaping, so the schema cannot read them from there), and "schedule", which switches
+# between them.
+STATIC_POLICIES: tuple[str, ...] = (
+    "equal-static",
+    "weighted-static",
+    "htb-equal",
+    "htb-weighted",
+    "htb-priority",
+    "max-min",
+)
+SCHEDULE = "schedule"
+POLICY_NAMES: tuple[str, ...] = (*STATIC_POLICIES, SCHEDULE)
+StaticPolicyName = Literal[STATIC_POLICIES]  # type: ignore[valid-type]
+PolicyName = Literal[POLICY_NAMES]  # type: ignore[valid-type]
+
+
+class SiteOverride(Strict):
+    """Explicit class settings for one site's leaf, applied after the policy built the plan."""
+
+    rate_mbps: float | None = Field(default=None, gt=0, le=MAX_MBPS)
+    ceil_mbps: float | None = Field(default=None, gt=0, le=MAX_MBPS)
+    prio: int | None = Field(default=None, ge=0, le=7)
+
+    @model_validator(mode="after")
+    def _ceil_not_below_rate(self) -> SiteOverride:
+        if self.rate_mbps and self.ceil_mbps and self.ceil_mbps < self.rate_mbps:
+            raise ValueError("ceil_mbps is below rate_mbps")
+        return self
+
+
+class PolicyParams(Strict):
+    """A static policy and its parameters (see docs/scenario-reference.md for each)."""
+
+    name: StaticPolicyName
+    guaranteed_share: float = Field(default=0.9, gt=0, le=1)
+    weights: dict[str, Annotated[float, Field(gt=0, le=1e6)]] = {}
+    tier_share: dict[str, Annotated[float, Field(gt=0, le=1e6)]] = {}
+    tier_prio: dict[str, int] = {}
+    hotspot_ceil_mbps: float | None = Field(default=None, gt=0, le=MAX_MBPS)
+    sites: dict[str, SiteOverride] = {}
+
+    @model_validator(mode="after")
+    def _params_valid(self) -> PolicyParams:
+        for tier in [*self.tier_share, *self.tier_prio]:
+            if tier not in TIERS:
+                raise ValueError(f"unknown tier {tier!r} (tiers: {', '.join(TIERS)})")
+        if any(not 0 <= p <= 7 for p in self.tier_prio.values()):
+            raise ValueError("tier_prio values must be 0..7 (HTB priorities)")
+        return self
+
+
+TIERS = ("essential", "office", "subdistrict", "hotspot")
+
+
+class ScheduleEntry(Strict):
+    """Use `policy` on `days` between `start` and `end` (local clock, HH:MM)."""
+
+    days: Literal["all", "weekday", "weekend"] = "all"
+    start: ClockTime
+    end: ClockTime
+    policy: PolicyParams
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScheduleEntry:
+        if clock_seconds(self.start) >= clock_seconds(self.end):
+            raise ValueError("start must be before end (split a period that crosses midnight)")
+        return self
+
+
+class PolicySpec(PolicyParams):
+    """The `[policy]` table: a static policy, or `schedule` with entries and a fallback."""
+
+    name: PolicyName  # type: ignore[assignment]
+    schedule: list[ScheduleEntry] = []
+    otherwise: PolicyParams | None = None
+
+    @model_validator(mode="after")
+    def _schedule_complete(self) -> PolicySpec:
+        if self.name == SCHEDULE and (not self.schedule or self.otherwise is None):
+            raise ValueError(
+                "policy 'schedule' needs [[policy.schedule]] entries and [policy.otherwise]"
+            )
+        if self.name != SCHEDULE and (self.schedule or self.otherwise):
+            raise ValueError("schedule/otherwise only apply to policy 'schedule'")
+        return self
