@@ -12,10 +12,10 @@ from pathlib import Path
 from slowdown import slowed
 from test_bench_allocator import sixty_classes
 
-from sim.analysis.optimize import recommend, windowed
 from sim.model.scenario import load_scenario
 from sim.run import run_scenario
 from sim.shaping.htb import CompiledTree
+from sim.studies.optimize import recommend, windowed
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "scenarios" / "small-workday.toml"

@@ -33,9 +33,9 @@ from sim.shaping.schedule import compile_schedule
 
 if TYPE_CHECKING:
     from sim.analysis.metrics import Summary
-    from sim.analysis.optimize import Recommendation
     from sim.run import RunRecord
-    from sim.sweep import Sweep, SweepResult
+    from sim.studies.optimize import Recommendation
+    from sim.studies.sweep import Sweep, SweepResult
 
 app = typer.Typer(
     add_completion=False,
@@ -232,7 +232,7 @@ def optimize(
       netlab optimize scenarios/kotim-baseline.toml
       netlab optimize scenarios/example-small.toml --workers 1
     """
-    from sim.analysis.optimize import recommend
+    from sim.studies.optimize import recommend
 
     loaded = load(scenario)
     check_out(out_dir)
@@ -366,7 +366,7 @@ def _load_sweep(path: Path, by: str | None) -> Sweep:
     """Read and check a sweep file, every point of it, and the --by keys against its grid:
     each must be a grid key, and the groups they make may not pool different points."""
     from sim.analysis.compare import pooled_keys
-    from sim.sweep import load_sweep
+    from sim.studies.sweep import load_sweep
 
     loaded = load_sweep(path)
     keys = _by_keys(loaded, by)
@@ -414,7 +414,7 @@ def print_grid(loaded: Sweep) -> None:
 def _run_sweep(
     loaded: Sweep, workers: int | None, dask: str | None, out_dir: Path, quiet: bool
 ) -> SweepResult:
-    from sim.sweep import run_sweep
+    from sim.studies.sweep import run_sweep
 
     check_out(out_dir)
     with _progress_bar(quiet, f"sweeping {loaded.path.name}") as report:
@@ -494,9 +494,9 @@ def gate(
       netlab gate plan-old.json plan-new.json --scenario scenarios/kotim-baseline.toml
       netlab gate base.toml cand.toml --seeds 5 --window 09:00+1h --tolerance 0.01
     """
-    from sim.analysis.gate import default_window, load_sides
-    from sim.analysis.gate import gate as run_gate
     from sim.report.gate import headline, publish, table_text
+    from sim.studies.gate import default_window, load_sides
+    from sim.studies.gate import gate as run_gate
 
     try:
         sides = load_sides(baseline, candidate, scenario)
@@ -537,8 +537,8 @@ def emulate(
       sudo netlab emulate --cleanup
     """
     from sim.backends.mininet.cleanup import describe
-    from sim.emulate import cleanup
-    from sim.emulate import emulate as run_window
+    from sim.studies.emulate import cleanup
+    from sim.studies.emulate import emulate as run_window
 
     if cleanup_only:
         out.print(describe(cleanup()), highlight=False, markup=False, soft_wrap=True)
@@ -610,8 +610,8 @@ def _validate_window(
     path: Path, loaded: Scenario, start: float, length: float, scale: float, out_dir: Path
 ) -> None:
     """`validate` without --stress: the same window of demand on both backends."""
-    from sim.emulate import validate as compare_window
     from sim.report.validation import write_validation
+    from sim.studies.emulate import validate as compare_window
 
     with _emulation_errors(path):
         result = compare_window(loaded, start, length, scale)
@@ -638,7 +638,7 @@ def _validate_stress(
     path: Path, loaded: Scenario, start: float, length: float, scale: float, out_dir: Path
 ) -> None:
     """`validate --stress`: every site greedy; print the largest per-class errors."""
-    from sim.emulate import stress
+    from sim.studies.emulate import stress
 
     with _emulation_errors(path):
         result = stress(loaded, start, length, scale)
@@ -672,7 +672,7 @@ def _validate_stress(
 @contextlib.contextmanager
 def _emulation_errors(scenario: Path) -> Iterator[None]:
     """Environment problems exit 3, a window outside the scenario 2, a signal 143."""
-    from sim.emulate import EmulationUnavailable, Terminated
+    from sim.studies.emulate import EmulationUnavailable, Terminated
 
     try:
         yield
@@ -685,7 +685,7 @@ def _emulation_errors(scenario: Path) -> Iterator[None]:
 
 
 def _window(text: str) -> tuple[float, float]:
-    from sim.emulate import parse_window
+    from sim.studies.emulate import parse_window
 
     try:
         return parse_window(text)
@@ -759,7 +759,7 @@ def print_recommendation(answer: Recommendation, summary: Summary, scenario: Sce
 
 
 def _monthly(scenario: Scenario, mbps: float) -> float:
-    from sim.analysis.optimize import monthly_cost
+    from sim.studies.optimize import monthly_cost
 
     return monthly_cost(scenario, mbps)
 
@@ -1205,10 +1205,10 @@ def calibrate(
       netlab calibrate results/measured --scenario scenarios/measured/kotim-deployed.toml
         --out results/kotim-calibrated.toml
     """
-    from sim.analysis.calibrate import calibrate as fit
-    from sim.analysis.calibrated_file import calibrated_text
     from sim.measure.sites import read_measured
     from sim.report.calibration import write_calibration_report
+    from sim.studies.calibrate import calibrate as fit
+    from sim.studies.calibrated_file import calibrated_text
 
     tz = _time_zone(zone)
     start = load(scenario)
@@ -1228,7 +1228,7 @@ def calibrate(
 
 
 def _print_calibration(result: object) -> None:
-    from sim.analysis.calibrate import Calibration
+    from sim.studies.calibrate import Calibration
 
     assert isinstance(result, Calibration)
     table = Table("site", "scale", "busy h Mbit/s meas / fit", "GB/day meas / fit", "censored")
@@ -1285,7 +1285,7 @@ def whatif(
       netlab whatif scenarios/kotim-baseline.toml --connect kec_seranau=vsat,lte,radio
         --connect kec_plhanaut=vsat,lte
     """
-    from sim.analysis.whatif import verdicts
+    from sim.studies.whatif import verdicts
 
     loaded = load(scenario)
     choices = _connect_options(connect)
@@ -1309,7 +1309,7 @@ def _run_whatif(
     quiet: bool,
 ) -> list:
     """Every combination on seeds 1..N with a progress bar; bad options exit with status 2."""
-    from sim.analysis.whatif import whatif as run_whatif
+    from sim.studies.whatif import whatif as run_whatif
 
     with _progress_bar(quiet, f"what-if {loaded.name}") as report:
         try:
@@ -1320,7 +1320,7 @@ def _run_whatif(
 
 def _whatif_purchase(loaded: Scenario, combos: list, new_sites: list[str]) -> str:
     """The optimiser's purchase for the cheapest good combination, as a sentence."""
-    from sim.analysis.whatif import cheapest_good, purchase_line
+    from sim.studies.whatif import cheapest_good, purchase_line
 
     best = cheapest_good(combos, new_sites)
     if best is None:

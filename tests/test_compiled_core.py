@@ -15,10 +15,10 @@ import pytest
 import sim.backends.fluid
 import sim.shaping.htb
 from sim.analysis.metrics import summarize
-from sim.analysis.optimize import windowed
 from sim.model.compiled import StaleCompiledCopy, refuse_stale
 from sim.model.scenario import load_scenario
 from sim.run import run_scenario
+from sim.studies.optimize import windowed
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "kotim-baseline.toml"
@@ -28,7 +28,7 @@ WINDOW = f"""
 import json, sys
 import sim.backends.fluid
 from sim.analysis.metrics import summarize
-from sim.analysis.optimize import windowed
+from sim.studies.optimize import windowed
 from sim.model.scenario import load_scenario
 from sim.run import run_scenario
 scenario = windowed(load_scenario({str(BASELINE)!r})).with_purchase(300).with_run(seed=3)

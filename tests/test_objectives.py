@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from sim.analysis.metrics import Summary, summarize
-from sim.analysis.optimize import windowed
 from sim.model.scenario import load_scenario
 from sim.run import run_scenario
+from sim.studies.optimize import windowed
 from tests.conftest import ROOT
 
 

@@ -11,7 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from sim.analysis.optimize import (
+from sim.analysis.recommendation import Point, Recommendation
+from sim.cli import app
+from sim.demand.expected import hourly_load
+from sim.model.errors import ConfigError
+from sim.model.scenario import load_scenario
+from sim.studies.optimize import (
     Bisection,
     judge,
     monthly_cost,
@@ -22,11 +27,6 @@ from sim.analysis.optimize import (
     recommend,
     windowed,
 )
-from sim.analysis.recommendation import Point, Recommendation
-from sim.cli import app
-from sim.demand.expected import hourly_load
-from sim.model.errors import ConfigError
-from sim.model.scenario import load_scenario
 from tests.conftest import ROOT
 
 SCENARIO = f"""

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-import sim.analysis.optimize as optimize
-from sim.analysis.probe_queue import ProbeQueue
+import sim.studies.optimize as optimize
 from sim.model.scenario import load_scenario
+from sim.studies.probe_queue import ProbeQueue
 from tests.test_optimize import SCENARIO
 
 LOG = "NETLAB_TEST_SIMULATED"  # where counted_simulate (in a worker) writes what it ran

@@ -38,7 +38,6 @@ import numpy as np
 
 from sim.analysis.metrics import Summary, summarize
 from sim.analysis.objectives import AT_MOST
-from sim.analysis.probe_queue import ProbeQueue, Progress
 from sim.analysis.recommendation import (
     Finance,
     FreshCheck,
@@ -54,6 +53,7 @@ from sim.demand.expected import hourly_load
 from sim.model.scenario import Objectives, OptimizeSpec, Scenario, clock_seconds
 from sim.run import run_scenario
 from sim.shaping.schedule import compile_schedule
+from sim.studies.probe_queue import ProbeQueue, Progress
 
 FRESH_SEED_BASE = 1000  # validation seeds are disjoint from the search seeds 1..N
 WINDOW_SAMPLE_INTERVAL = 300.0  # seconds: the probes need no finer series

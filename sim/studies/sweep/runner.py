@@ -11,7 +11,7 @@ the index and in SweepResult, not in the table.
 
 Jobs are shipped as resolved scenarios, so Dask workers need netlab installed but not the
 scenario files. The workers of the local pool and of a local Dask cluster die with the sweep,
-even when it is killed with SIGKILL, and remove its temporary folders (sim.analysis.pool).
+even when it is killed with SIGKILL, and remove its temporary folders (sim.studies.pool).
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.metrics import Summary, summarize
-from sim.analysis.pool import remove_dead_scratch, scratch_folder, worker_pool
 from sim.analysis.table import METRIC_COLUMNS, cell_text
 from sim.model.scenario import Scenario
 from sim.model.topology import SITE_KINDS
 from sim.run import run_scenario
-from sim.sweep.spec import Point, Sweep, load_sweep
+from sim.studies.pool import remove_dead_scratch, scratch_folder, worker_pool
+from sim.studies.sweep.spec import Point, Sweep, load_sweep
 
 Progress = Callable[[int, int], None]  # (jobs finished, including earlier starts; all jobs)
 OnResult = Callable[[int, "Outcome"], None]  # (task number, outcome)
@@ -222,7 +222,7 @@ def _run_dask(
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
 
-        from sim.sweep.dask_plugin import DieWithParent
+        from sim.studies.sweep.dask_plugin import DieWithParent
     except ImportError as exc:
         raise ImportError("--dask needs dask[distributed]: pip install 'netlab[cluster]'") from exc
     with ExitStack() as stack:

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.analysis.compare import ci_text, mean_ci, paired_difference
-from sim.analysis.gate import default_window, window
 from sim.analysis.metrics import GOOD_CALL_MOS, Summary, summarize
-from sim.analysis.optimize import recommend
 from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
 from sim.run import run_scenario
+from sim.studies.gate import default_window, window
+from sim.studies.optimize import recommend
 
 NONE = "none"
 SITE_FIGURES = (
