@@ -18,7 +18,6 @@ from sim.analysis.metrics import summarize
 from sim.model.compiled import StaleCompiledCopy, refuse_stale
 from sim.model.scenario import load_scenario
 from sim.run import run_scenario
-from sim.studies.optimize import windowed
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "kotim-baseline.toml"
@@ -28,17 +27,16 @@ WINDOW = f"""
 import json, sys
 import sim.backends.fluid
 from sim.analysis.metrics import summarize
-from sim.studies.optimize import windowed
 from sim.model.scenario import load_scenario
 from sim.run import run_scenario
-scenario = windowed(load_scenario({str(BASELINE)!r})).with_purchase(300).with_run(seed=3)
+scenario = load_scenario({str(BASELINE)!r}).with_window().with_purchase(300).with_run(seed=3)
 summary = summarize(run_scenario(scenario)).to_json()
 print(json.dumps([sim.backends.fluid.__file__, summary]))
 """
 
 
 def window_summary() -> dict:
-    scenario = windowed(load_scenario(BASELINE)).with_purchase(300).with_run(seed=3)
+    scenario = load_scenario(BASELINE).with_window().with_purchase(300).with_run(seed=3)
     return summarize(run_scenario(scenario)).to_json()
 
 

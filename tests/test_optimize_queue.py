@@ -128,7 +128,7 @@ def test_the_answer_does_not_depend_on_the_order_probes_finish(small) -> None:
 def test_the_same_point_reached_two_ways_is_one_probe(small) -> None:
     """What memoisation rests on: the growth search at x1.2 and the sensitivity search with
     users x1.2 resolve to the same scenario, so to one key and the same figures."""
-    chosen = optimize.windowed(small)
+    chosen = small.with_window()
     by_growth = optimize.resolved(chosen, 60.0, 1, 1.2)
     by_users = optimize.resolved(optimize.varied(chosen, "users (session rate)", 1.2), 60.0, 1, 1.0)
     assert optimize.probe_key(by_growth) == optimize.probe_key(by_users)

@@ -535,6 +535,17 @@ class Scenario:
         """Change keys of the [scenario] table: seed, start, duration, description..."""
         return self._with_table("scenario", **fields)
 
+    def with_window(self, span: tuple[float, float] | None = None) -> Scenario:
+        """Cut to the analysis window `span` (start after midnight, length; seconds), by default
+        the [optimize] window, on the first working day, sampled every 5 minutes (at most)."""
+        spec = self.spec.optimize
+        start_s, length = span or (clock_seconds(spec.window_start), float(spec.window))
+        day = self.start.date()
+        while day.weekday() >= 5:
+            day += dt.timedelta(days=1)
+        start = dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=start_s)
+        return self.with_run(start=start, duration=length, sample_interval=min(300.0, length))
+
     def _with_table(self, table: str, **fields: Any) -> Scenario:
         data = self.spec.model_dump()
         data[table] = {**data[table], **fields}

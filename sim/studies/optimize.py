@@ -50,13 +50,12 @@ from sim.analysis.recommendation import (
     SplitRow,
 )
 from sim.demand.expected import hourly_load
-from sim.model.scenario import Objectives, OptimizeSpec, Scenario, clock_seconds
+from sim.model.scenario import Objectives, OptimizeSpec, Scenario
 from sim.run import run_scenario
 from sim.shaping.schedule import compile_schedule
 from sim.studies.probe_queue import ProbeQueue, Progress
 
 FRESH_SEED_BASE = 1000  # validation seeds are disjoint from the search seeds 1..N
-WINDOW_SAMPLE_INTERVAL = 300.0  # seconds: the probes need no finer series
 # ProbeQueue priorities: what others wait on first, what nothing waits on last
 CONFIRM, SEARCH, TIER = 0, 1, 2
 Figures = dict[str, float | None]
@@ -79,20 +78,6 @@ def met(value: float | None, target: float | None, name: str) -> bool | None:
     if value is None or target is None:
         return None
     return value <= target if name in AT_MOST else value >= target
-
-
-def windowed(scenario: Scenario) -> Scenario:
-    """The scenario on the optimiser's window of its first working day."""
-    spec = scenario.spec.optimize
-    day = scenario.start.date()
-    while day.weekday() >= 5:
-        day += dt.timedelta(days=1)
-    start = dt.datetime.combine(day, dt.time()) + dt.timedelta(
-        seconds=clock_seconds(spec.window_start)
-    )
-    return scenario.with_run(
-        start=start, duration=float(spec.window), sample_interval=WINDOW_SAMPLE_INTERVAL
-    )
 
 
 def window_json(window: Scenario) -> dict[str, Any]:
@@ -294,7 +279,7 @@ class _Checked:
 async def _recommend(scenario: Scenario, workers: int, progress: Progress | None) -> Recommendation:
     """`recommend` on one ProbeQueue, closed whatever happens."""
     spec = scenario.spec.optimize
-    window = windowed(scenario)
+    window = scenario.with_window()
     grid = purchase_grid(spec.min_mbps, spec.max_mbps, spec.step_mbps)
     scenarios = {p: window.with_policy(p) for p in spec.policies}
     queue: ProbeQueue[Figures] = ProbeQueue(workers, simulate, progress)

@@ -21,7 +21,6 @@ from sim.analysis.metrics import GOOD_CALL_MOS, Summary, summarize
 from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
 from sim.run import run_scenario
-from sim.studies.gate import default_window, window
 from sim.studies.optimize import recommend
 
 NONE = "none"
@@ -85,8 +84,7 @@ def whatif(
     """The baseline (none connected) and every combination, each run on every seed."""
     check_options(scenario, connect)
     base = scenario.edited({**scenario.spec.model_dump(), "connect": _without(scenario, connect)})
-    start, length = span or default_window(scenario)
-    base = window(base, start, length)
+    base = base.with_window(span)
     choices = [dict.fromkeys(connect, NONE)]
     for combo in itertools.product(*connect.values()):
         choices.append(dict(zip(connect, combo, strict=True)))
@@ -100,7 +98,7 @@ def whatif(
         combo = Combination(choice, variant.monthly_cost_idr)
         for seed in seeds:
             summary = summarize(run_scenario(variant.with_run(seed=seed)))
-            combo.runs[seed] = figures(summary, list(connect), length)
+            combo.runs[seed] = figures(summary, list(connect), base.duration)
             done += 1
             if progress is not None:
                 progress(done, total)
