@@ -15,7 +15,7 @@ from test_bench_allocator import sixty_classes
 from sim.model.scenario import load_scenario
 from sim.run import run_scenario
 from sim.shaping.htb import CompiledTree
-from sim.studies.optimize import recommend
+from sim.studies.optimize.recommend import recommend
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "scenarios" / "small-workday.toml"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sim.model.scenario import load_scenario
-from sim.studies.optimize import recommend
+from sim.studies.optimize.recommend import recommend
 from sim.studies.sweep import load_sweep, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent

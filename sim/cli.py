@@ -33,8 +33,8 @@ from sim.shaping.schedule import compile_schedule
 
 if TYPE_CHECKING:
     from sim.analysis.metrics import Summary
+    from sim.analysis.recommendation import Recommendation
     from sim.run import RunRecord
-    from sim.studies.optimize import Recommendation
     from sim.studies.sweep import Sweep, SweepResult
 
 app = typer.Typer(
@@ -232,7 +232,7 @@ def optimize(
       netlab optimize scenarios/kotim-baseline.toml
       netlab optimize scenarios/example-small.toml --workers 1
     """
-    from sim.studies.optimize import recommend
+    from sim.studies.optimize.recommend import recommend
 
     loaded = load(scenario)
     check_out(out_dir)
@@ -759,7 +759,7 @@ def print_recommendation(answer: Recommendation, summary: Summary, scenario: Sce
 
 
 def _monthly(scenario: Scenario, mbps: float) -> float:
-    from sim.studies.optimize import monthly_cost
+    from sim.studies.optimize.finance import monthly_cost
 
     return monthly_cost(scenario, mbps)
 

@@ -16,16 +16,11 @@ from sim.cli import app
 from sim.demand.expected import hourly_load
 from sim.model.errors import ConfigError
 from sim.model.scenario import load_scenario
-from sim.studies.optimize import (
-    Bisection,
-    judge,
-    monthly_cost,
-    offered_mbps,
-    predicted_anchor,
-    predicted_need,
-    probe,
-    recommend,
-)
+from sim.studies.optimize.bisection import Bisection
+from sim.studies.optimize.finance import monthly_cost
+from sim.studies.optimize.prediction import offered_mbps, predicted_anchor, predicted_need
+from sim.studies.optimize.probes import judge, probe
+from sim.studies.optimize.recommend import recommend
 from tests.conftest import ROOT
 
 SCENARIO = f"""

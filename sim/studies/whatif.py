@@ -21,7 +21,7 @@ from sim.analysis.metrics import GOOD_CALL_MOS, Summary, summarize
 from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
 from sim.run import run_scenario
-from sim.studies.optimize import recommend
+from sim.studies.optimize.recommend import recommend
 
 NONE = "none"
 SITE_FIGURES = (
