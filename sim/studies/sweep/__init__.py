@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sim.studies.sweep.spec import Point, Sweep, load_sweep
+from sim.studies.sweep.spec import GridPoint, Sweep, load_sweep
 
 if TYPE_CHECKING:
     from sim.studies.sweep.runner import SweepResult, run_sweep
 
-__all__ = ["Point", "Sweep", "SweepResult", "load_sweep", "run_sweep"]
+__all__ = ["GridPoint", "Sweep", "SweepResult", "load_sweep", "run_sweep"]
 
 
 def __getattr__(name: str) -> Any:
