@@ -536,8 +536,7 @@ def emulate(
       sudo netlab emulate scenarios/kotim-baseline.toml --window 09:00+5m --scale 0.5
       sudo netlab emulate --cleanup
     """
-    from sim.backends.mininet.cleanup import describe
-    from sim.studies.emulate import cleanup
+    from sim.studies.emulate import cleanup, describe
     from sim.studies.emulate import emulate as run_window
 
     if cleanup_only:
