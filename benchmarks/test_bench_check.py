@@ -12,10 +12,10 @@ from pathlib import Path
 from slowdown import slowed
 from test_bench_allocator import sixty_classes
 
-from sim.analysis.optimize import recommend, windowed
 from sim.model.scenario import load_scenario
 from sim.run import run_scenario
 from sim.shaping.htb import CompiledTree
+from sim.studies.optimize.recommend import recommend
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "scenarios" / "small-workday.toml"
@@ -49,7 +49,7 @@ def test_check_engine_small(calibrated) -> None:
 def test_check_engine_regency(calibrated) -> None:
     """The regency's busy morning (08:00-08:30 of its first working day, 46 sites, about
     6,000 flows): short rounds, so the fastest of them is one the machine left alone."""
-    scenario = windowed(load_scenario(REGENCY)).with_run(duration=1800, sample_interval=60)
+    scenario = load_scenario(REGENCY).with_window().with_run(duration=1800, sample_interval=60)
     record = calibrated(run_scenario, (scenario,), rounds=20)
     calibrated.extra_info["flows"] = len(record.flows)
 

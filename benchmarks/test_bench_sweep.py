@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.analysis.optimize import recommend
 from sim.model.scenario import load_scenario
-from sim.sweep import load_sweep, run_sweep
+from sim.studies.optimize.recommend import recommend
+from sim.studies.sweep import load_sweep, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP = ROOT / "scenarios" / "sweeps" / "bench-purchase.toml"

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.metrics import class_series, flow_completion
-from sim.analysis.pool import process_exists
 from sim.model.errors import ConfigError
 from sim.run import RunRecord
+from sim.studies.pool import process_exists
 
 FLOW_COLUMNS = [
     "id",

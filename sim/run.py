@@ -85,8 +85,10 @@ def run_scenario(
     backend_factory: Callable[[simpy.Environment], Backend] | None = None,
     env: simpy.Environment | None = None,
     progress: Progress | None = None,
+    plan: ShapingPlan | None = None,
 ) -> RunRecord:
-    """Run the scenario for its duration on a backend (fluid unless a factory is given)."""
+    """Run the scenario for its duration on a backend (fluid unless a factory is given);
+    `plan`, when given, stays in force whatever the scenario's policy or schedule says."""
     began = time.perf_counter()
     site_ids = [site.id for site in scenario.sites]
     env = env or FluidEnvironment()  # plain SimPy for other backends; the fluid one needs it
@@ -96,7 +98,7 @@ def run_scenario(
         backend: Backend = FluidBackend(env, access, scenario.spec.network.overhead, paths)
     else:
         backend = backend_factory(env)
-    schedule = compile_schedule(scenario)
+    schedule = compile_schedule(scenario) if plan is None else PlanSchedule((), plan)
     plans = schedule.plans
     in_force: list[int] = []
 

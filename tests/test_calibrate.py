@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis.calibrate import calibrate
-from sim.analysis.synthetic import Synthetic, counter_csv
 from sim.demand.expected import hourly_load
 from sim.measure.counters import clean
 from sim.measure.formats import parse_zone, read
 from sim.measure.sites import to_sites
 from sim.model.scenario import Scenario, load_scenario
 from sim.run import run_scenario
+from sim.studies.calibrate import calibrate
+from sim.studies.synthetic import Synthetic, counter_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "scenarios" / "measured"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-import sim.emulate
+import sim.studies.emulate
 from sim.backends.mininet.cleanup import describe
 from sim.cli import app
 
@@ -32,7 +32,7 @@ def test_what_was_removed_is_named() -> None:
 
 @pytest.mark.parametrize("removed", [NOTHING, SOME], ids=["nothing", "some"])
 def test_the_command_prints_the_names(monkeypatch, removed) -> None:
-    monkeypatch.setattr(sim.emulate, "cleanup", lambda: removed)
+    monkeypatch.setattr(sim.studies.emulate, "cleanup", lambda: removed)
     result = CliRunner().invoke(app, ["emulate", "--cleanup"])
     assert result.exit_code == 0
     assert result.stdout.strip() == describe(removed)

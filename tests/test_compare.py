@@ -11,7 +11,7 @@ import pytest
 
 from sim.analysis.compare import compare, mean_ci, paired_difference, pareto_front, t_quantile
 from sim.report.comparison import compare_report
-from sim.sweep import run_sweep
+from sim.studies.sweep import run_sweep
 from tests.test_sweep import write_sweep
 
 

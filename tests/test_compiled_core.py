@@ -15,7 +15,6 @@ import pytest
 import sim.backends.fluid
 import sim.shaping.htb
 from sim.analysis.metrics import summarize
-from sim.analysis.optimize import windowed
 from sim.model.compiled import StaleCompiledCopy, refuse_stale
 from sim.model.scenario import load_scenario
 from sim.run import run_scenario
@@ -28,17 +27,16 @@ WINDOW = f"""
 import json, sys
 import sim.backends.fluid
 from sim.analysis.metrics import summarize
-from sim.analysis.optimize import windowed
 from sim.model.scenario import load_scenario
 from sim.run import run_scenario
-scenario = windowed(load_scenario({str(BASELINE)!r})).with_purchase(300).with_run(seed=3)
+scenario = load_scenario({str(BASELINE)!r}).with_window().with_purchase(300).with_run(seed=3)
 summary = summarize(run_scenario(scenario)).to_json()
 print(json.dumps([sim.backends.fluid.__file__, summary]))
 """
 
 
 def window_summary() -> dict:
-    scenario = windowed(load_scenario(BASELINE)).with_purchase(300).with_run(seed=3)
+    scenario = load_scenario(BASELINE).with_window().with_purchase(300).with_run(seed=3)
     return summarize(run_scenario(scenario)).to_json()
 
 

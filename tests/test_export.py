@@ -198,7 +198,7 @@ def test_missing_plan_file(tmp_path: Path) -> None:
 
 
 def _recommendation() -> dict:
-    """The keys the optimiser writes to recommendation.json (sim/analysis/optimize.py)."""
+    """The keys the optimiser writes to recommendation.json (sim/studies/optimize/recommend.py)."""
     return {"feasible": True, "policy": "hand-made", "mbps": 100.0, "split": [], "growth": {}}
 
 

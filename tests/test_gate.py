@@ -12,11 +12,11 @@ from xml.etree import ElementTree as ET
 import pytest
 import tomli_w
 
-from sim.analysis.gate import GateResult, gate, judge, load_sides
 from sim.model.scenario import load_scenario
 from sim.report.gate import headline, publish
 from sim.shaping.planfile import to_json
 from sim.shaping.schedule import compile_schedule
+from sim.studies.gate import GateResult, gate, judge, load_sides
 from tests.conftest import ROOT
 
 DATA = ROOT / "tests" / "data" / "gate"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 
 from sim.analysis.metrics import Summary, summarize
-from sim.analysis.optimize import windowed
 from sim.model.scenario import load_scenario
 from sim.run import run_scenario
 from tests.conftest import ROOT
@@ -17,7 +16,9 @@ from tests.conftest import ROOT
 
 @pytest.fixture(scope="module")
 def window():
-    return windowed(load_scenario(ROOT / "scenarios" / "kotim-baseline.toml")).with_purchase(500)
+    return (
+        load_scenario(ROOT / "scenarios" / "kotim-baseline.toml").with_window().with_purchase(500)
+    )
 
 
 def _summary(window, policy: str) -> Summary:

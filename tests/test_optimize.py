@@ -11,22 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from sim.analysis.optimize import (
-    Bisection,
-    judge,
-    monthly_cost,
-    offered_mbps,
-    predicted_anchor,
-    predicted_need,
-    probe,
-    recommend,
-    windowed,
-)
 from sim.analysis.recommendation import Point, Recommendation
 from sim.cli import app
 from sim.demand.expected import hourly_load
 from sim.model.errors import ConfigError
 from sim.model.scenario import load_scenario
+from sim.studies.optimize.bisection import Bisection
+from sim.studies.optimize.finance import monthly_cost
+from sim.studies.optimize.prediction import offered_mbps, predicted_anchor, predicted_need
+from sim.studies.optimize.probes import judge, probe
+from sim.studies.optimize.recommend import recommend
 from tests.conftest import ROOT
 
 SCENARIO = f"""
@@ -71,7 +65,7 @@ def test_answer_meets_objectives_on_unseen_seeds_and_the_next_cheaper_does_not(
 ) -> None:
     answer, scenario = answer_and_scenario
     assert answer.feasible and answer.fresh_seeds.at_answer.feasible
-    chosen = windowed(scenario).with_policy(answer.policy)
+    chosen = scenario.with_window().with_policy(answer.policy)
     objectives = scenario.spec.optimize.objectives
     at_answer = judge([probe(chosen, answer.mbps, s, 1.0) for s in UNSEEN], objectives)
     assert at_answer.feasible, at_answer.mean
@@ -247,7 +241,7 @@ def test_the_anchor_scales_the_window_load(answer_and_scenario) -> None:
     """The mean offered download rate of the window, hour by hour from the closed form, and
     the anchor from the middle of the step below the answer."""
     _, scenario = answer_and_scenario
-    window = windowed(scenario)  # 08:00 for 2 h
+    window = scenario.with_window()  # 08:00 for 2 h
     days = [window.start.date()]
     hourly = sum(hourly_load(window, site, days)[0, :, 0] for site in window.sites)
     assert offered_mbps(window) == pytest.approx((hourly[8] + hourly[9]) / 2 * 8 / 3600 / 1e6)

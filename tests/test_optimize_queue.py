@@ -11,9 +11,15 @@ import time
 
 import pytest
 
-import sim.analysis.optimize as optimize
-from sim.analysis.probe_queue import ProbeQueue
+import sim.studies.optimize.recommend as recommending
+import sim.studies.optimize.searches as searches
+from sim.analysis.metrics import summarize
 from sim.model.scenario import load_scenario
+from sim.run import run_scenario
+from sim.studies.optimize.probes import objective_figures, probe_key, resolved, simulate
+from sim.studies.optimize.recommend import recommend
+from sim.studies.optimize.sensitivity import varied
+from sim.studies.probe_queue import ProbeQueue
 from tests.test_optimize import SCENARIO
 
 LOG = "NETLAB_TEST_SIMULATED"  # where counted_simulate (in a worker) writes what it ran
@@ -27,10 +33,10 @@ def logged_double(x: int) -> int:
 
 
 def counted_simulate(point):
-    """optimize.simulate, leaving the probe's key in the file named by $NETLAB_TEST_SIMULATED."""
+    """probes.simulate, leaving the probe's key in the file named by $NETLAB_TEST_SIMULATED."""
     with open(os.environ[LOG], "a", encoding="utf-8") as out:
-        out.write(json.dumps(optimize.probe_key(point)) + "\n")
-    return optimize.objective_figures(optimize.summarize(optimize.run_scenario(point)))
+        out.write(json.dumps(probe_key(point)) + "\n")
+    return objective_figures(summarize(run_scenario(point)))
 
 
 def test_a_key_asked_twice_runs_once_and_both_get_its_result(tmp_path, monkeypatch) -> None:
@@ -95,16 +101,16 @@ def small(tmp_path_factory):
 
 def test_recommend_simulates_every_distinct_probe_once(small, tmp_path, monkeypatch) -> None:
     asked: list[str] = []
-    key = optimize.probe_key
+    key = probe_key
 
     def spy(point):
         asked.append(json.dumps(key(point)))
         return key(point)
 
-    monkeypatch.setattr(optimize, "probe_key", spy)
-    monkeypatch.setattr(optimize, "simulate", counted_simulate)
+    monkeypatch.setattr(searches, "probe_key", spy)
+    monkeypatch.setattr(recommending, "simulate", counted_simulate)
     monkeypatch.setenv(LOG, str(tmp_path / "ran"))
-    answer = optimize.recommend(small, workers=2)
+    answer = recommend(small, workers=2)
     simulated = (tmp_path / "ran").read_text().splitlines()
     assert sorted(simulated) == sorted(set(asked))  # each distinct probe, once
     twice = {k for k in asked if asked.count(k) > 1}
@@ -119,19 +125,16 @@ def test_recommend_simulates_every_distinct_probe_once(small, tmp_path, monkeypa
 
 def test_the_answer_does_not_depend_on_the_order_probes_finish(small) -> None:
     """One worker runs the probes in another order than two do: the same recommendation."""
-    assert (
-        optimize.recommend(small, workers=1).to_json()
-        == optimize.recommend(small, workers=2).to_json()
-    )
+    assert recommend(small, workers=1).to_json() == recommend(small, workers=2).to_json()
 
 
 def test_the_same_point_reached_two_ways_is_one_probe(small) -> None:
     """What memoisation rests on: the growth search at x1.2 and the sensitivity search with
     users x1.2 resolve to the same scenario, so to one key and the same figures."""
-    chosen = optimize.windowed(small)
-    by_growth = optimize.resolved(chosen, 60.0, 1, 1.2)
-    by_users = optimize.resolved(optimize.varied(chosen, "users (session rate)", 1.2), 60.0, 1, 1.0)
-    assert optimize.probe_key(by_growth) == optimize.probe_key(by_users)
-    assert optimize.simulate(by_growth) == optimize.simulate(by_users)
-    other_seed = optimize.resolved(chosen, 60.0, 2, 1.2)
-    assert optimize.probe_key(other_seed) != optimize.probe_key(by_growth)
+    chosen = small.with_window()
+    by_growth = resolved(chosen, 60.0, 1, 1.2)
+    by_users = resolved(varied(chosen, "users (session rate)", 1.2), 60.0, 1, 1.0)
+    assert probe_key(by_growth) == probe_key(by_users)
+    assert simulate(by_growth) == simulate(by_users)
+    other_seed = resolved(chosen, 60.0, 2, 1.2)
+    assert probe_key(other_seed) != probe_key(by_growth)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -34,6 +35,18 @@ def test_changes_need_no_files_and_leave_the_original_alone(moved) -> None:
     # the price follows the tier: 250 Mbit/s at Rp320,000 plus Seranau's LTE option
     assert changed.monthly_cost_idr == pytest.approx(250 * 320_000 + moved.lastmile_idr_month)
     assert changed.edited(changed.spec.model_dump()).spec == changed.spec
+
+
+def test_with_window_cuts_to_the_first_working_day(moved) -> None:
+    """The analysis window (the optimiser's, the gate's, the what-if's) lies on the first
+    weekday from the scenario's start, sampled every 5 minutes or once if shorter."""
+    saturday = moved.with_run(start="2022-02-05T00:00:00", duration="3d")
+    window = saturday.with_window()  # [optimize]: 08:00 for 2 h by default
+    assert (window.start, window.duration) == (dt.datetime(2022, 2, 7, 8), 7200.0)
+    assert window.spec.scenario.sample_interval == 300.0
+    short = moved.with_window((13.5 * 3600, 120.0))  # a Tuesday: that very day
+    assert (short.start, short.duration) == (dt.datetime(2022, 2, 1, 13, 30), 120.0)
+    assert short.spec.scenario.sample_interval == 120.0
 
 
 def test_with_policy_keeps_the_files_parameters_only_for_its_own_policy(moved) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from sim.model.errors import ConfigError
 from sim.model.scenario import load_scenario
-from sim.sweep import load_sweep, run_sweep
+from sim.studies.sweep import load_sweep, run_sweep
 from tests.conftest import ROOT
 
 BASE = f"""
@@ -75,7 +75,7 @@ def test_killed_sweep_resumes_to_the_same_table(tmp_path: Path) -> None:
         f"""
         import time
         from pathlib import Path
-        from sim.sweep import run_sweep
+        from sim.studies.sweep import run_sweep
         stall = lambda done, total: time.sleep(60) if done else None
         run_sweep({str(path)!r}, workers=2, out_root=Path({str(root)!r}), progress=stall)
         """

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.analysis.whatif import taken, verdicts, whatif
 from sim.model.errors import ConfigError
 from sim.model.scenario import load_scenario
+from sim.studies.whatif import taken, verdicts, whatif
 from tests.conftest import ROOT
 
 SMALL = ROOT / "scenarios" / "small-workday.toml"
@@ -75,7 +75,7 @@ def test_whatif_from_the_command_line(netlab, tmp_path: Path) -> None:
 def test_cheapest_good_combination_by_hand() -> None:
     """Calls below MOS 3.6 or a significant loss to the others rule a combination out; of
     the rest the cheapest wins."""
-    from sim.analysis.whatif import Combination, cheapest_good
+    from sim.studies.whatif import Combination, cheapest_good
 
     def combo(option: str, cost: float, mos: float, others: list[float]) -> Combination:
         runs = {s: {"k:call_mos": mos, "others_satisfaction": v} for s, v in enumerate(others)}

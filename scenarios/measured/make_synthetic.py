@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.analysis.calibrated_file import calibrated_text
-from sim.analysis.synthetic import Synthetic, counter_csv
 from sim.model.scenario import Scenario, load_scenario
+from sim.studies.calibrated_file import calibrated_text
+from sim.studies.synthetic import Synthetic, counter_csv
 
 HERE = Path(__file__).parent
 OUT = HERE / "kotim-synthetic"

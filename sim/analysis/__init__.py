@@ -1,1 +1,2 @@
-"""Figures computed from a run: metrics, comparison statistics, optimisation."""
+"""Figures computed from runs: metrics, objectives, comparison statistics, the records a
+study writes; nothing here runs a simulation (that is sim.studies)."""

@@ -1,6 +1,6 @@
 """What `netlab optimize` answers, as recommendation.json holds it, typed.
 
-The optimiser (sim/analysis/optimize.py) builds these: every simulated `Probe`, the `Point`s
+The optimiser (sim/studies/optimize/) builds these: every simulated `Probe`, the `Point`s
 that pool a purchase's seeds, each policy's `PolicyAnswer`, the `FreshCheck` of the answer on
 unseen seeds, the `SplitRow`s of the recommended plan, and the `Recommendation` around them.
 Each has `to_json` (plain data, keys in recommendation.json's order) and `from_json`.

@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from sim.analysis.calibrated_file import calibrated_text
 from sim.cli.console import fail, out
 from sim.cli.inputs import load
 from sim.cli.options import app
@@ -18,6 +17,7 @@ from sim.cli.tables import print_calibration, print_import
 from sim.measure.formats import FORMATS, parse_zone, read
 from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
+from sim.studies.calibrated_file import calibrated_text
 
 # The counter cleaning, the fit and its report are imported where used: they bring in NumPy,
 # SimPy and plotly, which `netlab --help` does not need.
@@ -119,9 +119,9 @@ def calibrate(
       netlab calibrate results/measured --scenario scenarios/measured/kotim-deployed.toml
         --out results/kotim-calibrated.toml
     """
-    from sim.analysis.calibrate import calibrate as fit
     from sim.measure.sites import read_measured
     from sim.report.calibration import write_calibration_report
+    from sim.studies.calibrate import calibrate as fit
 
     tz = _time_zone(zone)
     start = load(scenario)

@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sim.backends.mininet.cleanup import describe
 from sim.cli.console import fail, out, progress_bar, warn
 from sim.cli.folders import write_record
 from sim.cli.inputs import check_out, load, window_span
@@ -21,7 +20,7 @@ from sim.cli.options import PolicyOpt, RunFoldersOpt, ScenarioArg, app
 from sim.cli.tables import fmt_figure, print_summary
 from sim.model.scenario import Scenario
 
-# sim.emulate and the validation report are imported where used: they bring in NumPy, SimPy,
+# sim.studies.emulate and the validation report are imported where used: they bring in NumPy, SimPy,
 # plotly and (once a network is built) Mininet, which `netlab --help` does not need.
 
 
@@ -62,8 +61,8 @@ def emulate(
       sudo netlab emulate scenarios/kotim-baseline.toml --window 09:00+5m --scale 0.5
       sudo netlab emulate --cleanup
     """
-    from sim.emulate import cleanup
-    from sim.emulate import emulate as run_window
+    from sim.studies.emulate import cleanup, describe
+    from sim.studies.emulate import emulate as run_window
 
     if cleanup_only:
         out.print(describe(cleanup()), highlight=False, markup=False, soft_wrap=True)
@@ -133,8 +132,8 @@ def _validate_window(
     path: Path, loaded: Scenario, start: float, length: float, scale: float, out_dir: Path
 ) -> None:
     """`validate` without --stress: the same window of demand on both backends."""
-    from sim.emulate import validate as compare_window
     from sim.report.validation import write_validation
+    from sim.studies.emulate import validate as compare_window
 
     with _emulation_errors(path):
         result = compare_window(loaded, start, length, scale)
@@ -161,7 +160,7 @@ def _validate_stress(
     path: Path, loaded: Scenario, start: float, length: float, scale: float, out_dir: Path
 ) -> None:
     """`validate --stress`: every site greedy; print the largest per-class errors."""
-    from sim.emulate import stress
+    from sim.studies.emulate import stress
 
     with _emulation_errors(path):
         result = stress(loaded, start, length, scale)
@@ -195,7 +194,7 @@ def _validate_stress(
 @contextlib.contextmanager
 def _emulation_errors(scenario: Path) -> Iterator[None]:
     """Environment problems exit 3, a window outside the scenario 2, a signal 143."""
-    from sim.emulate import EmulationUnavailable, Terminated
+    from sim.studies.emulate import EmulationUnavailable, Terminated
 
     try:
         yield

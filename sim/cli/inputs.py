@@ -10,7 +10,7 @@ from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario, load_scenario
 from sim.shaping.schedule import compile_schedule
 
-# sim.results and sim.emulate are imported where used: they bring in NumPy, SimPy and
+# sim.results and sim.studies.emulate are imported where used: they bring in NumPy, SimPy and
 # multiprocessing, which `netlab --help` and `netlab check` do not need.
 
 
@@ -44,7 +44,7 @@ def check_out(out_dir: Path) -> None:
 
 def window_span(text: str) -> tuple[float, float]:
     """--window HH:MM+DURATION as (start, length) in seconds; bad text exits with status 2."""
-    from sim.emulate import parse_window
+    from sim.studies.emulate import parse_window
 
     try:
         return parse_window(text)

@@ -76,8 +76,8 @@ def optimize(
       netlab optimize scenarios/kotim-baseline.toml
       netlab optimize scenarios/example-small.toml --workers 1
     """
-    from sim.analysis.optimize import recommend
     from sim.report.recommendation import write_recommendation_report
+    from sim.studies.optimize.recommend import recommend
 
     loaded = load(scenario)
     check_out(out_dir)

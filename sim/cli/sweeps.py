@@ -15,10 +15,10 @@ from sim.cli.console import fail, out, progress_bar
 from sim.cli.inputs import check_out, window_span
 from sim.cli.options import QuietOpt, ResultsRootOpt, WorkersOpt, app
 from sim.model.errors import ConfigError
-from sim.sweep import Sweep, load_sweep
+from sim.studies.sweep import Sweep, load_sweep
 
 if TYPE_CHECKING:
-    from sim.sweep import SweepResult
+    from sim.studies.sweep import SweepResult
 
 # The sweep runner, the comparison, the gate and their reports are imported where used: they
 # bring in NumPy, SimPy, multiprocessing and plotly (and Dask for --dask), which
@@ -174,7 +174,7 @@ def _run_sweep(
     loaded: Sweep, workers: int | None, dask: str | None, out_dir: Path, quiet: bool
 ) -> SweepResult:
     """Run what is missing of the sweep with a progress bar; an unusable --dask exits 3."""
-    from sim.sweep import run_sweep
+    from sim.studies.sweep import run_sweep
 
     check_out(out_dir)
     with progress_bar(quiet, f"sweeping {loaded.path.name}") as report:
@@ -240,9 +240,9 @@ def gate(
       netlab gate plan-old.json plan-new.json --scenario scenarios/kotim-baseline.toml
       netlab gate base.toml cand.toml --seeds 5 --window 09:00+1h --tolerance 0.01
     """
-    from sim.analysis.gate import default_window, load_sides
-    from sim.analysis.gate import gate as run_gate
     from sim.report.gate import headline, publish, table_text
+    from sim.studies.gate import default_window, load_sides
+    from sim.studies.gate import gate as run_gate
 
     try:
         sides = load_sides(baseline, candidate, scenario)

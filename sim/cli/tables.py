@@ -17,9 +17,9 @@ from sim.model.topology import SITE_KINDS
 from sim.shaping.plan import ShapingPlan, kernel_quantum
 
 if TYPE_CHECKING:
-    from sim.analysis.calibrate import Calibration
     from sim.analysis.metrics import Summary
-    from sim.analysis.optimize import Recommendation
+    from sim.analysis.recommendation import Recommendation
+    from sim.studies.calibrate import Calibration
 
 # The optimiser and the reports are imported where used: they bring in NumPy, SimPy and plotly,
 # which `netlab --help` does not need.
@@ -193,7 +193,7 @@ def print_recommendation(answer: Recommendation, summary: Summary, scenario: Sce
 
 def _monthly(scenario: Scenario, mbps: float) -> float:
     """The price table's monthly cost of a purchase."""
-    from sim.analysis.optimize import monthly_cost
+    from sim.studies.optimize.finance import monthly_cost
 
     return monthly_cost(scenario, mbps)
 

@@ -58,7 +58,7 @@ def whatif(
       netlab whatif scenarios/kotim-baseline.toml --connect kec_seranau=vsat,lte,radio
         --connect kec_plhanaut=vsat,lte
     """
-    from sim.analysis.whatif import verdicts
+    from sim.studies.whatif import verdicts
 
     loaded = load(scenario)
     choices = _connect_options(connect)
@@ -82,7 +82,7 @@ def _run_whatif(
     quiet: bool,
 ) -> list:
     """Every combination on seeds 1..N with a progress bar; bad options exit with status 2."""
-    from sim.analysis.whatif import whatif as run_whatif
+    from sim.studies.whatif import whatif as run_whatif
 
     with progress_bar(quiet, f"what-if {loaded.name}") as report:
         try:
@@ -93,7 +93,7 @@ def _run_whatif(
 
 def _whatif_purchase(loaded: Scenario, combos: list, new_sites: list[str]) -> str:
     """The optimiser's purchase for the cheapest good combination, as a sentence."""
-    from sim.analysis.whatif import cheapest_good, purchase_line
+    from sim.studies.whatif import cheapest_good, purchase_line
 
     best = cheapest_good(combos, new_sites)
     if best is None:

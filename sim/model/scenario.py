@@ -16,16 +16,9 @@ from typing import Any
 
 from sim.model.demand import DEFAULT_DEMAND, merged
 from sim.model.errors import ConfigError
-
-# `clock_seconds`, `MAX_SEED`, `Objectives` and `OptimizeSpec` are re-exported (`X as X`) for
-# sim/analysis/optimize.py, sim/analysis/gate.py and sim/sweep/spec.py only, which issue 19's
-# parallel work moves: once merged, those import them from where they are defined, and these go.
-from sim.model.fields import clock_seconds as clock_seconds
+from sim.model.fields import clock_seconds
 from sim.model.loading import read_toml, validate
 from sim.model.resolve import check_references, lastmile_cost, with_connected_sites
-from sim.model.scenario_schema import MAX_SEED as MAX_SEED
-from sim.model.scenario_schema import Objectives as Objectives
-from sim.model.scenario_schema import OptimizeSpec as OptimizeSpec
 from sim.model.scenario_schema import ScenarioFile
 from sim.model.topology import Site, Topology, load_topology
 from sim.model.units import mbps
@@ -90,6 +83,17 @@ class Scenario:
     def with_run(self, **fields: Any) -> Scenario:
         """Change keys of the [scenario] table: seed, start, duration, description..."""
         return self._with_table("scenario", **fields)
+
+    def with_window(self, span: tuple[float, float] | None = None) -> Scenario:
+        """Cut to the analysis window `span` (start after midnight, length; seconds), by default
+        the [optimize] window, on the first working day, sampled every 5 minutes (at most)."""
+        spec = self.spec.optimize
+        start_s, length = span or (clock_seconds(spec.window_start), float(spec.window))
+        day = self.start.date()
+        while day.weekday() >= 5:
+            day += dt.timedelta(days=1)
+        start = dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=start_s)
+        return self.with_run(start=start, duration=length, sample_interval=min(300.0, length))
 
     def _with_table(self, table: str, **fields: Any) -> Scenario:
         data = self.spec.model_dump()

@@ -30,7 +30,7 @@ from sim.analysis.table import cell_text
 from sim.report.page import div, page
 
 if TYPE_CHECKING:
-    from sim.sweep.runner import SweepResult
+    from sim.studies.sweep.runner import SweepResult
 
 
 def compare_report(

@@ -9,8 +9,8 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from sim.analysis.compare import ci_text
-from sim.analysis.gate import GateResult, Row
 from sim.report.history import Figure, append, trend_page
+from sim.studies.gate import GateResult, Row
 
 
 def headline(result: GateResult) -> str:

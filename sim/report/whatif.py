@@ -15,8 +15,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sim.analysis.compare import ci_text
-from sim.analysis.whatif import OTHERS_FIGURES, SITE_FIGURES, Combination, taken
 from sim.report.page import div, page
+from sim.studies.whatif import OTHERS_FIGURES, SITE_FIGURES, Combination, taken
 
 
 def whatif_report(

@@ -31,7 +31,7 @@ SPEC = NetSpec("cleanup", 50e6, (SiteLink("a", 20e6), SiteLink("b", 10e6)))
 # a child that runs a 10-minute emulation window until it is stopped
 CHILD = (
     "from sim.model.scenario import load_scenario\n"
-    "from sim.emulate import emulate\n"
+    "from sim.studies.emulate import emulate\n"
     "emulate(load_scenario('scenarios/example-small.toml'), 10 * 3600, 600, interval_s=10)\n"
 )
 

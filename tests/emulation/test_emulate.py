@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from sim.backends.mininet.cleanup import check_environment
-from sim.emulate import parse_window, validate
 from sim.model.scenario import load_scenario
+from sim.studies.emulate import parse_window, validate
 
 pytestmark = pytest.mark.emulation
 

@@ -3,7 +3,8 @@
 One small Mininet network (sites a, b, c, e, f on 100 Mbit/s access links, d on 10 Mbit/s)
 carries every case in turn: a case puts its plan in force, starts greedy TCP flows (several per
 busy leaf, so that no leaf is held back by one flow's window), waits WARM_S and reads the hub's
-HTB class counters over MEASURE_S (sim.emulate.measure_greedy, as `netlab validate --stress`).
+HTB class counters over MEASURE_S (sim.studies.emulate.measure_greedy, as
+`netlab validate --stress`).
 HTB counts L2 bytes and so does CompiledTree.allocate, so the two compare directly: every class
 of the tree, root and inner classes included, must be within TOLERANCE of the root's rate of
 the allocator's figure. Each case also states the leaves' figures computed by hand from the
@@ -21,10 +22,10 @@ import math
 import pytest
 import simpy.rt
 
-from sim.emulate import measure_greedy
 from sim.model.flow import Flow
 from sim.shaping.htb import CompiledTree
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan, finalize
+from sim.studies.emulate import measure_greedy
 
 pytestmark = pytest.mark.emulation
 

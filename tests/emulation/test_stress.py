@@ -14,10 +14,10 @@ import math
 
 import pytest
 
-from sim.emulate import Stress, StressRow
 from sim.model.scenario import load_scenario
 from sim.shaping.plan import DIRECTIONS
 from sim.shaping.schedule import compile_schedule
+from sim.studies.emulate import Stress, StressRow
 from tests.conftest import ROOT
 
 SCENARIO = ROOT / "scenarios" / "example-small.toml"

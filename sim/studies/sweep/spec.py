@@ -37,7 +37,8 @@ from pydantic import BeforeValidator, Field, field_validator
 
 from sim.model.errors import ConfigError
 from sim.model.loading import PathText, Strict, read_toml, validate
-from sim.model.scenario import MAX_SEED, Scenario, load_scenario
+from sim.model.scenario import Scenario, load_scenario
+from sim.model.scenario_schema import MAX_SEED
 from sim.shaping.schedule import compile_schedule
 
 MAX_SEEDS = 1000  # seeds of one sweep
@@ -82,7 +83,7 @@ class SweepFile(Strict):
 
 
 @dataclass(frozen=True)
-class Point:
+class GridPoint:
     """One combination of grid values, resolved to a scenario (its seed is set per run)."""
 
     index: int
@@ -98,7 +99,7 @@ class Sweep:
     description: str
     keys: list[str]  # grid keys, in file order
     seeds: list[int]
-    points: list[Point]
+    points: list[GridPoint]
 
 
 def load_sweep(path: Path | str) -> Sweep:
@@ -126,7 +127,7 @@ def load_sweep(path: Path | str) -> Sweep:
             compile_schedule(scenario)  # plan errors, e.g. a guarantee above a ceiling
         except ConfigError as exc:
             raise _blame(path, exc, fixed, values) from None
-        points.append(Point(index, values, scenario, point_hash(overrides, scenario)))
+        points.append(GridPoint(index, values, scenario, point_hash(overrides, scenario)))
     return Sweep(
         path=path,
         name=section.name,

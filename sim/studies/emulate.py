@@ -10,7 +10,8 @@ Both need root and Mininet (see sim.backends.mininet.cleanup.check_environment, 
 EmulationUnavailable: the CLI maps it to exit status 3). Everything the run creates is removed
 on return, on an exception, on Ctrl-C and on SIGTERM (which raises `Terminated`, a
 BaseException, once clean-up is done); `cleanup()` removes leftovers of runs that were killed
-with -9 (for `netlab emulate --cleanup`) and returns what it removed.
+with -9 (for `netlab emulate --cleanup`) and returns what it removed, which `describe` says
+in a line.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import numpy as np
 import simpy
 import simpy.rt
 
-from sim.backends.mininet.cleanup import EmulationUnavailable, Terminated, cleanup
+from sim.backends.mininet.cleanup import EmulationUnavailable, Terminated, cleanup, describe
 from sim.model.flow import Flow
 from sim.model.scenario import Scenario
 from sim.model.units import parse_duration
@@ -48,6 +49,7 @@ __all__ = [
     "Terminated",
     "Validation",
     "cleanup",
+    "describe",
     "emulate",
     "measure_greedy",
     "parse_window",

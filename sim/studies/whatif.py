@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.analysis.compare import ci_text, mean_ci, paired_difference
-from sim.analysis.gate import default_window, window
 from sim.analysis.metrics import GOOD_CALL_MOS, Summary, summarize
-from sim.analysis.optimize import recommend
 from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
 from sim.run import run_scenario
+from sim.studies.optimize.recommend import recommend
 
 NONE = "none"
 SITE_FIGURES = (
@@ -85,8 +84,7 @@ def whatif(
     """The baseline (none connected) and every combination, each run on every seed."""
     check_options(scenario, connect)
     base = scenario.edited({**scenario.spec.model_dump(), "connect": _without(scenario, connect)})
-    start, length = span or default_window(scenario)
-    base = window(base, start, length)
+    base = base.with_window(span)
     choices = [dict.fromkeys(connect, NONE)]
     for combo in itertools.product(*connect.values()):
         choices.append(dict(zip(connect, combo, strict=True)))
@@ -100,7 +98,7 @@ def whatif(
         combo = Combination(choice, variant.monthly_cost_idr)
         for seed in seeds:
             summary = summarize(run_scenario(variant.with_run(seed=seed)))
-            combo.runs[seed] = figures(summary, list(connect), length)
+            combo.runs[seed] = figures(summary, list(connect), base.duration)
             done += 1
             if progress is not None:
                 progress(done, total)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.analysis.calibrate import ceilings
 from sim.demand.expected import hourly_load
 from sim.model.scenario import Scenario
+from sim.studies.calibrate import ceilings
 
 WRAP32 = 2**32
 WRAP64 = 2**64

@@ -11,7 +11,7 @@ the index and in SweepResult, not in the table.
 
 Jobs are shipped as resolved scenarios, so Dask workers need netlab installed but not the
 scenario files. The workers of the local pool and of a local Dask cluster die with the sweep,
-even when it is killed with SIGKILL, and remove its temporary folders (sim.analysis.pool).
+even when it is killed with SIGKILL, and remove its temporary folders (sim.studies.pool).
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.metrics import Summary, summarize
-from sim.analysis.pool import remove_dead_scratch, scratch_folder, worker_pool
 from sim.analysis.table import METRIC_COLUMNS, cell_text
 from sim.model.scenario import Scenario
 from sim.model.topology import SITE_KINDS
 from sim.run import run_scenario
-from sim.sweep.spec import Point, Sweep, load_sweep
+from sim.studies.pool import remove_dead_scratch, scratch_folder, worker_pool
+from sim.studies.sweep.spec import GridPoint, Sweep, load_sweep
 
 Progress = Callable[[int, int], None]  # (jobs finished, including earlier starts; all jobs)
 OnResult = Callable[[int, "Outcome"], None]  # (task number, outcome)
@@ -85,7 +85,7 @@ class SweepResult:
 
     def summaries(self, rows: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
         """The full summary of each row's run (None for a failed run)."""
-        with _connect(self.index_path) as db:
+        with _open_index(self.index_path) as db:
             found = [
                 db.execute(
                     "SELECT summary FROM runs WHERE point_hash = ? AND seed = ?",
@@ -115,7 +115,7 @@ def run_sweep(
     folder = out_root / "sweeps" / sweep.name
     folder.mkdir(parents=True, exist_ok=True)
     remove_dead_scratch()  # of sweeps killed after their workers had finished
-    with _connect(folder / "index.sqlite") as db:
+    with _open_index(folder / "index.sqlite") as db:
         done = set(db.execute("SELECT point_hash, seed FROM runs WHERE status = 'done'"))
         jobs = [(p, s) for p in sweep.points for s in sweep.seeds if (p.hash, s) not in done]
         total = len(sweep.points) * len(sweep.seeds)
@@ -222,7 +222,7 @@ def _run_dask(
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
 
-        from sim.sweep.dask_plugin import DieWithParent
+        from sim.studies.sweep.dask_plugin import DieWithParent
     except ImportError as exc:
         raise ImportError("--dask needs dask[distributed]: pip install 'netlab[cluster]'") from exc
     with ExitStack() as stack:
@@ -253,7 +253,7 @@ def _cpus() -> int:
 
 
 @contextmanager
-def _connect(path: Path) -> Iterator[sqlite3.Connection]:
+def _open_index(path: Path) -> Iterator[sqlite3.Connection]:
     """The index, open for the block (WAL: readers never block the writing parent)."""
     db = sqlite3.connect(path, timeout=30.0)
     try:
@@ -264,7 +264,7 @@ def _connect(path: Path) -> Iterator[sqlite3.Connection]:
         db.close()
 
 
-def _record(db: sqlite3.Connection, point: Point, seed: int, outcome: Outcome) -> None:
+def _record(db: sqlite3.Connection, point: GridPoint, seed: int, outcome: Outcome) -> None:
     """Store one outcome and commit (a re-run of a failed job replaces its row)."""
     summary = outcome.summary
     with db:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable
 from functools import partial
 from typing import Any, Generic, TypeVar
 
-from sim.analysis.pool import worker_pool
+from sim.studies.pool import worker_pool
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]

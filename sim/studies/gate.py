@@ -17,20 +17,16 @@ sites of a topology file then changes nothing at all.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import simpy
-
 from sim.analysis.compare import paired_difference
 from sim.analysis.metrics import Summary, summarize
-from sim.backends.fluid import FluidBackend
 from sim.model.errors import ConfigError
-from sim.model.paths import tcp_paths
-from sim.model.scenario import Scenario, clock_seconds, load_scenario
+from sim.model.fields import clock_seconds
+from sim.model.scenario import Scenario, load_scenario
 from sim.model.topology import Site
 from sim.run import run_scenario
 from sim.shaping.plan import ShapingPlan
@@ -40,7 +36,6 @@ from sim.shaping.schedule import compile_schedule
 
 SITE_OBJECTIVES = ("satisfaction", "busy_hour_satisfaction", "paced_at_rate_share")
 OVERALL = "regency"
-SAMPLE_INTERVAL = 300.0  # seconds: the gate needs no finer series
 DEFAULT_TOLERANCE = 0.02  # two percentage points of a share
 Key = tuple[str, str, str]  # (scope: site/tier/overall, subject, objective)
 
@@ -87,18 +82,6 @@ class GateResult:
     @property
     def failed(self) -> list[Row]:
         return [row for row in self.rows if row.failed]
-
-
-class FixedPlanBackend(FluidBackend):
-    """The fluid backend that keeps one plan in force whatever the scenario's policy says."""
-
-    def __init__(self, env: simpy.Environment, scenario: Scenario, plan: ShapingPlan) -> None:
-        access = {site.id: site.access_bps for site in scenario.sites}
-        super().__init__(env, access, scenario.spec.network.overhead, tcp_paths(scenario))
-        self.fixed = plan
-
-    def apply_plan(self, plan: ShapingPlan) -> None:
-        super().apply_plan(self.fixed)
 
 
 def canonical(scenario: Scenario) -> Scenario:
@@ -155,23 +138,10 @@ def default_window(scenario: Scenario) -> tuple[float, float]:
     return clock_seconds(spec.window_start), float(spec.window)
 
 
-def window(scenario: Scenario, start_s: float, duration_s: float) -> Scenario:
-    """The scenario cut to [start_s, start_s + duration_s) of its first working day."""
-    day = scenario.start.date()
-    while day.weekday() >= 5:
-        day += dt.timedelta(days=1)
-    start = dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=start_s)
-    return scenario.with_run(
-        start=start, duration=duration_s, sample_interval=min(SAMPLE_INTERVAL, duration_s)
-    )
-
-
-def simulate(side: Side, start_s: float, duration_s: float, seed: int) -> Summary:
-    """One seed of one side, on the gate's window."""
-    scenario = window(side.scenario, start_s, duration_s).with_run(seed=seed)
-    plan = side.plan
-    factory = None if plan is None else (lambda env: FixedPlanBackend(env, scenario, plan))
-    return summarize(run_scenario(scenario, backend_factory=factory))
+def run_side(side: Side, start_s: float, duration_s: float, seed: int) -> Summary:
+    """One seed of one side, on the gate's window, its plan file (if any) in force."""
+    scenario = side.scenario.with_window((start_s, duration_s)).with_run(seed=seed)
+    return summarize(run_scenario(scenario, plan=side.plan))
 
 
 def figures(summary: Summary, scenario: Scenario) -> dict[Key, float]:
@@ -231,8 +201,8 @@ def per_seed(
     """(seed, baseline figures, candidate figures under baseline ids) for each seed."""
     mapping = site_map(baseline.scenario, candidate.scenario)
     for seed in seeds:
-        base = figures(simulate(baseline, start_s, duration_s, seed), baseline.scenario)
-        cand = figures(simulate(candidate, start_s, duration_s, seed), candidate.scenario)
+        base = figures(run_side(baseline, start_s, duration_s, seed), baseline.scenario)
+        cand = figures(run_side(candidate, start_s, duration_s, seed), candidate.scenario)
         yield seed, base, relabel(cand, mapping)
 
 
@@ -299,7 +269,7 @@ def gate(
             base.setdefault(key, {})[seed] = value
         for key, value in c.items():
             cand.setdefault(key, {})[seed] = value
-    first = window(baseline.scenario, start_s, duration_s)
+    first = baseline.scenario.with_window(window_s)
     return GateResult(
         baseline=baseline.label,
         candidate=candidate.label,

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sim.sweep.spec import Point, Sweep, load_sweep
+from sim.studies.sweep.spec import GridPoint, Sweep, load_sweep
 
 if TYPE_CHECKING:
-    from sim.sweep.runner import SweepResult, run_sweep
+    from sim.studies.sweep.runner import SweepResult, run_sweep
 
-__all__ = ["Point", "Sweep", "SweepResult", "load_sweep", "run_sweep"]
+__all__ = ["GridPoint", "Sweep", "SweepResult", "load_sweep", "run_sweep"]
 
 
 def __getattr__(name: str) -> Any:
     if name in ("SweepResult", "run_sweep"):
-        from sim.sweep import runner
+        from sim.studies.sweep import runner
 
         return getattr(runner, name)
-    raise AttributeError(f"module 'sim.sweep' has no attribute {name!r}")
+    raise AttributeError(f"module 'sim.studies.sweep' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """The Dask worker plugin that makes a local cluster's workers die with the sweep.
 
-Apart from sim.sweep.runner so that only Dask runs import `distributed`.
+Apart from sim.studies.sweep.runner so that only Dask runs import `distributed`.
 """
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from __future__ import annotations
 from distributed import Worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from sim.analysis.pool import die_with
+from sim.studies.pool import die_with
 
 
 class DieWithParent(WorkerPlugin):
     """Each worker dies when the sweep's process ends, removing the cluster's scratch folder
-    first (sim.analysis.pool), even when the sweep was killed with SIGKILL."""
+    first (sim.studies.pool), even when the sweep was killed with SIGKILL."""
 
     name = "netlab-die-with-parent"
 

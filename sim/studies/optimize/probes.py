@@ -1,0 +1,92 @@
+"""One probe of the optimiser: the scenario at a purchase, seed and growth factor, simulated
+(in a worker process) and judged against the objectives; a purchase judged over its seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import numpy as np
+
+from sim.analysis.metrics import Summary, summarize
+from sim.analysis.objectives import AT_MOST
+from sim.analysis.recommendation import Point, Probe
+from sim.model.scenario import Scenario
+from sim.model.scenario_schema import Objectives, OptimizeSpec
+from sim.run import run_scenario
+
+Figures = dict[str, float | None]
+
+
+def objective_figures(summary: Summary) -> Figures:
+    """The objective figures of a run summary (None where there was nothing to measure)."""
+    return {row.name: row.value for row in summary.objectives}
+
+
+def meets_objectives(figures: Figures, objectives: Objectives) -> bool:
+    """No figure misses its target (figures without data or without a target never miss)."""
+    return not any(
+        met(figures.get(name), target, name) is False
+        for name, target in objectives.targets().items()
+    )
+
+
+def met(value: float | None, target: float | None, name: str) -> bool | None:
+    """Whether one figure meets its target (None: no figure or no target to judge)."""
+    if value is None or target is None:
+        return None
+    return value <= target if name in AT_MOST else value >= target
+
+
+def search_seeds(spec: OptimizeSpec) -> list[int]:
+    """The seeds every search probe runs on: 1..`seeds`."""
+    return list(range(1, spec.seeds + 1))
+
+
+def probe(scenario: Scenario, mbps: float, seed: int, growth: float) -> Probe:
+    """Simulate the scenario (window and policy already set) at a purchase, seed and growth."""
+    point = resolved(scenario, mbps, seed, growth)
+    return labelled(point, mbps, seed, growth, simulate(point))
+
+
+def resolved(scenario: Scenario, mbps: float, seed: int, growth: float) -> Scenario:
+    """The scenario a probe simulates: `scenario` at a purchase, seed and growth factor."""
+    return (
+        scenario.with_purchase(mbps)
+        .with_run(seed=seed)
+        .with_growth(scenario.spec.demand.growth * growth)
+    )
+
+
+def simulate(point: Scenario) -> Figures:
+    """The objective figures of one simulated point (in a worker process)."""
+    return objective_figures(summarize(run_scenario(point)))
+
+
+def probe_key(point: Scenario) -> Hashable:
+    """What makes two probes the same simulation: the resolved scenario, every key of it."""
+    return str(point.path), point.spec.model_dump_json()
+
+
+def labelled(point: Scenario, mbps: float, seed: int, growth: float, figures: Figures) -> Probe:
+    """A point's figures as the probe the search asked for, judged against its objectives."""
+    feasible = meets_objectives(figures, point.spec.optimize.objectives)
+    return Probe(point.spec.policy.name, mbps, seed, growth, figures, feasible)
+
+
+def judge(probes: list[Probe], objectives: Objectives) -> Point:
+    """Pool the seeds of one purchase: the mean of each figure (over the seeds that measured
+    it) against its target."""
+    first = probes[0]
+    mean = {}
+    for name in objectives.targets():
+        values = [p.figures[name] for p in probes if p.figures.get(name) is not None]
+        mean[name] = float(np.mean(values)) if values else None
+    return Point(
+        first.policy,
+        first.mbps,
+        first.growth,
+        mean,
+        meets_objectives(mean, objectives),
+        sum(p.feasible for p in probes),
+        probes,
+    )
