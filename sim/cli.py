@@ -32,8 +32,8 @@ from sim.shaping.plan import ShapingPlan, kernel_quantum
 from sim.shaping.schedule import compile_schedule
 
 if TYPE_CHECKING:
-    from sim.analysis.metrics import Summary
     from sim.analysis.optimize import Recommendation
+    from sim.analysis.summary import Summary
     from sim.run import RunRecord
     from sim.sweep import Sweep, SweepResult
 
@@ -357,7 +357,7 @@ def compare(
     result = _run_sweep(loaded, workers, dask, out_dir, quiet)
     report = _comparison(result, keys)
     comparison = summarise_groups(result.rows, keys)
-    for line in comparison["verdicts"]:
+    for line in comparison.verdicts:
         out.print(f"- {line}", markup=False, highlight=False)
     out.print(f"comparison: {report}", markup=False, highlight=False, soft_wrap=True)
 
@@ -1346,18 +1346,13 @@ def _whatif_files(
     folder: Path, name: str, combos: list, choices: dict[str, list[str]], lines: list[str]
 ) -> Path:
     """whatif.json (every run's figures) and whatif.html in `folder`; the page's path."""
+    from sim.analysis.whatif import WhatIfResult
     from sim.report.whatif import whatif_report
 
     folder.mkdir(parents=True, exist_ok=True)
-    data = {
-        "connect": choices,
-        "verdicts": lines,
-        "combinations": [
-            {"choice": c.choice, "monthly_idr": c.monthly_idr, "runs": c.runs} for c in combos
-        ],
-    }
-    (folder / "whatif.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
-    return whatif_report(folder / "whatif.html", name, combos, list(choices), lines)
+    result = WhatIfResult(choices, lines, combos)
+    (folder / "whatif.json").write_text(json.dumps(result.to_json(), indent=1), encoding="utf-8")
+    return whatif_report(folder / "whatif.html", name, result)
 
 
 def main() -> None:

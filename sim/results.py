@@ -25,8 +25,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sim.analysis.metrics import class_series, flow_completion
 from sim.analysis.pool import process_exists
+from sim.analysis.series import class_series, flow_completion
 from sim.model.errors import ConfigError
 from sim.run import RunRecord
 

@@ -22,7 +22,7 @@ from sim.analysis.optimize import (
     recommend,
     windowed,
 )
-from sim.analysis.recommendation import Point, Recommendation
+from sim.analysis.recommendation import Recommendation, SearchPoint
 from sim.cli import app
 from sim.demand.expected import hourly_load
 from sim.model.errors import ConfigError
@@ -205,7 +205,7 @@ def searched(grid: list[float], anchor: float | None, feasible) -> tuple[list[in
     while (mbps := search.next_mbps()) is not None:
         index = grid.index(mbps)
         order.append(index)
-        search.record(Point("p", mbps, 1.0, {}, feasible(index), 0, []))
+        search.record(SearchPoint("p", mbps, 1.0, {}, feasible(index), 0, []))
     return order, search
 
 

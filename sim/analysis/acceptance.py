@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.metrics import FlowArrays, jain
+from sim.analysis.flows import FlowArrays
+from sim.analysis.metrics import jain
 from sim.analysis.objectives import busy_hours, in_busy_window, local_hours, site_kinds, weekend
 from sim.model.units import MBPS
 from sim.run import RunRecord

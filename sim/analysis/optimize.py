@@ -36,20 +36,23 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.metrics import Summary, summarize
+from sim.analysis.metrics import summarize
 from sim.analysis.objectives import AT_MOST
 from sim.analysis.probe_queue import ProbeQueue, Progress
 from sim.analysis.recommendation import (
     Finance,
     FreshCheck,
     FrontierRow,
-    Point,
     PolicyAnswer,
     Probe,
     Recommendation,
     Sensitivity,
     SplitRow,
 )
+from sim.analysis.recommendation import (
+    SearchPoint as Point,
+)
+from sim.analysis.summary import Summary
 from sim.demand.expected import hourly_load
 from sim.model.scenario import Objectives, OptimizeSpec, Scenario, clock_seconds
 from sim.run import run_scenario
