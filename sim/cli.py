@@ -201,7 +201,7 @@ def _with_acceptance(
         if also is not None:
             also(folder)
 
-    return {**(extra or {}), "acceptance.json": acceptance(record)}, both
+    return {**(extra or {}), "acceptance.json": acceptance(record).to_json()}, both
 
 
 @app.command()
@@ -1009,14 +1009,15 @@ def print_acceptance(folder: Path) -> None:
     """A multi-day run's acceptance verdict, its counts and the first failed checks."""
     import json
 
+    from sim.analysis.acceptance import Acceptance
     from sim.report.acceptance import failures
 
-    data = json.loads((folder / "acceptance.json").read_text())
-    counts = data["counts"]
-    colour = "green" if data["verdict"] == "pass" else "bold red"
+    data = Acceptance.from_json(json.loads((folder / "acceptance.json").read_text()))
+    counts = data.counts
+    colour = "green" if data.verdict == "pass" else "bold red"
     out.print(
-        f"acceptance trial {data['days'][0]} to {data['days'][-1]}: "
-        f"[{colour}]{data['verdict'].upper()}[/{colour}] ({counts['pass']} checks passed, "
+        f"acceptance trial {data.days[0]} to {data.days[-1]}: "
+        f"[{colour}]{data.verdict.upper()}[/{colour}] ({counts['pass']} checks passed, "
         f"{counts['fail']} failed, {counts['n/a']} not applicable)",
         highlight=False,
     )
