@@ -4,6 +4,7 @@ from counters of a known scenario back to its load."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import tomllib
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis.calibrate import calibrate
+from sim.analysis.calibrate import Calibration, calibrate
 from sim.analysis.synthetic import Synthetic, counter_csv
 from sim.demand.expected import hourly_load
 from sim.measure.counters import clean
@@ -84,6 +85,8 @@ def test_censored_hours_estimated_and_upload_share_fitted(tmp_path):
     rows, _ = to_sites(intervals, {s.id: s.id for s in truth.sites}, "hub")
     calibrated, result = calibrate(start, rows, WIB)
     fits = {f.site.id: f for f in result.sites}
+    text = json.dumps(result.to_json())
+    assert json.dumps(Calibration.from_json(json.loads(text), start.sites).to_json()) == text
     park = fits["taman_kota"]
     assert park.censored and "estimated" in park.hours
     cap = 3e6 / 8 / truth.spec.network.overhead * 3600  # goodput bytes an hour at the cap
