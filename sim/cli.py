@@ -1229,7 +1229,7 @@ def calibrate(
 
 
 def _print_calibration(result: object) -> None:
-    from sim.analysis.calibrate import Calibration
+    from sim.analysis.calibration import Calibration
 
     assert isinstance(result, Calibration)
     table = Table("site", "scale", "busy h Mbit/s meas / fit", "GB/day meas / fit", "censored")

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis.calibrate import Calibration, calibrate
+from sim.analysis.calibrate import calibrate
+from sim.analysis.calibration import Calibration
 from sim.analysis.synthetic import Synthetic, counter_csv
 from sim.demand.expected import hourly_load
 from sim.measure.counters import clean

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
-from sim.analysis.calibrate import Calibration, SiteFit
+from sim.analysis.calibration import Calibration, SiteFit
 from sim.report.page import div, page
 
 HOURS = list(range(24))
