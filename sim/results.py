@@ -21,11 +21,12 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sim.analysis.metrics import class_series, flow_completion
+from sim.analysis.series import class_series, flow_completion
 from sim.model.errors import ConfigError
 from sim.run import RunRecord
 from sim.studies.pool import process_exists
@@ -168,7 +169,7 @@ def manifest(record: RunRecord, now: dt.datetime) -> dict[str, Any]:
         "flows": len(record.flows),
         "warnings": record.warnings,
         "timings": record.timings,
-        "info": record.info,
+        "info": _info(record),
         "created_utc": now.isoformat(timespec="seconds"),
         "host": {"name": platform.node(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "versions": {
@@ -176,6 +177,14 @@ def manifest(record: RunRecord, now: dt.datetime) -> dict[str, Any]:
             **{pkg: _version(pkg) for pkg in ("netlab", "simpy", "numpy", "pydantic")},
         },
     }
+
+
+def _info(record: RunRecord) -> dict[str, Any]:
+    """manifest.json's "info": an emulated run's machine record and window; empty otherwise."""
+    info = {} if record.emulation is None else record.emulation.to_json()
+    if record.window is not None:
+        info["window"] = asdict(record.window)
+    return info
 
 
 def flow_rows(record: RunRecord) -> Iterator[list[object]]:

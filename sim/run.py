@@ -13,6 +13,7 @@ import gc
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
@@ -26,7 +27,19 @@ from sim.model.scenario import Scenario
 from sim.shaping.plan import DIRECTIONS, Direction, ShapingPlan
 from sim.shaping.schedule import PlanSchedule, compile_schedule
 
+if TYPE_CHECKING:
+    from sim.backends.mininet.info import EmulationInfo
+
 Progress = Callable[[float, float], None]  # (simulated seconds done, total)
+
+
+@dataclass(frozen=True)
+class RunWindow:
+    """The stretch of the scenario's day a run covered, seconds from its local midnight (an
+    emulation runs a window, not the whole scenario)."""
+
+    start_s: float
+    len_s: float
 
 
 @dataclass
@@ -46,7 +59,8 @@ class RunRecord:
     users: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    info: dict[str, object] = field(default_factory=dict)
+    emulation: EmulationInfo | None = None  # the machine's record, when a backend emulated
+    window: RunWindow | None = None  # set when the run covered a window of the day
 
     @property
     def plans(self) -> list[ShapingPlan]:

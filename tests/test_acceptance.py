@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis.acceptance import acceptance
+from sim.analysis.acceptance import Acceptance, acceptance
 from sim.model.flow import Flow
 from sim.model.scenario import load_scenario
 from sim.report.acceptance import write_acceptance_report
@@ -79,7 +79,7 @@ def trial() -> dict:
         plan_index=np.zeros(STEPS, dtype=int),
         users=12,
     )
-    return acceptance(record)
+    return acceptance(record).to_json()
 
 
 def _cell(trial: dict, day: str, site: str) -> dict:
@@ -91,6 +91,7 @@ def test_every_day_and_site_has_a_cell(trial: dict) -> None:
     assert len(trial["cells"]) == 2 * 3
     assert trial["thresholds"] == {"busy_satisfaction": 0.9, "guarantee": 0.95, "evenness": 0.95}
     assert json.loads(json.dumps(trial)) == trial
+    assert Acceptance.from_json(trial).to_json() == trial
 
 
 def test_office_that_asked_for_more_than_its_guarantee_and_missed_it(trial: dict) -> None:

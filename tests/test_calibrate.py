@@ -4,6 +4,7 @@ from counters of a known scenario back to its load."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import tomllib
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.analysis.calibration import Calibration
 from sim.demand.expected import hourly_load
 from sim.measure.counters import clean
 from sim.measure.formats import parse_zone, read
@@ -84,6 +86,8 @@ def test_censored_hours_estimated_and_upload_share_fitted(tmp_path):
     rows, _ = to_sites(intervals, {s.id: s.id for s in truth.sites}, "hub")
     calibrated, result = calibrate(start, rows, WIB)
     fits = {f.site.id: f for f in result.sites}
+    text = json.dumps(result.to_json())
+    assert json.dumps(Calibration.from_json(json.loads(text), start.sites).to_json()) == text
     park = fits["taman_kota"]
     assert park.censored and "estimated" in park.hours
     cap = 3e6 / 8 / truth.spec.network.overhead * 3600  # goodput bytes an hour at the cap

@@ -4,6 +4,7 @@ reports (JUnit, Markdown, history) say what the verdict says."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import tomllib
 from pathlib import Path
@@ -59,6 +60,11 @@ def test_only_rsud_regresses_and_by_a_clear_margin(rsud_result: GateResult) -> N
 def test_verdicts_are_stable_across_reruns(rsud_result: GateResult) -> None:
     again = gate(*load_sides(BASELINE, RSUD_LOWER), SEEDS, WINDOW)
     assert again.rows == rsud_result.rows
+
+
+def test_the_result_reads_back_from_its_json(rsud_result: GateResult) -> None:
+    text = json.dumps(rsud_result.to_json())
+    assert GateResult.from_json(json.loads(text)) == rsud_result
 
 
 def neutral_copy(tmp_path: Path) -> Path:

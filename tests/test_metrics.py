@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis.metrics import Summary, jain, summarize
+from sim.analysis.metrics import jain, summarize
+from sim.analysis.summary import Summary
 from sim.model.flow import Flow
 from sim.model.scenario import load_scenario
 from sim.run import RunRecord

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.analysis.metrics import Summary, summarize
+from sim.analysis.metrics import summarize
+from sim.analysis.summary import Summary
 from sim.model.scenario import load_scenario
 from sim.run import run_scenario
 from tests.conftest import ROOT

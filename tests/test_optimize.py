@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from sim.analysis.recommendation import Point, Recommendation
+from sim.analysis.recommendation import Recommendation, SearchPoint
 from sim.cli import app
 from sim.demand.expected import hourly_load
 from sim.model.errors import ConfigError
@@ -199,7 +199,7 @@ def searched(grid: list[float], anchor: float | None, feasible) -> tuple[list[in
     while (mbps := search.next_mbps()) is not None:
         index = grid.index(mbps)
         order.append(index)
-        search.record(Point("p", mbps, 1.0, {}, feasible(index), 0, []))
+        search.record(SearchPoint("p", mbps, 1.0, {}, feasible(index), 0, []))
     return order, search
 
 

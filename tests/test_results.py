@@ -3,6 +3,7 @@ runs are removed, those of live writers are not; a bad --out is refused before s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -15,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from sim.analysis.metrics import summarize
+from sim.backends.mininet.info import CpuLoad, Emulated, EmulationInfo
 from sim.model.errors import ConfigError
 from sim.model.scenario import load_scenario
-from sim.results import check_out_dir, write_run
-from sim.run import RunRecord, run_scenario
+from sim.results import check_out_dir, manifest, write_run
+from sim.run import RunRecord, RunWindow, run_scenario
 from tests.conftest import NETLAB
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +58,33 @@ def test_partials_of_dead_writers_are_removed_and_live_ones_kept(
     write_run(record, summarize(record).to_json(), tmp_path, now=SAME_SECOND)
     assert not dead_partial.exists()
     assert live_partial.exists() and foreign.exists()
+
+
+def test_manifest_info_of_an_emulated_run_and_of_a_fluid_one(record: RunRecord) -> None:
+    """An emulated run's info keeps the order in which the backend learns its figures (bring-up,
+    finish, close), then the window; a fluid run's is empty."""
+    info = EmulationInfo(
+        "nl1",
+        1.0,
+        10,
+        "cubic",
+        1.5,
+        {"network_s": 1.0},
+        Emulated(True, True, False, True, False, ""),
+    )
+    info.cpu = CpuLoad(0.2, 0.5, 0.0)
+    info.tc_rebuilds, info.tc_changes = {"down": 2, "up": 1}, {"down": 0, "up": 0}
+    info.tear_down_s = 0.5
+    emulated = dataclasses.replace(record, emulation=info, window=RunWindow(57585.0, 30.0))
+    data = manifest(emulated, SAME_SECOND)["info"]
+    assert list(data) == [
+        "run_tag", "scale", "hosts", "tcp_congestion_control", "bring_up_s", "bring_up_phases_s",
+        "emulated", "cpu_busy_mean", "cpu_busy_max", "cpu_bound_share", "tc_rebuilds",
+        "tc_changes", "tear_down_s", "window",
+    ]  # fmt: skip
+    assert data["window"] == {"start_s": 57585.0, "len_s": 30.0}
+    assert EmulationInfo.from_json({k: v for k, v in data.items() if k != "window"}) == info
+    assert manifest(record, SAME_SECOND)["info"] == {}
 
 
 def test_extra_files_do_not_rename_the_folder(record: RunRecord, tmp_path: Path) -> None:

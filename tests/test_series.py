@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis.metrics import class_series, flow_completion, membership, offered_bytes
+from sim.analysis.series import class_series, flow_completion, membership, offered_bytes
 from sim.model.flow import Flow
 from sim.model.scenario import load_scenario
 from sim.run import RunRecord

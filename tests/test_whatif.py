@@ -9,7 +9,7 @@ import pytest
 
 from sim.model.errors import ConfigError
 from sim.model.scenario import load_scenario
-from sim.studies.whatif import taken, verdicts, whatif
+from sim.studies.whatif import WhatIfResult, taken, verdicts, whatif
 from tests.conftest import ROOT
 
 SMALL = ROOT / "scenarios" / "small-workday.toml"
@@ -35,15 +35,15 @@ def test_vsat_pages_slower_and_calls_worse_than_lte(combos) -> None:
     handshakes (2 x 0.63 s) and slow start; G.107 puts its calls below MOS 3.6."""
     vsat, lte = combos[1], combos[2]
     p50 = "kec_seranau:page_load_p50_s"
-    assert vsat.stats(p50)["mean"] >= 2 * lte.stats(p50)["mean"]
-    assert vsat.stats(p50)["mean"] > 2 * 0.63
-    mos_vsat = vsat.stats("kec_seranau:call_mos")["mean"]
+    assert vsat.stats(p50).mean >= 2 * lte.stats(p50).mean
+    assert vsat.stats(p50).mean > 2 * 0.63
+    mos_vsat = vsat.stats("kec_seranau:call_mos").mean
     assert mos_vsat is None or mos_vsat < 3.6
 
 
 def test_paired_differences_and_verdicts(combos) -> None:
     diff = taken(combos[1], combos[0], "others_satisfaction")
-    assert diff["n"] == 2
+    assert diff.n == 2
     lines = verdicts(combos, ["kec_seranau"])
     assert len(lines) == 2 and lines[0].startswith("kec_seranau=vsat: Rp7,000,000 a month more")
 
@@ -68,6 +68,8 @@ def test_whatif_from_the_command_line(netlab, tmp_path: Path) -> None:
         {"kec_seranau": "lte"},
     ]
     assert "kec_seranau" in (folder / "whatif.html").read_text()
+    text = (folder / "whatif.json").read_text()
+    assert json.dumps(WhatIfResult.from_json(data).to_json(), indent=1) == text
     bad = netlab("whatif", str(SMALL), "--connect", "kec_seranau", "--out", str(tmp_path))
     assert bad.returncode == 2 and "use SITE=OPTION" in bad.stderr
 

@@ -25,11 +25,13 @@ the peak of the interval traffic (L2) over the purchase. The trial passes when n
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from sim.analysis.metrics import FlowArrays, jain
+from sim.analysis.flows import FlowArrays
+from sim.analysis.metrics import jain
 from sim.analysis.objectives import busy_hours, in_busy_window, local_hours, site_kinds, weekend
 from sim.model.units import MBPS
 from sim.run import RunRecord
@@ -42,40 +44,143 @@ CRITERIA = {
 }
 
 
-def criterion(value: float | None, threshold: float) -> dict[str, Any]:
-    """A criterion's value, threshold and verdict (n/a without a value)."""
+@dataclass(frozen=True)
+class Criterion:
+    """A criterion's value, threshold and verdict (pass, fail, or n/a without a value)."""
+
+    value: float | None
+    threshold: float
+    verdict: str
+
+
+def criterion(value: float | None, threshold: float) -> Criterion:
+    """A criterion judged: n/a without a value, else pass at or above the threshold."""
     verdict = NA if value is None else PASS if value >= threshold else FAIL
-    return {"value": value, "threshold": threshold, "verdict": verdict}
+    return Criterion(value, threshold, verdict)
 
 
-def acceptance(record: RunRecord) -> dict[str, Any]:
-    """acceptance.json of a run: cells (day x site), days, sites, counts and the verdict."""
+@dataclass(frozen=True)
+class Cell:
+    """One day and site: its busy hours, mean download rates (Mbit/s; None without busy
+    hours) and its two criteria."""
+
+    day: str
+    site: str
+    name: str
+    kind: str
+    busy_hours: float
+    offered_mbps: float | None
+    achieved_mbps: float | None
+    guaranteed_mbps: float | None
+    busy_satisfaction: Criterion
+    guarantee: Criterion
+
+    @property
+    def criteria(self) -> dict[str, Criterion]:
+        """The criteria by name, in acceptance.json's order."""
+        return {"busy_satisfaction": self.busy_satisfaction, "guarantee": self.guarantee}
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        criteria = {name: data.pop(name) for name in self.criteria}
+        return {**data, "criteria": criteria}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Cell:
+        fields = {k: v for k, v in data.items() if k != "criteria"}
+        criteria = {k: Criterion(**v) for k, v in data["criteria"].items()}
+        return cls(**fields, **criteria)
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """One day: evenness across sites, and the headroom (interval traffic over the purchase,
+    95th percentile and peak) per direction."""
+
+    day: str
+    evenness: Criterion
+    down_p95_utilisation: float
+    down_peak_utilisation: float
+    up_p95_utilisation: float
+    up_peak_utilisation: float
+
+
+@dataclass(frozen=True)
+class SiteSummary:
+    """One site: evenness of its busy satisfaction across the days."""
+
+    site: str
+    name: str
+    evenness: Criterion
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """What acceptance.json holds: the trial's cells (day x site), days, sites, counts of
+    verdicts and the verdict. `to_json` gives the file's data; `from_json` reads it back."""
+
+    scenario: str
+    start: str  # ISO 8601, local
+    days: list[str]
+    purchase_mbps: float
+    policy: str
+    thresholds: dict[str, float]
+    criteria: dict[str, str]  # each criterion's description
+    cells: list[Cell]
+    days_summary: list[DaySummary]
+    sites_summary: list[SiteSummary]
+    counts: dict[str, int]  # by verdict
+    verdict: str
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {**data, "cells": [cell.to_json() for cell in self.cells]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Acceptance:
+        days = [
+            DaySummary(**{**d, "evenness": Criterion(**d["evenness"])})
+            for d in data["days_summary"]
+        ]
+        sites = [
+            SiteSummary(**{**s, "evenness": Criterion(**s["evenness"])})
+            for s in data["sites_summary"]
+        ]
+        return cls(
+            **{
+                **data,
+                "cells": [Cell.from_json(cell) for cell in data["cells"]],
+                "days_summary": days,
+                "sites_summary": sites,
+            }
+        )
+
+
+def acceptance(record: RunRecord) -> Acceptance:
+    """The acceptance trial of a run (see the module docstring)."""
     scenario = record.scenario
     flows = FlowArrays.from_flows(record.flows, record.site_ids)
     days, cells = _cells(record, flows)
-    satisfaction = {(c["day"], c["site"]): c["criteria"]["busy_satisfaction"] for c in cells}
-    out = {
-        "scenario": scenario.name,
-        "start": scenario.start.isoformat(),
-        "days": days,
-        "purchase_mbps": scenario.spec.purchase.upstream_mbps,
-        "policy": scenario.spec.policy.name,
-        "thresholds": scenario.spec.acceptance.model_dump(),
-        "criteria": CRITERIA,
-        "cells": cells,
-        "days_summary": _days(record, days, satisfaction),
-        "sites_summary": _sites(record, days, satisfaction),
-    }
-    verdicts = [c["verdict"] for c in _all_criteria(out)]
-    out["counts"] = {v: verdicts.count(v) for v in (PASS, FAIL, NA)}
-    out["verdict"] = FAIL if FAIL in verdicts else PASS
-    return out
-
-
-def _all_criteria(data: dict[str, Any]) -> list[dict[str, Any]]:
-    found = [c for cell in data["cells"] for c in cell["criteria"].values()]
-    found += [d["evenness"] for d in data["days_summary"]]
-    return found + [s["evenness"] for s in data["sites_summary"]]
+    satisfaction = {(c.day, c.site): c.busy_satisfaction for c in cells}
+    days_summary = _days(record, days, satisfaction)
+    sites_summary = _sites(record, days, satisfaction)
+    found = [c for cell in cells for c in cell.criteria.values()]
+    found += [d.evenness for d in days_summary] + [s.evenness for s in sites_summary]
+    verdicts = [c.verdict for c in found]
+    return Acceptance(
+        scenario=scenario.name,
+        start=scenario.start.isoformat(),
+        days=days,
+        purchase_mbps=scenario.spec.purchase.upstream_mbps,
+        policy=scenario.spec.policy.name,
+        thresholds=scenario.spec.acceptance.model_dump(),
+        criteria=CRITERIA,
+        cells=cells,
+        days_summary=days_summary,
+        sites_summary=sites_summary,
+        counts={v: verdicts.count(v) for v in (PASS, FAIL, NA)},
+        verdict=FAIL if FAIL in verdicts else PASS,
+    )
 
 
 def _intervals(record: RunRecord) -> tuple[np.ndarray, np.ndarray]:
@@ -100,7 +205,7 @@ def _guarantees_bps(record: RunRecord) -> np.ndarray:
     return per_plan[record.plan_index]
 
 
-def _cells(record: RunRecord, flows: FlowArrays) -> tuple[list[str], list[dict[str, Any]]]:
+def _cells(record: RunRecord, flows: FlowArrays) -> tuple[list[str], list[Cell]]:
     """Day names and one cell a day and site."""
     scenario = record.scenario
     thresholds = scenario.spec.acceptance
@@ -128,20 +233,18 @@ def _cells(record: RunRecord, flows: FlowArrays) -> tuple[list[str], list[dict[s
             rates = _rates(seconds, goodput[steps, i], guarantee[steps, i], unmet)
             site = info[site_id]
             cells.append(
-                {
-                    "day": names[d],
-                    "site": site_id,
-                    "name": site.name,
-                    "kind": site.kind,
-                    "busy_hours": seconds / 3600.0,
+                Cell(
+                    day=names[d],
+                    site=site_id,
+                    name=site.name,
+                    kind=site.kind,
+                    busy_hours=seconds / 3600.0,
                     **rates,
-                    "criteria": {
-                        "busy_satisfaction": criterion(
-                            got / asked if asked > 0 else None, thresholds.busy_satisfaction
-                        ),
-                        "guarantee": criterion(_guarantee_ratio(rates), thresholds.guarantee),
-                    },
-                }
+                    busy_satisfaction=criterion(
+                        got / asked if asked > 0 else None, thresholds.busy_satisfaction
+                    ),
+                    guarantee=criterion(_guarantee_ratio(rates), thresholds.guarantee),
+                )
             )
     return names, cells
 
@@ -174,51 +277,39 @@ def _guarantee_ratio(rates: dict[str, float | None]) -> float | None:
 
 
 def _days(
-    record: RunRecord, days: list[str], satisfaction: dict[tuple[str, str], dict[str, Any]]
-) -> list[dict[str, Any]]:
+    record: RunRecord, days: list[str], satisfaction: dict[tuple[str, str], Criterion]
+) -> list[DaySummary]:
     """Per day: evenness across sites, and the headroom against the purchase per direction."""
     thresholds = record.scenario.spec.acceptance
     step_days, _ = local_hours(record, record.times)
     lengths = np.minimum(record.times + record.interval, record.scenario.duration) - record.times
     out = []
     for d, day in enumerate(days):
-        values = [
-            s["value"] for (k, _), s in satisfaction.items() if k == day and s["value"] is not None
-        ]
-        row: dict[str, Any] = {
-            "day": day,
-            "evenness": criterion(jain(values) if values else None, thresholds.evenness),
-        }
+        values = [s.value for (k, _), s in satisfaction.items() if k == day and s.value is not None]
         steps = step_days == d
+        headroom = {}
         for direction in ("down", "up"):
             rate = record.wire_bytes[direction][steps].sum(axis=1) * 8.0 / lengths[steps]
             purchase = record.scenario.upstream_bps
-            row[f"{direction}_p95_utilisation"] = (
+            headroom[f"{direction}_p95_utilisation"] = (
                 float(np.percentile(rate, 95, method="inverted_cdf")) / purchase
             )
-            row[f"{direction}_peak_utilisation"] = float(rate.max()) / purchase
-        out.append(row)
+            headroom[f"{direction}_peak_utilisation"] = float(rate.max()) / purchase
+        evenness = criterion(jain(values) if values else None, thresholds.evenness)
+        out.append(DaySummary(day=day, evenness=evenness, **headroom))
     return out
 
 
 def _sites(
-    record: RunRecord, days: list[str], satisfaction: dict[tuple[str, str], dict[str, Any]]
-) -> list[dict[str, Any]]:
+    record: RunRecord, days: list[str], satisfaction: dict[tuple[str, str], Criterion]
+) -> list[SiteSummary]:
     """Per site: evenness of its busy satisfaction across the days that rated it."""
     threshold = record.scenario.spec.acceptance.evenness
     info = {site.id: site for site in record.scenario.sites}
     out = []
     for site_id in record.site_ids:
-        values = [
-            satisfaction[(day, site_id)]["value"]
-            for day in days
-            if satisfaction[(day, site_id)]["value"] is not None
-        ]
-        out.append(
-            {
-                "site": site_id,
-                "name": info[site_id].name,
-                "evenness": criterion(jain(values) if values else None, threshold),
-            }
-        )
+        found = [satisfaction[(day, site_id)].value for day in days]
+        values = [value for value in found if value is not None]
+        evenness = criterion(jain(values) if values else None, threshold)
+        out.append(SiteSummary(site=site_id, name=info[site_id].name, evenness=evenness))
     return out

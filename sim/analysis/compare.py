@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -70,6 +71,105 @@ LABELS = {
 NOT_CONTEXT = {"point", "point_hash", "status", "error", *METRIC_COLUMNS}
 
 
+@dataclass(frozen=True)
+class MeanCI:
+    """n, mean, sample standard deviation and the 95 % CI half-width of some values (sd and
+    ci None below n = 2, mean None at n = 0)."""
+
+    n: int
+    mean: float | None
+    sd: float | None
+    ci: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MeanCI:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class PairedDifference(MeanCI):
+    """The mean of paired differences with its CI; significant when the CI excludes 0."""
+
+    significant: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PairedDifference:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """The best group against another on one metric: the difference and its verdict."""
+
+    difference: PairedDifference
+    verdict: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.difference.to_json(), "verdict": self.verdict}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Pairing:
+        fields = {k: v for k, v in data.items() if k != "verdict"}
+        return cls(PairedDifference.from_json(fields), data["verdict"])
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    """One metric across the groups: each group's mean ± CI, the best, and pairings to it."""
+
+    direction: str  # "higher", "lower" (is better) or "neutral"
+    best: str
+    groups: dict[str, MeanCI]
+    paired: dict[str, Pairing]  # every other group, by name
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "direction": self.direction,
+            "best": self.best,
+            "groups": {name: stats.to_json() for name, stats in self.groups.items()},
+            "paired": {name: pair.to_json() for name, pair in self.paired.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MetricComparison:
+        return cls(
+            direction=data["direction"],
+            best=data["best"],
+            groups={name: MeanCI.from_json(v) for name, v in data["groups"].items()},
+            paired={name: Pairing.from_json(v) for name, v in data["paired"].items()},
+        )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What `compare` finds: the grouping, the groups, each metric's figures and the verdicts."""
+
+    by: list[str]
+    groups: list[str]
+    metrics: dict[str, MetricComparison]
+    verdicts: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "by": self.by,
+            "groups": self.groups,
+            "metrics": {name: m.to_json() for name, m in self.metrics.items()},
+            "verdicts": self.verdicts,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Comparison:
+        return cls(
+            by=data["by"],
+            groups=data["groups"],
+            metrics={k: MetricComparison.from_json(v) for k, v in data["metrics"].items()},
+            verdicts=data["verdicts"],
+        )
+
+
 def label(metric: str) -> str:
     """A metric's name for people: its LABELS entry, or the column name in words."""
     return LABELS.get(metric, metric.replace("_", " "))
@@ -82,38 +182,34 @@ def t_quantile(df: int) -> float:
     return T975[max(k for k in T975 if k <= df)]
 
 
-def mean_ci(values: Sequence[float]) -> dict[str, Any]:
+def mean_ci(values: Sequence[float]) -> MeanCI:
     """n, mean, sample standard deviation and the 95 % CI half-width (None below n = 2)."""
     x = np.asarray(values, dtype=float)
     if x.size == 0:
-        return {"n": 0, "mean": None, "sd": None, "ci": None}
+        return MeanCI(n=0, mean=None, sd=None, ci=None)
     if x.size == 1:
-        return {"n": 1, "mean": float(x[0]), "sd": None, "ci": None}
+        return MeanCI(n=1, mean=float(x[0]), sd=None, ci=None)
     sd = float(np.std(x, ddof=1))
-    return {
-        "n": int(x.size),
-        "mean": float(np.mean(x)),
-        "sd": sd,
-        "ci": t_quantile(x.size - 1) * sd / math.sqrt(x.size),
-    }
+    ci = t_quantile(x.size - 1) * sd / math.sqrt(x.size)
+    return MeanCI(n=int(x.size), mean=float(np.mean(x)), sd=sd, ci=ci)
 
 
-def paired_difference(a: dict[Any, float], b: dict[Any, float]) -> dict[str, Any]:
+def paired_difference(a: dict[Any, float], b: dict[Any, float]) -> PairedDifference:
     """Mean of a - b over the keys both have, with its 95 % CI and whether it excludes 0.
 
     A difference within rounding noise (1e-9 of the values) counts as exactly 0.
     """
     common = [key for key in a if key in b]
     stats = mean_ci([_difference(a[key], b[key]) for key in common])
-    stats["significant"] = stats["ci"] is not None and abs(stats["mean"]) > stats["ci"]
-    return stats
+    significant = stats.ci is not None and stats.mean is not None and abs(stats.mean) > stats.ci
+    return PairedDifference(**asdict(stats), significant=significant)
 
 
 def compare(
     rows: list[dict[str, Any]],
     by: str | Sequence[str] = "policy.name",
     metrics: Sequence[str] = DEFAULT_METRICS,
-) -> dict[str, Any]:
+) -> Comparison:
     """Groups by the `by` column(s), then per metric: means ± CI, paired differences, verdicts."""
     keys = [by] if isinstance(by, str) else list(by)
     done = [row for row in rows if row.get("status", "done") == "done"]
@@ -123,7 +219,7 @@ def compare(
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in done:
         groups.setdefault(group_label(row, keys), []).append(row)
-    out: dict[str, Any] = {"by": keys, "groups": list(groups), "metrics": {}, "verdicts": []}
+    out = Comparison(by=keys, groups=list(groups), metrics={}, verdicts=[])
     for metric in metrics:
         values = {
             name: {
@@ -138,34 +234,28 @@ def compare(
             continue
         stats = {name: mean_ci(list(v.values())) for name, v in values.items()}
         sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
-        best = max(stats, key=lambda name: sign * stats[name]["mean"])
+        best = max(stats, key=lambda name: sign * (stats[name].mean or 0.0))
         paired = {}
         for name in values:
             if name == best:
                 continue
             diff = paired_difference(values[best], values[name])
-            diff["verdict"] = verdict(metric, best, name, diff, unit)
-            paired[name] = diff
-            out["verdicts"].append(diff["verdict"])
-        out["metrics"][metric] = {
-            "direction": _direction(metric),
-            "best": best,
-            "groups": stats,
-            "paired": paired,
-        }
+            paired[name] = Pairing(diff, verdict(metric, best, name, diff, unit))
+            out.verdicts.append(paired[name].verdict)
+        out.metrics[metric] = MetricComparison(_direction(metric), best, stats, paired)
     return out
 
 
-def verdict(metric: str, best: str, other: str, diff: dict[str, Any], unit: str) -> str:
+def verdict(metric: str, best: str, other: str, diff: PairedDifference, unit: str) -> str:
     """One sentence on best - other for a metric (diff from paired_difference)."""
     name = label(metric)
-    n, mean, ci = diff["n"], diff["mean"], diff["ci"]
-    if ci is None:
+    n, mean, ci = diff.n, diff.mean, diff.ci
+    if ci is None or mean is None:
         return f"{best} vs {other} on {name}: too few {unit} to tell ({n})"
     if mean == 0.0 and ci == 0.0:
         return f"{best} and {other} give the same {name} on all {n} {unit}"
     amount, spread = ci_text(mean, ci)
-    if not diff["significant"]:
+    if not diff.significant:
         return (
             f"{best} vs {other}: no significant difference on {name} "
             f"({amount} ± {spread}, 95 % CI, {n} {unit})"

@@ -21,7 +21,7 @@ import numpy as np
 from sim.model.topology import SITE_KINDS
 
 if TYPE_CHECKING:
-    from sim.analysis.metrics import FlowArrays
+    from sim.analysis.flows import FlowArrays
     from sim.run import RunRecord
 
 DAY = 86400.0

@@ -1,9 +1,10 @@
 """What `netlab optimize` answers, as recommendation.json holds it, typed.
 
-The optimiser (sim/studies/optimize/) builds these: every simulated `Probe`, the `Point`s
-that pool a purchase's seeds, each policy's `PolicyAnswer`, the `FreshCheck` of the answer on
-unseen seeds, the `SplitRow`s of the recommended plan, and the `Recommendation` around them.
-Each has `to_json` (plain data, keys in recommendation.json's order) and `from_json`.
+The optimiser (sim/studies/optimize/) builds these: every simulated `Probe`, the
+`SearchPoint`s that pool a purchase's seeds, each policy's `PolicyAnswer`, the `FreshCheck` of
+the answer on unseen seeds, the `SplitRow`s of the recommended plan, and the `Recommendation`
+around them. Each has `to_json` (plain data, keys in recommendation.json's order) and
+`from_json`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class Probe:
 
 
 @dataclass(frozen=True)
-class Point:
+class SearchPoint:
     """A purchase judged over all its seeds: feasible when the mean figures meet targets."""
 
     policy: str
@@ -49,7 +50,7 @@ class Point:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Point:
+    def from_json(cls, data: dict[str, Any]) -> SearchPoint:
         probes = [Probe(**p) for p in data["per_seed"]]
         first = probes[0]
         return cls(
@@ -69,7 +70,7 @@ class PolicyAnswer:
     was violated (pairs of probes of one seed: the larger purchase failed, the smaller met)."""
 
     mbps: float | None
-    points: list[Point]  # by purchase
+    points: list[SearchPoint]  # by purchase
     monotonicity_violations: int
 
     def to_json(self) -> dict[str, Any]:
@@ -81,7 +82,7 @@ class PolicyAnswer:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PolicyAnswer:
-        points = [Point.from_json(p) for p in data["points"]]
+        points = [SearchPoint.from_json(p) for p in data["points"]]
         return cls(data["mbps"], points, data["monotonicity_violations"])
 
 
@@ -91,9 +92,9 @@ class FreshCheck:
     saw."""
 
     seeds: list[int]
-    at_answer: Point
+    at_answer: SearchPoint
     cheaper_mbps: float | None
-    at_cheaper: Point | None
+    at_cheaper: SearchPoint | None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,9 +109,9 @@ class FreshCheck:
         cheaper = data["at_cheaper"]
         return cls(
             data["seeds"],
-            Point.from_json(data["at_answer"]),
+            SearchPoint.from_json(data["at_answer"]),
             data["cheaper_mbps"],
-            None if cheaper is None else Point.from_json(cheaper),
+            None if cheaper is None else SearchPoint.from_json(cheaper),
         )
 
 

@@ -11,7 +11,7 @@ from sim.cli.console import progress_bar
 from sim.model.scenario import Scenario
 
 if TYPE_CHECKING:
-    from sim.analysis.metrics import Summary
+    from sim.analysis.summary import Summary
     from sim.run import RunRecord
 
 # The simulation, the metrics and the reports are imported where used: they bring in NumPy,
@@ -49,7 +49,7 @@ def _with_acceptance(
         if also is not None:
             also(folder)
 
-    return {**(extra or {}), "acceptance.json": acceptance(record)}, both
+    return {**(extra or {}), "acceptance.json": acceptance(record).to_json()}, both
 
 
 def write_record(

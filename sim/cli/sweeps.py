@@ -117,7 +117,7 @@ def compare(
     result = _run_sweep(loaded, workers, dask, out_dir, quiet)
     report = _comparison(result, keys)
     comparison = summarise_groups(result.rows, keys)
-    for line in comparison["verdicts"]:
+    for line in comparison.verdicts:
         out.print(f"- {line}", markup=False, highlight=False)
     out.print(f"comparison: {report}", markup=False, highlight=False, soft_wrap=True)
 

@@ -17,9 +17,9 @@ from sim.model.topology import SITE_KINDS
 from sim.shaping.plan import ShapingPlan, kernel_quantum
 
 if TYPE_CHECKING:
-    from sim.analysis.metrics import Summary
+    from sim.analysis.calibration import Calibration
     from sim.analysis.recommendation import Recommendation
-    from sim.studies.calibrate import Calibration
+    from sim.analysis.summary import Summary
 
 # The optimiser and the reports are imported where used: they bring in NumPy, SimPy and plotly,
 # which `netlab --help` does not need.
@@ -108,14 +108,15 @@ def print_objectives(summary: Summary) -> None:
 
 def print_acceptance(folder: Path) -> None:
     """A multi-day run's acceptance verdict, its counts and the first failed checks."""
+    from sim.analysis.acceptance import Acceptance
     from sim.report.acceptance import failures
 
-    data = json.loads((folder / "acceptance.json").read_text())
-    counts = data["counts"]
-    colour = "green" if data["verdict"] == "pass" else "bold red"
+    data = Acceptance.from_json(json.loads((folder / "acceptance.json").read_text()))
+    counts = data.counts
+    colour = "green" if data.verdict == "pass" else "bold red"
     out.print(
-        f"acceptance trial {data['days'][0]} to {data['days'][-1]}: "
-        f"[{colour}]{data['verdict'].upper()}[/{colour}] ({counts['pass']} checks passed, "
+        f"acceptance trial {data.days[0]} to {data.days[-1]}: "
+        f"[{colour}]{data.verdict.upper()}[/{colour}] ({counts['pass']} checks passed, "
         f"{counts['fail']} failed, {counts['n/a']} not applicable)",
         highlight=False,
     )

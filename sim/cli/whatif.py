@@ -120,14 +120,9 @@ def _whatif_files(
 ) -> Path:
     """whatif.json (every run's figures) and whatif.html in `folder`; the page's path."""
     from sim.report.whatif import whatif_report
+    from sim.studies.whatif import WhatIfResult
 
     folder.mkdir(parents=True, exist_ok=True)
-    data = {
-        "connect": choices,
-        "verdicts": lines,
-        "combinations": [
-            {"choice": c.choice, "monthly_idr": c.monthly_idr, "runs": c.runs} for c in combos
-        ],
-    }
-    (folder / "whatif.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
-    return whatif_report(folder / "whatif.html", name, combos, list(choices), lines)
+    result = WhatIfResult(choices, lines, combos)
+    (folder / "whatif.json").write_text(json.dumps(result.to_json(), indent=1), encoding="utf-8")
+    return whatif_report(folder / "whatif.html", name, result)

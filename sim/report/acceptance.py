@@ -17,6 +17,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from sim.analysis.acceptance import Acceptance, Criterion
 from sim.report.page import div, page
 
 PRINT_STYLE = """
@@ -75,7 +76,7 @@ MAX_LISTED = 12  # failures listed on the summary page; the table below has them
 
 def write_acceptance_report(run_dir: Path) -> Path:
     """Write run_dir/acceptance.html from run_dir/acceptance.json and return its path."""
-    data = json.loads((run_dir / "acceptance.json").read_text())
+    data = Acceptance.from_json(json.loads((run_dir / "acceptance.json").read_text()))
     body = [
         f"<style>{PRINT_STYLE}</style>",
         _sheet(data),
@@ -89,31 +90,23 @@ def write_acceptance_report(run_dir: Path) -> Path:
         _cells_table(data),
     ]
     path = run_dir / "acceptance.html"
-    path.write_text(page(f"acceptance {data['scenario']}", body), encoding="utf-8")
+    path.write_text(page(f"acceptance {data.scenario}", body), encoding="utf-8")
     return path
 
 
-def failures(data: dict[str, Any]) -> list[str]:
+def failures(data: Acceptance) -> list[str]:
     """One line per failed check: day, site, criterion, value against threshold."""
-    lines = []
-    for cell in data["cells"]:
-        for name, c in cell["criteria"].items():
-            if c["verdict"] == "fail":
-                lines.append(
-                    f"{cell['day']} {cell['name']}: {name} {c['value']:.3f} < {c['threshold']:g}"
-                )
-    for row in data["days_summary"]:
-        c = row["evenness"]
-        if c["verdict"] == "fail":
-            lines.append(f"{row['day']}: evenness {c['value']:.3f} < {c['threshold']:g}")
-    for row in data["sites_summary"]:
-        c = row["evenness"]
-        if c["verdict"] == "fail":
-            lines.append(f"{row['name']}: evenness {c['value']:.3f} < {c['threshold']:g}")
-    return lines
+    checks = [(f"{c.day} {c.name}", n, k) for c in data.cells for n, k in c.criteria.items()]
+    checks += [(day.day, "evenness", day.evenness) for day in data.days_summary]
+    checks += [(site.name, "evenness", site.evenness) for site in data.sites_summary]
+    return [
+        f"{where}: {name} {c.value:.3f} < {c.threshold:g}"
+        for where, name, c in checks
+        if c.verdict == "fail" and c.value is not None
+    ]
 
 
-def _sheet(data: dict[str, Any]) -> str:
+def _sheet(data: Acceptance) -> str:
     """The one-page summary, Bahasa Indonesia beside English, and the signatures."""
     columns = "".join(f"<div>{_summary(data, WORDS[lang])}</div>" for lang in ("id", "en"))
     signs = "".join(
@@ -132,41 +125,43 @@ def _sheet(data: dict[str, Any]) -> str:
     )
 
 
-def _summary(data: dict[str, Any], words: dict[str, Any]) -> str:
-    days = data["days"]
-    verdict = data["verdict"]
-    thresholds = data["thresholds"]
-    counts = data["counts"]
+def _summary(data: Acceptance, words: dict[str, Any]) -> str:
+    days = data.days
+    verdict = data.verdict
+    thresholds = data.thresholds
+    counts = data.counts
     criteria = "".join(
         f"<li>{escape(words[name])}: &ge; {thresholds[name]:g}</li>" for name in thresholds
     )
     return (
         f"<h1>{escape(words['title'])}</h1>"
-        f"<p><b>{escape(data['scenario'])}</b></p>"
+        f"<p><b>{escape(data.scenario)}</b></p>"
         f"<p>{words['period']}: {days[0]} &ndash; {days[-1]} ({len(days)} {words['days']})<br>"
-        f"{words['purchase']}: {data['purchase_mbps']:g} Mbit/s<br>"
-        f"{words['policy']}: {escape(data['policy'])}</p>"
+        f"{words['purchase']}: {data.purchase_mbps:g} Mbit/s<br>"
+        f"{words['policy']}: {escape(data.policy)}</p>"
         f"<p class='verdict {verdict}'>{words['result']}: {words[verdict]}</p>"
         f"<p>{words['criteria']}:</p><ul>{criteria}</ul>"
         f"<p>{words['counts'].format(p=counts['pass'], f=counts['fail'], n=counts['n/a'])}</p>"
     )
 
 
-def _site_means(data: dict[str, Any]) -> list[tuple[str, float, float]]:
+def _site_means(data: Acceptance) -> list[tuple[str, float, float]]:
     """Per site: achieved and guaranteed Mbit/s, means over the days with busy hours."""
     out = []
-    for site in data["sites_summary"]:
-        cells = [
-            c for c in data["cells"] if c["site"] == site["site"] and c["achieved_mbps"] is not None
+    for site in data.sites_summary:
+        rates = [
+            (c.achieved_mbps, c.guaranteed_mbps or 0.0)
+            for c in data.cells
+            if c.site == site.site and c.achieved_mbps is not None
         ]
-        if cells:
-            achieved = sum(c["achieved_mbps"] for c in cells) / len(cells)
-            guaranteed = sum(c["guaranteed_mbps"] for c in cells) / len(cells)
-            out.append((site["name"], achieved, guaranteed))
+        if rates:
+            achieved = sum(a for a, _ in rates) / len(rates)
+            guaranteed = sum(g for _, g in rates) / len(rates)
+            out.append((site.name, achieved, guaranteed))
     return out
 
 
-def _sites_figure(data: dict[str, Any]) -> go.Figure:
+def _sites_figure(data: Acceptance) -> go.Figure:
     means = _site_means(data)[::-1]  # plotly draws the first category at the bottom
     names = [_short(m[0]) for m in means]
     fig = go.Figure()
@@ -199,12 +194,13 @@ def _short(name: str, limit: int = 42) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def _headroom_figure(data: dict[str, Any]) -> go.Figure:
-    days = [row["day"] for row in data["days_summary"]]
+def _headroom_figure(data: Acceptance) -> go.Figure:
+    days = [row.day for row in data.days_summary]
     fig = go.Figure()
     for direction, colour in (("down", "#1f77b4"), ("up", "#d62728")):
         for stat, dash in (("p95", "solid"), ("peak", "dot")):
-            values = [100 * row[f"{direction}_{stat}_utilisation"] for row in data["days_summary"]]
+            field = f"{direction}_{stat}_utilisation"
+            values = [100 * getattr(row, field) for row in data.days_summary]
             fig.add_trace(
                 go.Scatter(
                     x=days,
@@ -216,7 +212,7 @@ def _headroom_figure(data: dict[str, Any]) -> go.Figure:
                     line={"color": colour, "dash": dash},
                 )
             )
-    fig.add_hline(y=100, line_dash="dash", annotation_text=f"purchase {data['purchase_mbps']:g}")
+    fig.add_hline(y=100, line_dash="dash", annotation_text=f"purchase {data.purchase_mbps:g}")
     fig.update_layout(
         title="Traffic (L2) as a share of the purchase, each direction apart",
         yaxis={"title": "% of the purchase", "range": [0, 110]},
@@ -226,16 +222,16 @@ def _headroom_figure(data: dict[str, Any]) -> go.Figure:
     return fig
 
 
-def _heatmap(data: dict[str, Any]) -> go.Figure:
-    sites = [_short(s["name"]) for s in data["sites_summary"]]
-    ids = [s["site"] for s in data["sites_summary"]]
-    lookup = {(c["day"], c["site"]): c["criteria"]["busy_satisfaction"] for c in data["cells"]}
-    z = [[lookup[(day, site)]["value"] for day in data["days"]] for site in ids]
+def _heatmap(data: Acceptance) -> go.Figure:
+    sites = [_short(s.name) for s in data.sites_summary]
+    ids = [s.site for s in data.sites_summary]
+    lookup = {(c.day, c.site): c.busy_satisfaction for c in data.cells}
+    z = [[lookup[(day, site)].value for day in data.days] for site in ids]
     text = [["-" if v is None else f"{v:.2f}" for v in row] for row in z]
     fig = go.Figure(
         go.Heatmap(
             z=z,
-            x=data["days"],
+            x=data.days,
             y=sites,
             text=text,
             texttemplate="%{text}",
@@ -246,7 +242,7 @@ def _heatmap(data: dict[str, Any]) -> go.Figure:
         )
     )
     fig.update_layout(
-        title=f"Busy satisfaction (threshold {data['thresholds']['busy_satisfaction']:g}; "
+        title=f"Busy satisfaction (threshold {data.thresholds['busy_satisfaction']:g}; "
         "- : no busy hours that day)",
         xaxis={"type": "category"},
         height=max(360, 22 * len(sites) + 120),
@@ -254,26 +250,25 @@ def _heatmap(data: dict[str, Any]) -> go.Figure:
     return fig
 
 
-def _cells_table(data: dict[str, Any]) -> str:
+def _cells_table(data: Acceptance) -> str:
     header = ["day", "site", "busy h", "offered", "achieved", "guaranteed", "satisf.", "guar."]
     rows = []
-    for c in data["cells"]:
-        crit = c["criteria"]
+    for c in data.cells:
         rows.append(
             "<tr>"
             + "".join(
                 f"<td>{escape(v)}</td>"
                 for v in (
-                    c["day"],
-                    c["name"],
-                    f"{c['busy_hours']:g}",
-                    _mbps(c["offered_mbps"]),
-                    _mbps(c["achieved_mbps"]),
-                    _mbps(c["guaranteed_mbps"]),
+                    c.day,
+                    c.name,
+                    f"{c.busy_hours:g}",
+                    _mbps(c.offered_mbps),
+                    _mbps(c.achieved_mbps),
+                    _mbps(c.guaranteed_mbps),
                 )
             )
-            + _verdict_cell(crit["busy_satisfaction"])
-            + _verdict_cell(crit["guarantee"])
+            + _verdict_cell(c.busy_satisfaction)
+            + _verdict_cell(c.guarantee)
             + "</tr>"
         )
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
@@ -284,6 +279,6 @@ def _mbps(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def _verdict_cell(c: dict[str, Any]) -> str:
-    value = "-" if c["value"] is None else f"{c['value']:.3f}"
-    return f"<td class='{c['verdict']}'>{value} {c['verdict']}</td>"
+def _verdict_cell(c: Criterion) -> str:
+    value = "-" if c.value is None else f"{c.value:.3f}"
+    return f"<td class='{c.verdict}'>{value} {c.verdict}</td>"

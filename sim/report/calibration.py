@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
+from sim.analysis.calibration import Calibration, SiteFit
 from sim.report.page import div, page
-from sim.studies.calibrate import Calibration, SiteFit
 
 HOURS = list(range(24))
 

@@ -20,6 +20,8 @@ from plotly.subplots import make_subplots
 from sim.analysis.compare import (
     DEFAULT_METRICS,
     NOT_CONTEXT,
+    Comparison,
+    MeanCI,
     ci_text,
     compare,
     group_label,
@@ -49,7 +51,7 @@ def compare_report(
         f"<p class='meta'>{escape(result.sweep.description)} · {len(done)} runs · grouped by "
         f"{escape(', '.join(keys))} · seeds {escape(', '.join(map(str, result.sweep.seeds)))}</p>",
         "<h2>Verdict</h2>",
-        "<ul>" + "".join(f"<li>{escape(v)}</li>" for v in comparison["verdicts"]) + "</ul>",
+        "<ul>" + "".join(f"<li>{escape(v)}</li>" for v in comparison.verdicts) + "</ul>",
         _means_table(comparison),
         "<h2>Cost against service</h2>",
         div(_pareto_figure(done, keys, "busy_hour_satisfaction")),
@@ -158,8 +160,8 @@ def _heatmap(
     return fig
 
 
-def _bars(comparison: dict[str, Any]) -> go.Figure:
-    metrics = list(comparison["metrics"])
+def _bars(comparison: Comparison) -> go.Figure:
+    metrics = list(comparison.metrics)
     cols = 2
     fig = make_subplots(
         rows=max(1, math.ceil(len(metrics) / cols)),
@@ -167,11 +169,11 @@ def _bars(comparison: dict[str, Any]) -> go.Figure:
         subplot_titles=[label(m) for m in metrics],
     )
     for i, metric in enumerate(metrics):
-        stats = comparison["metrics"][metric]["groups"]
+        stats = comparison.metrics[metric].groups
         fig.add_bar(
             x=list(stats),
-            y=[s["mean"] for s in stats.values()],
-            error_y={"type": "data", "array": [s["ci"] or 0.0 for s in stats.values()]},
+            y=[s.mean for s in stats.values()],
+            error_y={"type": "data", "array": [s.ci or 0.0 for s in stats.values()]},
             showlegend=False,
             row=i // cols + 1,
             col=i % cols + 1,
@@ -180,25 +182,25 @@ def _bars(comparison: dict[str, Any]) -> go.Figure:
     return fig
 
 
-def _means_table(comparison: dict[str, Any]) -> str:
-    groups = comparison["groups"]
+def _means_table(comparison: Comparison) -> str:
+    groups = comparison.groups
     head = "".join(f"<th>{escape(g)}</th>" for g in ["metric", *groups])
     body = []
-    for metric, info in comparison["metrics"].items():
+    for metric, figures in comparison.metrics.items():
         cells = [escape(label(metric))]
         for group in groups:
-            stats = info["groups"].get(group)
+            stats = figures.groups.get(group)
             text = "-" if stats is None else _mean_text(stats)
-            cells.append(f"<b>{text}</b>" if group == info["best"] else escape(text))
+            cells.append(f"<b>{text}</b>" if group == figures.best else escape(text))
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _mean_text(stats: dict[str, Any]) -> str:
-    if stats["ci"] is None:
-        return f"{stats['mean']:,.4g} (n={stats['n']})"
-    mean, ci = ci_text(stats["mean"], stats["ci"])
-    return f"{mean} ± {ci} (n={stats['n']})"
+def _mean_text(stats: MeanCI) -> str:
+    if stats.ci is None or stats.mean is None:
+        return f"{stats.mean:,.4g} (n={stats.n})"
+    mean, ci = ci_text(stats.mean, stats.ci)
+    return f"{mean} ± {ci} (n={stats.n})"
 
 
 def _hover(row: dict[str, Any], seed: bool = True) -> str:

@@ -12,10 +12,19 @@ from __future__ import annotations
 import json
 from html import escape
 from pathlib import Path
-from typing import Any
 
 import plotly.graph_objects as go
 
+from sim.analysis.objectives import ObjectiveRow
+from sim.analysis.recommendation import (
+    Finance,
+    FreshCheck,
+    FrontierRow,
+    Recommendation,
+    Sensitivity,
+    SplitRow,
+)
+from sim.analysis.summary import Summary
 from sim.report.page import div, page
 
 MILLION = 1e6
@@ -24,27 +33,31 @@ MEETS, MISSES = "#2ca02c", "#d62728"
 
 def write_recommendation_report(run_dir: Path) -> Path:
     """Write run_dir/recommendation.html from run_dir/recommendation.json; return its path."""
-    data = json.loads((run_dir / "recommendation.json").read_text())
+    source = run_dir / "recommendation.json"
+    data = Recommendation.from_json(json.loads(source.read_text()))
+    mbps, money, fresh = data.mbps, data.finance, data.fresh_seeds
+    if mbps is None or money is None or fresh is None:
+        raise ValueError(f"{source}: no purchase meets the objectives: nothing to recommend")
     body = [
-        f"<h1>Recommended purchase: {data['mbps']:g} Mbit/s with {escape(data['policy'])}</h1>",
-        _finance_table(data),
+        f"<h1>Recommended purchase: {mbps:g} Mbit/s with {escape(data.policy or '')}</h1>",
+        _finance_table(data, money, fresh),
         "<h2>Frontier: cost against service</h2>",
-        div(_frontier_figure(data)),
-        _frontier_table(data["frontier"]),
+        div(_frontier_figure(data, mbps, money)),
+        _frontier_table(data.frontier),
         "<h2>What each policy and each demand growth needs</h2>",
-        div(_needs_figure(data)),
-        *_tornado_section(data),
+        div(_needs_figure(data, mbps)),
+        *_tornado_section(data, mbps),
         "<h2>Objectives at the answer</h2>",
         "<p>On the search window, mean over the fresh seeds; and over the whole run at the "
         "answer, whose window holds every site kind's busy hours (summary.json).</p>",
-        _objectives_table(data, _run_objectives(run_dir)),
+        _objectives_table(data, fresh, _run_objectives(run_dir)),
         "<h2>The split to deploy (downloads; uploads have the same shape)</h2>",
         "<p>Deploy with <code>netlab export recommendation.json -f tc</code> or "
         "<code>-f mikrotik</code>.</p>",
-        _split_table(data["split"]),
+        _split_table(data.split),
     ]
     path = run_dir / "recommendation.html"
-    path.write_text(page(f"recommendation {data['mbps']:g} Mbit/s", body), encoding="utf-8")
+    path.write_text(page(f"recommendation {mbps:g} Mbit/s", body), encoding="utf-8")
     return path
 
 
@@ -52,51 +65,49 @@ def _rp(value: float | None) -> str:
     return "-" if value is None else f"Rp{value:,.0f}"
 
 
-def _finance_table(data: dict[str, Any]) -> str:
-    money = data["finance"]
-    fresh = data["fresh_seeds"]
+def _finance_table(data: Recommendation, money: Finance, fresh: FreshCheck) -> str:
     rows = [
-        ("Recommended", f"{data['mbps']:g} Mbit/s each way, {data['policy']}"),
-        ("Cost", f"{_rp(data['monthly_idr'])} a month, {_rp(data['yearly_idr'])} a year"),
+        ("Recommended", f"{data.mbps:g} Mbit/s each way, {data.policy}"),
+        ("Cost", f"{_rp(data.monthly_idr)} a month, {_rp(data.yearly_idr)} a year"),
         (
-            f"Today's purchase ({money['current_mbps']:g} Mbit/s)",
-            f"{_rp(money['current_yearly_idr'])} a year: the answer saves "
-            f"{_rp(money['savings_yearly_idr'])} a year",
+            f"Today's purchase ({money.current_mbps:g} Mbit/s)",
+            f"{_rp(money.current_yearly_idr)} a year: the answer saves "
+            f"{_rp(money.savings_yearly_idr)} a year",
         ),
     ]
-    if money["budget_yearly_idr"] is not None:
-        margin = money["below_budget_yearly_idr"]
+    margin = money.below_budget_yearly_idr
+    if money.budget_yearly_idr is not None and margin is not None:
         rows.append(
             (
                 "Budget ceiling",
-                f"{_rp(money['budget_yearly_idr'])} a year: the answer is "
+                f"{_rp(money.budget_yearly_idr)} a year: the answer is "
                 + (f"{_rp(margin)} below it" if margin >= 0 else f"{_rp(-margin)} OVER it"),
             )
         )
-    answer = fresh["at_answer"]
+    answer = fresh.at_answer
     rows.append(
         (
-            f"On {answer['seeds']} seeds the search never saw",
-            ("meets every objective" if answer["feasible"] else "misses an objective")
-            + f" ({answer['seeds_meeting']} of {answer['seeds']} seeds alone)",
+            f"On {len(answer.probes)} seeds the search never saw",
+            ("meets every objective" if answer.feasible else "misses an objective")
+            + f" ({answer.seeds_meeting} of {len(answer.probes)} seeds alone)",
         )
     )
-    if fresh["at_cheaper"] is not None:
-        verdict = "meets them too" if fresh["at_cheaper"]["feasible"] else "misses them"
-        rows.append((f"Next cheaper option, {fresh['cheaper_mbps']:g} Mbit/s", verdict))
+    if fresh.at_cheaper is not None:
+        verdict = "meets them too" if fresh.at_cheaper.feasible else "misses them"
+        rows.append((f"Next cheaper option, {fresh.cheaper_mbps:g} Mbit/s", verdict))
     return _table(["", ""], rows)
 
 
-def _frontier_figure(data: dict[str, Any]) -> go.Figure:
+def _frontier_figure(data: Recommendation, mbps: float, money: Finance) -> go.Figure:
     # the answer once: as confirmed on fresh seeds, not again as the search saw it
-    rows = [r for r in data["frontier"] if r["role"] != "search" or r["mbps"] != data["mbps"]]
+    rows = [r for r in data.frontier if r.role != "search" or r.mbps != mbps]
     fig = go.Figure()
     for feasible, colour, label in ((True, MEETS, "meets"), (False, MISSES, "misses")):
-        mine = [r for r in rows if r["feasible"] == feasible]
+        mine = [r for r in rows if r.feasible == feasible]
         fig.add_trace(
             go.Scatter(
-                x=[r["mbps"] for r in mine],
-                y=[12 * r["monthly_idr"] / MILLION for r in mine],
+                x=[r.mbps for r in mine],
+                y=[12 * r.monthly_idr / MILLION for r in mine],
                 mode="markers+text",
                 name=f"{label} the objectives",
                 text=[_point_label(r) for r in mine],
@@ -106,18 +117,17 @@ def _frontier_figure(data: dict[str, Any]) -> go.Figure:
                 marker={"color": colour, "size": 11, "symbol": [_symbol(r) for r in mine]},
             )
         )
-    money = data["finance"]
-    if money["budget_yearly_idr"] is not None:
+    if money.budget_yearly_idr is not None:
         fig.add_hline(
-            y=money["budget_yearly_idr"] / MILLION,
+            y=money.budget_yearly_idr / MILLION,
             line_dash="dash",
             annotation_text="budget ceiling",
             annotation_position="top left",
         )
-    fig.add_vline(x=money["current_mbps"], line_dash="dot", annotation_text="today's purchase")
-    top = max([12 * r["monthly_idr"] for r in rows] + [money["budget_yearly_idr"] or 0])
+    fig.add_vline(x=money.current_mbps, line_dash="dot", annotation_text="today's purchase")
+    top = max([12 * r.monthly_idr for r in rows] + [money.budget_yearly_idr or 0])
     fig.update_layout(
-        title=f"{data['policy']}: yearly cost of each purchase simulated (star: the answer)",
+        title=f"{data.policy}: yearly cost of each purchase simulated (star: the answer)",
         xaxis={"title": "purchase (Mbit/s each way)", "rangemode": "tozero"},
         yaxis={"title": "cost (million Rp a year)", "range": [0, 1.15 * top / MILLION]},
         height=460,
@@ -125,22 +135,22 @@ def _frontier_figure(data: dict[str, Any]) -> go.Figure:
     return fig
 
 
-def _point_label(row: dict[str, Any]) -> str:
-    return f"{row['mbps']:g}: Rp{12 * row['monthly_idr'] / MILLION:,.0f}M"
+def _point_label(row: FrontierRow) -> str:
+    return f"{row.mbps:g}: Rp{12 * row.monthly_idr / MILLION:,.0f}M"
 
 
-def _symbol(row: dict[str, Any]) -> str:
-    return "star" if row["role"].startswith("answer") else "circle"
+def _symbol(row: FrontierRow) -> str:
+    return "star" if row.role.startswith("answer") else "circle"
 
 
-def _needs_figure(data: dict[str, Any]) -> go.Figure:
+def _needs_figure(data: Recommendation, mbps: float) -> go.Figure:
     labels, values = [], []
-    for policy, found in data["policies"].items():
+    for policy, found in data.policies.items():
         labels.append(f"{policy}")
-        values.append(found["mbps"])
-    for growth, found in data["growth"].items():
-        labels.append(f"{data['policy']}, demand x{growth}")
-        values.append(found["mbps"])
+        values.append(found.mbps)
+    for growth, found in data.growth.items():
+        labels.append(f"{data.policy}, demand x{growth}")
+        values.append(found.mbps)
     fig = go.Figure(
         go.Bar(
             x=labels,
@@ -150,7 +160,7 @@ def _needs_figure(data: dict[str, Any]) -> go.Figure:
             marker_color="#1f77b4",
         )
     )
-    top = max([v or 0 for v in values] + [data["mbps"]])
+    top = max([v or 0 for v in values] + [mbps])
     fig.update_layout(
         title="Smallest purchase meeting the objectives",
         yaxis={"title": "Mbit/s each way", "range": [0, 1.2 * top]},
@@ -159,25 +169,25 @@ def _needs_figure(data: dict[str, Any]) -> go.Figure:
     return fig
 
 
-def _tornado_section(data: dict[str, Any]) -> list[str]:
-    rows = data.get("sensitivities", [])
+def _tornado_section(data: Recommendation, mbps: float) -> list[str]:
+    rows = data.sensitivities
     if not rows:
         return []
     return [
         "<h2>What the answer depends on</h2>",
-        div(_tornado(rows, data["mbps"], data["grid"]["max_mbps"])),
+        div(_tornado(rows, mbps, data.grid["max_mbps"])),
         "<p>Each assumption set low and high, the others as in the scenario; the purchase "
         "the chosen policy then needs (searched on fewer seeds: indicative). Largest swing "
         "first.</p>",
     ]
 
 
-def _tornado(rows: list[dict[str, Any]], answer: float, ceiling: float) -> go.Figure:
+def _tornado(rows: list[Sensitivity], answer: float, ceiling: float) -> go.Figure:
     fig = go.Figure()
-    names = [r["assumption"] for r in rows][::-1]
+    names = [r.assumption for r in rows][::-1]
     for side, colour in (("low", "#6baed6"), ("high", "#fd8d3c")):
-        needs = [r[f"{side}_mbps"] for r in rows][::-1]
-        labels = [r[side] for r in rows][::-1]
+        needs = [r.low_mbps if side == "low" else r.high_mbps for r in rows][::-1]
+        labels = [r.low if side == "low" else r.high for r in rows][::-1]
         fig.add_trace(
             go.Bar(
                 y=names,
@@ -194,7 +204,7 @@ def _tornado(rows: list[dict[str, Any]], answer: float, ceiling: float) -> go.Fi
             )
         )
     fig.add_vline(x=answer, line_dash="dash", annotation_text=f"answer {answer:g}")
-    ends = [ceiling if r[k] is None else r[k] for r in rows for k in ("low_mbps", "high_mbps")]
+    ends = [ceiling if n is None else n for r in rows for n in (r.low_mbps, r.high_mbps)]
     pad = 0.25 * (max([*ends, answer]) - min([*ends, answer]) or answer)
     fig.update_traces(cliponaxis=False)
     fig.update_layout(
@@ -210,29 +220,30 @@ def _tornado(rows: list[dict[str, Any]], answer: float, ceiling: float) -> go.Fi
     return fig
 
 
-def _frontier_table(rows: list[dict[str, Any]]) -> str:
+def _frontier_table(rows: list[FrontierRow]) -> str:
     header = ["Mbit/s", "Rp a month", "Rp a year", "Rp per Mbit/s a month", "meets", "misses", ""]
     body = [
         (
-            f"{r['mbps']:g}",
-            f"{r['monthly_idr']:,.0f}",
-            f"{12 * r['monthly_idr']:,.0f}",
-            f"{r['idr_per_mbps_month']:,.0f}",
-            "yes" if r["feasible"] else "no",
-            _missed(r["missed"]),
-            r["role"],
+            f"{r.mbps:g}",
+            f"{r.monthly_idr:,.0f}",
+            f"{12 * r.monthly_idr:,.0f}",
+            f"{r.idr_per_mbps_month:,.0f}",
+            "yes" if r.feasible else "no",
+            _missed(r.missed),
+            r.role,
         )
         for r in rows
     ]
     return _table(header, body)
 
 
-def _run_objectives(run_dir: Path) -> dict[str, dict[str, Any]]:
+def _run_objectives(run_dir: Path) -> dict[str, ObjectiveRow]:
     """The objectives of the run at the answer, by name (none if no summary.json)."""
     path = run_dir / "summary.json"
     if not path.exists():
         return {}
-    return {row["name"]: row for row in json.loads(path.read_text()).get("objectives", [])}
+    summary = Summary.from_json(json.loads(path.read_text()))
+    return {row.name: row for row in summary.objectives}
 
 
 def _missed(names: list[str]) -> str:
@@ -241,36 +252,37 @@ def _missed(names: list[str]) -> str:
     return ", ".join(names) or "-"
 
 
-def _objectives_table(data: dict[str, Any], run: dict[str, dict[str, Any]]) -> str:
-    mean = data["fresh_seeds"]["at_answer"]["mean"]
+def _objectives_table(data: Recommendation, fresh: FreshCheck, run: dict[str, ObjectiveRow]) -> str:
+    mean = fresh.at_answer.mean
     rows = []
-    for name, target in data["objectives"].items():
+    for name, target in data.objectives.items():
         if name == "busy_fraction":
             continue
-        value, whole = mean.get(name), run.get(name, {})
+        value, whole = mean.get(name), run.get(name)
+        measured = None if whole is None else whole.value
         rows.append(
             (
                 name,
                 "information" if target is None else f"{target:g}",
                 "-" if value is None else f"{value:.3f}",
-                "-" if whole.get("value") is None else f"{whole['value']:.3f}",
-                {True: "met", False: "MISSED", None: "-"}[whole.get("met")],
-                whole.get("site") or "",
+                "-" if measured is None else f"{measured:.3f}",
+                {True: "met", False: "MISSED", None: "-"}[None if whole is None else whole.met],
+                "" if whole is None else whole.site or "",
             )
         )
     header = ["objective", "target", "search window", "whole run", "verdict", "site"]
     return _table(header, rows)
 
 
-def _split_table(split: list[dict[str, Any]]) -> str:
+def _split_table(split: list[SplitRow]) -> str:
     header = ["site", "guarantee Mbit/s", "ceiling Mbit/s", "priority", "quantum B"]
     rows = [
         (
-            r["site"],
-            f"{r['rate_mbps']:.3f}",
-            f"{r['ceil_mbps']:.3f}",
-            str(r["prio"]),
-            "-" if r["quantum"] is None else str(r["quantum"]),
+            r.site,
+            f"{r.rate_mbps:.3f}",
+            f"{r.ceil_mbps:.3f}",
+            str(r.prio),
+            "-" if r.quantum is None else str(r.quantum),
         )
         for r in split
     ]

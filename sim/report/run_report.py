@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from sim.analysis.objectives import ObjectiveRow
+from sim.analysis.summary import AppFigures, SiteFigures, Summary, UnservedSite
 from sim.model.units import MBPS
 from sim.report.page import div, page
 
@@ -34,7 +36,7 @@ DIRECTION_COLOURS = {"down": "#1f77b4", "up": "#d62728"}
 def write_report(run_dir: Path) -> Path:
     """Write run_dir/report.html from the run folder's files and return its path."""
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    summary = json.loads((run_dir / "summary.json").read_text())
+    summary = Summary.from_json(json.loads((run_dir / "summary.json").read_text()))
     start = dt.datetime.fromisoformat(manifest["scenario"]["scenario"]["start"])
     root_series = _root_series(run_dir / "classes.csv")
     fct, slowdown = _elastic_distributions(run_dir / "flows.csv")
@@ -44,20 +46,20 @@ def write_report(run_dir: Path) -> Path:
         "<h2>Summary</h2>",
         _summary_table(summary),
         "<h2>Objectives (each site kind's busy windows)</h2>",
-        _objectives_table(summary.get("objectives", [])),
+        _objectives_table(summary.objectives),
         "<h2>Upstream</h2>",
         div(_utilisation_figure(root_series, start, float(manifest["purchase_mbps"]))),
         "<h2>Sites</h2>",
-        div(_satisfaction_figure(summary["sites"])),
-        _sites_table(summary["sites"]),
-        _unserved(summary["unserved"]),
+        div(_satisfaction_figure(summary.sites)),
+        _sites_table(summary.sites),
+        _unserved(summary.unserved),
         "<h2>Applications</h2>",
         div(_ecdf_figure(fct, "Flow completion time of finished transfers", "completion time (s)")),
         div(
             _ecdf_figure(slowdown, "Slowdown of finished transfers (time / time alone)", "slowdown")
         ),
-        div(_at_rate_figure(summary["apps"])),
-        _apps_table(summary["apps"]),
+        div(_at_rate_figure(summary.apps)),
+        _apps_table(summary.apps),
     ]
     path = run_dir / "report.html"
     path.write_text(page(manifest["scenario"]["scenario"]["name"], body), encoding="utf-8")
@@ -143,25 +145,25 @@ def _utilisation_figure(
     return fig
 
 
-def _satisfaction_figure(sites: list[dict[str, Any]]) -> go.Figure:
+def _satisfaction_figure(sites: list[SiteFigures]) -> go.Figure:
     fig = go.Figure()
-    for kind in dict.fromkeys(site["kind"] for site in sites):
-        mine = [site for site in sites if site["kind"] == kind]
+    for kind in dict.fromkeys(site.kind for site in sites):
+        mine = [site for site in sites if site.kind == kind]
         fig.add_trace(
             go.Bar(
-                x=[site["name"] for site in mine],
-                y=[site["satisfaction"] for site in mine],
+                x=[site.name for site in mine],
+                y=[site.satisfaction for site in mine],
                 name=kind,
                 marker_color=KIND_COLOURS.get(kind),
-                customdata=[[site["offered_gb"], site["unmet_gb"]] for site in mine],
+                customdata=[[site.offered_gb, site.unmet_gb] for site in mine],
                 hovertemplate="%{x}<br>satisfaction %{y:.3f}<br>offered %{customdata[0]:.2f} GB"
                 "<br>unmet %{customdata[1]:.3f} GB<extra></extra>",
             )
         )
     fig.add_trace(
         go.Scatter(
-            x=[site["name"] for site in sites],
-            y=[site["busy_hour_satisfaction"] for site in sites],
+            x=[site.name for site in sites],
+            y=[site.busy_hour_satisfaction for site in sites],
             name="busy hour",
             mode="markers",
             marker={"symbol": "diamond", "color": "#222", "size": 9},
@@ -202,12 +204,12 @@ def _ecdf(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.quantile(ordered, QUANTILES), QUANTILES
 
 
-def _at_rate_figure(apps: dict[str, dict[str, Any]]) -> go.Figure:
-    paced = {name: app for name, app in apps.items() if app["at_rate_share"] is not None}
+def _at_rate_figure(apps: dict[str, AppFigures]) -> go.Figure:
+    paced = {name: app for name, app in apps.items() if app.at_rate_share is not None}
     fig = go.Figure(
         go.Bar(
             x=list(paced),
-            y=[app["at_rate_share"] for app in paced.values()],
+            y=[app.at_rate_share for app in paced.values()],
             marker_color="#9467bd",
             hovertemplate="%{x}: %{y:.3f}<extra></extra>",
         )
@@ -223,7 +225,7 @@ def _at_rate_figure(apps: dict[str, dict[str, Any]]) -> go.Figure:
 # -- text and tables ---------------------------------------------------------------------------
 
 
-def _header(manifest: dict[str, Any], summary: dict[str, Any]) -> str:
+def _header(manifest: dict[str, Any], summary: Summary) -> str:
     spec = manifest["scenario"]
     section = spec["scenario"]
     facts = {
@@ -233,9 +235,9 @@ def _header(manifest: dict[str, Any], summary: dict[str, Any]) -> str:
         "start": section["start"],
         "duration": f"{float(section['duration']) / 3600:g} h",
         "seed": section["seed"],
-        "sites served": len(summary["sites"]),
-        "users": summary["overall"]["users"],
-        "flows": summary["overall"]["flows"],
+        "sites served": len(summary.sites),
+        "users": summary.overall.users,
+        "flows": summary.overall.flows,
     }
     spans = "".join(f"<span><b>{escape(k)}</b>: {escape(str(v))}</span>" for k, v in facts.items())
     return (
@@ -251,69 +253,68 @@ def _warnings(warnings: list[str]) -> str:
     return f"<div class='warnings'><h2>Warnings ({len(warnings)})</h2><ul>{items}</ul></div>"
 
 
-def _summary_table(summary: dict[str, Any]) -> str:
-    overall, cost, up = summary["overall"], summary["cost"], summary["upstream"]
-    busy = overall["busy_hour"] or {}
+def _summary_table(summary: Summary) -> str:
+    overall, cost, up = summary.overall, summary.cost, summary.upstream
+    busy = overall.busy_hour
     rows = [
-        ("Satisfaction (delivered / offered)", _fmt(overall["satisfaction"], ".4f")),
+        ("Satisfaction (delivered / offered)", _fmt(overall.satisfaction, ".4f")),
         (
             "Offered / delivered / unmet",
-            f"{_fmt(overall['offered_gb'], '.2f')} / "
-            f"{_fmt(overall['delivered_gb'], '.2f')} / {_fmt(overall['unmet_gb'], '.3f')} GB",
+            f"{_fmt(overall.offered_gb, '.2f')} / "
+            f"{_fmt(overall.delivered_gb, '.2f')} / {_fmt(overall.unmet_gb, '.3f')} GB",
         ),
-        ("Jain's fairness index over sites' satisfaction", _fmt(overall["jain_index"], ".4f")),
+        ("Jain's fairness index over sites' satisfaction", _fmt(overall.jain_index, ".4f")),
         (
             "Busy hour (local)",
-            f"{busy.get('local', '-')}: offered "
-            f"{_fmt(busy.get('offered_down_mbps'), '.1f')} Mbit/s down, "
-            f"{_fmt(busy.get('offered_up_mbps'), '.1f')} Mbit/s up, satisfaction "
-            f"{_fmt(busy.get('satisfaction'), '.4f')}",
+            "-: offered - Mbit/s down, - Mbit/s up, satisfaction -"
+            if busy is None
+            else f"{busy.local}: offered {_fmt(busy.offered_down_mbps, '.1f')} Mbit/s down, "
+            f"{_fmt(busy.offered_up_mbps, '.1f')} Mbit/s up, satisfaction "
+            f"{_fmt(busy.satisfaction, '.4f')}",
         ),
-        ("Paced flows' time at needed rate", _fmt(overall["paced_at_rate_share"], ".4f")),
+        ("Paced flows' time at needed rate", _fmt(overall.paced_at_rate_share, ".4f")),
         *(
             (
                 f"Upstream {d}: mean / p95 utilisation",
-                f"{_fmt(up[d]['mean_utilisation'], '.1%')}"
-                f" / {_fmt(up[d]['p95_utilisation'], '.1%')}",
+                f"{_fmt(up[d].mean_utilisation, '.1%')} / {_fmt(up[d].p95_utilisation, '.1%')}",
             )
             for d in up
         ),
         *(
             (
                 f"Upstream {d}: billing95 / peak",
-                f"{_fmt(up[d]['billing95_mbps'], '.1f')} / "
-                f"{_fmt(up[d]['peak_mbps'], '.1f')} Mbit/s",
+                f"{_fmt(up[d].billing95_mbps, '.1f')} / {_fmt(up[d].peak_mbps, '.1f')} Mbit/s",
             )
             for d in up
         ),
         (
             "Cost per month / for this run",
-            f"Rp{_fmt(cost['monthly_idr'], ',.0f')} / Rp{_fmt(cost['period_idr'], ',.0f')}",
+            f"Rp{_fmt(cost.monthly_idr, ',.0f')} / Rp{_fmt(cost.period_idr, ',.0f')}",
         ),
-        ("Cost per delivered GB", f"Rp{_fmt(cost['per_delivered_gb_idr'], ',.0f')}"),
-        ("Idle capacity (period cost × unused share, down)", f"Rp{_fmt(cost['idle_idr'], ',.0f')}"),
+        ("Cost per delivered GB", f"Rp{_fmt(cost.per_delivered_gb_idr, ',.0f')}"),
+        ("Idle capacity (period cost × unused share, down)", f"Rp{_fmt(cost.idle_idr, ',.0f')}"),
     ]
     return _table(["figure", "value"], rows)
 
 
-def _objectives_table(objectives: list[dict[str, Any]]) -> str:
+def _objectives_table(objectives: list[ObjectiveRow]) -> str:
     verdicts = {True: "met", False: "MISSED", None: "-"}
     rows = [
         (
-            o["name"],
-            _fmt(o["value"], ".3f"),
+            o.name,
+            _fmt(o.value, ".3f"),
             "information"
-            if o["target"] is None
-            else ("at most " if o["better"] == "lower" else "at least ") + f"{o['target']:g}",
-            verdicts[o["met"]],
-            o["site"] or "",
+            if o.target is None
+            else ("at most " if o.better == "lower" else "at least ") + f"{o.target:g}",
+            verdicts[o.met],
+            o.site or "",
         )
         for o in objectives
     ]
     return _table(["objective", "value", "target", "verdict", "site"], rows)
 
 
-def _sites_table(sites: list[dict[str, Any]]) -> str:
+def _sites_table(sites: list[SiteFigures]) -> str:
     header = [
         "site",
         "kind",
@@ -328,23 +329,23 @@ def _sites_table(sites: list[dict[str, Any]]) -> str:
     ]
     rows = [
         (
-            s["name"],
-            s["kind"],
-            str(s["users"]),
-            _fmt(s["offered_gb"], ".3f"),
-            _fmt(s["delivered_gb"], ".3f"),
-            _fmt(s["satisfaction"], ".4f"),
-            _fmt(s["busy_hour_satisfaction"], ".4f"),
-            _fmt(s["p95_mbps"], ".2f"),
-            str(s["abandoned_flows"]),
-            _fmt(s["paced_at_rate_share"], ".4f"),
+            s.name,
+            s.kind,
+            str(s.users),
+            _fmt(s.offered_gb, ".3f"),
+            _fmt(s.delivered_gb, ".3f"),
+            _fmt(s.satisfaction, ".4f"),
+            _fmt(s.busy_hour_satisfaction, ".4f"),
+            _fmt(s.p95_mbps, ".2f"),
+            str(s.abandoned_flows),
+            _fmt(s.paced_at_rate_share, ".4f"),
         )
         for s in sites
     ]
     return _table(header, rows)
 
 
-def _apps_table(apps: dict[str, dict[str, Any]]) -> str:
+def _apps_table(apps: dict[str, AppFigures]) -> str:
     header = [
         "application",
         "kind",
@@ -360,26 +361,26 @@ def _apps_table(apps: dict[str, dict[str, Any]]) -> str:
     rows = [
         (
             name,
-            a["kind"],
-            str(a["flows"]),
-            _fmt(a["fct_p50_s"], ".3g"),
-            _fmt(a["fct_p95_s"], ".3g"),
-            _fmt(a["fct_p99_s"], ".3g"),
-            _fmt(a["slowdown_p50"], ".3g"),
-            _fmt(a["slowdown_p95"], ".3g"),
-            _fmt(a["at_rate_share"], ".4f"),
-            _fmt(a["abandoned_share"], ".2%"),
+            a.kind,
+            str(a.flows),
+            _fmt(a.fct_p50_s, ".3g"),
+            _fmt(a.fct_p95_s, ".3g"),
+            _fmt(a.fct_p99_s, ".3g"),
+            _fmt(a.slowdown_p50, ".3g"),
+            _fmt(a.slowdown_p95, ".3g"),
+            _fmt(a.at_rate_share, ".4f"),
+            _fmt(a.abandoned_share, ".2%"),
         )
         for name, a in apps.items()
     ]
     return _table(header, rows)
 
 
-def _unserved(unserved: list[dict[str, Any]]) -> str:
+def _unserved(unserved: list[UnservedSite]) -> str:
     if not unserved:
         return "<p>Every site of the topology is served.</p>"
     items = "".join(
-        f"<li>{escape(s['name'])} ({escape(s['kind'])}, {s['users']} users)</li>" for s in unserved
+        f"<li>{escape(s.name)} ({escape(s.kind)}, {s.users} users)</li>" for s in unserved
     )
     return f"<h3>Not served ({len(unserved)} sites, no network yet)</h3><ul>{items}</ul>"
 

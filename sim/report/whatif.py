@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
-from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sim.analysis.compare import ci_text
+from sim.analysis.compare import MeanCI, ci_text
 from sim.report.page import div, page
-from sim.studies.whatif import OTHERS_FIGURES, SITE_FIGURES, Combination, taken
+from sim.studies.whatif import OTHERS_FIGURES, SITE_FIGURES, Combination, WhatIfResult, taken
 
 
-def whatif_report(
-    out_path: Path, title: str, combos: list[Combination], new_sites: list[str], lines: list[str]
-) -> Path:
+def whatif_report(out_path: Path, title: str, result: WhatIfResult) -> Path:
     """Write the self-contained what-if page and return its path."""
+    combos, new_sites, lines = result.combinations, list(result.connect), result.verdicts
     seeds = sorted(combos[0].runs)
     body = [
         f"<h1>netlab what-if: {escape(title)}</h1>",
@@ -44,13 +42,13 @@ def whatif_report(
     return out_path
 
 
-def cell(stats: dict[str, Any]) -> str:
+def cell(stats: MeanCI) -> str:
     """mean ± CI as text ("—" when there is nothing to show)."""
-    if stats["mean"] is None:
+    if stats.mean is None:
         return "—"
-    if stats["ci"] is None:
-        return f"{stats['mean']:.3g}"
-    return " ± ".join(ci_text(stats["mean"], stats["ci"]))
+    if stats.ci is None:
+        return f"{stats.mean:.3g}"
+    return " ± ".join(ci_text(stats.mean, stats.ci))
 
 
 def _site_table(combos: list[Combination], site_id: str) -> str:
@@ -84,12 +82,12 @@ def _bars(combos: list[Combination], new_sites: list[str]) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=("web page-load p50 (s)", "call MOS"))
     for site_id in new_sites:
         for col, key in ((1, "page_load_p50_s"), (2, "call_mos")):
-            shown = [c for c in combos[1:] if c.stats(f"{site_id}:{key}")["mean"] is not None]
+            shown = [c for c in combos[1:] if c.stats(f"{site_id}:{key}").mean is not None]
             stats = [c.stats(f"{site_id}:{key}") for c in shown]
             fig.add_bar(
                 x=[c.name for c in shown],
-                y=[s["mean"] for s in stats],
-                error_y={"type": "data", "array": [s["ci"] or 0 for s in stats]},
+                y=[s.mean for s in stats],
+                error_y={"type": "data", "array": [s.ci or 0 for s in stats]},
                 name=f"{site_id}, {'page load' if col == 1 else 'call MOS'}",
                 row=1,
                 col=col,

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.analysis.calibration import Calibration, Figures, SiteFit
 from sim.demand.calendar import OFFICE_KINDS, Calendar, covered, national
 from sim.demand.expected import hourly_load, session_load, sessions_for
 from sim.measure.sites import SiteInterval
@@ -37,50 +38,6 @@ UPLOAD_IDENTIFIABLE = 0.1
 # An hour needs this much of itself measured to count.
 MIN_COVERAGE = 0.5
 MBIT = 1e6
-
-
-@dataclass(frozen=True)
-class Figures:
-    """A site's load figures over working days: busiest hour (mean), 95th percentile of the
-    5-minute rates, mean daily volume; offered goodput, Mbit/s and GB."""
-
-    busy_hour_mbps: float
-    p95_mbps: float
-    daily_gb: float
-
-
-@dataclass
-class SiteFit:
-    """One site's fitted demand and how well it reproduces the measurements."""
-
-    site: Site
-    scale: float
-    weekday: list[float]
-    weekend: list[float] | None
-    hours: list[str]  # per weekday hour: "fitted" or "estimated"
-    censored_samples: int
-    samples: int
-    measured: Figures
-    fitted: Figures
-    measured_hourly: np.ndarray  # mean working-day Mbit/s per hour (censored hours: a floor)
-    fitted_hourly: np.ndarray
-    residual_mbps: float  # RMS of model minus measured over every uncensored day and hour
-
-    @property
-    def censored(self) -> bool:
-        return self.censored_samples > 0
-
-
-@dataclass
-class Calibration:
-    """Every site's fit, the days measured and the upstream's unexplained traffic."""
-
-    sites: list[SiteFit]
-    days: list[dt.date]
-    workdays: list[dt.date]
-    upstream_hourly: np.ndarray | None = None  # measured, mean working-day Mbit/s per hour
-    sites_hourly: np.ndarray | None = None  # the sites' measured sum, same
-    notes: list[str] = field(default_factory=list)
 
 
 def ceilings(scenario: Scenario) -> dict[str, float]:

@@ -36,7 +36,7 @@ from sim.backends.mininet.cleanup import EmulationUnavailable, Terminated, clean
 from sim.model.flow import Flow
 from sim.model.scenario import Scenario
 from sim.model.units import parse_duration
-from sim.run import RunRecord, run_scenario
+from sim.run import RunRecord, RunWindow, run_scenario
 from sim.shaping.htb import CompiledTree
 from sim.shaping.plan import DIRECTIONS, ClassTree, Direction
 from sim.shaping.schedule import compile_schedule
@@ -123,9 +123,10 @@ def emulate(
     """Run the window on a Mininet network in real time; return the RunRecord.
 
     scale multiplies every rate and flow size on the wire (for small machines); the record
-    reads unscaled and notes the scale in `info`. The record's `info` also holds bring-up and
-    tear-down times, what was and was not emulated, the run tag and CPU load; its warnings
-    include a CPU-bound warning when the host was saturated. Raises EmulationUnavailable.
+    reads unscaled and notes the scale in `emulation`, which also holds bring-up and
+    tear-down times, what was and was not emulated, the run tag and CPU load (its `window`
+    the window); its warnings include a CPU-bound warning when the host was saturated.
+    Raises EmulationUnavailable.
     """
     from sim.backends.mininet import cleanup
     from sim.backends.mininet.backend import MininetBackend
@@ -152,8 +153,8 @@ def emulate(
             for backend in backends:
                 backend.close()
     backend = backends[0]
-    record.info.update(backend.info)
-    record.info["window"] = {"start_s": window_start_s, "len_s": window_len_s}
+    record.emulation = backend.info
+    record.window = RunWindow(window_start_s, window_len_s)
     record.warnings.extend(backend.warnings)
     return record
 
@@ -362,7 +363,7 @@ def stress(
             measured = measure_greedy(backend, list(access), direction, warm_s, measure_s)
             rows += _stress_rows(plan.tree(direction), access, measured, direction)
         backend.finish()
-    info = {**backend.info, "at_s": at_s, "measure_s": measure_s, "warm_s": warm_s}
+    info = {**backend.info.to_json(), "at_s": at_s, "measure_s": measure_s, "warm_s": warm_s}
     return Stress(scenario.name, plan.policy, rows, info, backend.warnings)
 
 

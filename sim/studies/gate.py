@@ -18,12 +18,13 @@ sites of a topology file then changes nothing at all.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.analysis.compare import paired_difference
-from sim.analysis.metrics import Summary, summarize
+from sim.analysis.compare import PairedDifference, paired_difference
+from sim.analysis.metrics import summarize
+from sim.analysis.summary import Summary
 from sim.model.errors import ConfigError
 from sim.model.fields import clock_seconds
 from sim.model.scenario import Scenario, load_scenario
@@ -71,6 +72,8 @@ class Row:
 
 @dataclass(frozen=True)
 class GateResult:
+    """The gate's answer: both sides, the seeds and window, and every figure's Row."""
+
     baseline: str
     candidate: str
     seeds: list[int]
@@ -82,6 +85,15 @@ class GateResult:
     @property
     def failed(self) -> list[Row]:
         return [row for row in self.rows if row.failed]
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON data, keys in field order."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GateResult:
+        """Read back what to_json wrote."""
+        return cls(**{**data, "rows": [Row(**row) for row in data["rows"]]})
 
 
 def canonical(scenario: Scenario) -> Scenario:
@@ -229,22 +241,22 @@ def judge(
                 *key,
                 baseline=_mean(b),
                 candidate=_mean(a),
-                diff=diff["mean"],
-                ci=diff["ci"],
-                n=diff["n"],
+                diff=diff.mean,
+                ci=diff.ci,
+                n=diff.n,
                 verdict=verdict,
             )
         )
     return rows
 
 
-def _verdict(diff: dict[str, Any], tolerance: float) -> str:
+def _verdict(diff: PairedDifference, tolerance: float) -> str:
     """regressed / improved when the whole 95 % interval lies beyond -/+ tolerance."""
-    if diff["ci"] is None:
+    if diff.ci is None or diff.mean is None:
         return "too few"
-    if diff["mean"] + diff["ci"] < -tolerance:
+    if diff.mean + diff.ci < -tolerance:
         return "regressed"
-    return "improved" if diff["mean"] - diff["ci"] > tolerance else "pass"
+    return "improved" if diff.mean - diff.ci > tolerance else "pass"
 
 
 def _mean(values: dict[int, float]) -> float | None:

@@ -16,8 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.analysis.compare import ci_text, mean_ci, paired_difference
-from sim.analysis.metrics import GOOD_CALL_MOS, Summary, summarize
+from sim.analysis.compare import MeanCI, PairedDifference, ci_text, mean_ci, paired_difference
+from sim.analysis.latency import GOOD_CALL_MOS
+from sim.analysis.metrics import summarize
+from sim.analysis.summary import Summary
 from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
 from sim.run import run_scenario
@@ -49,10 +51,42 @@ class Combination:
     def name(self) -> str:
         return ", ".join(f"{site}={option}" for site, option in self.choice.items())
 
-    def stats(self, figure: str) -> dict[str, Any]:
+    def stats(self, figure: str) -> MeanCI:
         """Mean and 95 % CI of a figure over the seeds where it exists."""
-        values = [run[figure] for run in self.runs.values() if run.get(figure) is not None]
-        return mean_ci([float(v) for v in values])
+        values = [run.get(figure) for run in self.runs.values()]
+        return mean_ci([float(v) for v in values if v is not None])
+
+    def to_json(self) -> dict[str, Any]:
+        """whatif.json's entry: the choice, its monthly cost and every seed's figures."""
+        return {"choice": self.choice, "monthly_idr": self.monthly_idr, "runs": self.runs}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Combination:
+        """Read back to_json's data, also after a JSON round trip (seeds as text)."""
+        runs = {int(seed): figures for seed, figures in data["runs"].items()}
+        return cls(data["choice"], data["monthly_idr"], runs)
+
+
+@dataclass
+class WhatIfResult:
+    """What whatif.json holds: the sites and options tried, the verdicts, and the baseline
+    (none connected, first) and every combination with its runs."""
+
+    connect: dict[str, list[str]]
+    verdicts: list[str]
+    combinations: list[Combination]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "connect": self.connect,
+            "verdicts": self.verdicts,
+            "combinations": [c.to_json() for c in self.combinations],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WhatIfResult:
+        combos = [Combination.from_json(c) for c in data["combinations"]]
+        return cls(data["connect"], data["verdicts"], combos)
 
 
 def check_options(scenario: Scenario, connect: dict[str, list[str]]) -> None:
@@ -128,7 +162,7 @@ def figures(summary: Summary, new_sites: list[str], length_s: float) -> dict[str
     return out
 
 
-def taken(combo: Combination, baseline: Combination, figure: str) -> dict[str, Any]:
+def taken(combo: Combination, baseline: Combination, figure: str) -> PairedDifference:
     """Paired difference combo - baseline of a figure on common seeds, with its 95 % CI."""
     mine = {s: float(r[figure]) for s, r in combo.runs.items() if r.get(figure) is not None}
     base = {s: float(r[figure]) for s, r in baseline.runs.items() if r.get(figure) is not None}
@@ -144,15 +178,15 @@ def verdicts(combos: list[Combination], new_sites: list[str]) -> list[str]:
         for site_id in new_sites:
             parts.append(_site_sentence(combo, site_id))
         diff = taken(combo, baseline, "others_satisfaction")
-        if diff["ci"] is None:
+        if diff.ci is None or diff.mean is None:
             parts.append("too few seeds to tell what it takes from the others")
-        elif not diff["significant"]:
-            amount, spread = ci_text(diff["mean"], diff["ci"])
+        elif not diff.significant:
+            amount, spread = ci_text(diff.mean, diff.ci)
             parts.append(
                 f"the others' satisfaction does not change significantly ({amount} ± {spread})"
             )
         else:
-            amount, spread = ci_text(-diff["mean"], diff["ci"])
+            amount, spread = ci_text(-diff.mean, diff.ci)
             parts.append(f"the others lose {amount} ± {spread} of their satisfaction")
         lines.append("; ".join(parts))
     return lines
@@ -168,12 +202,10 @@ def _site_sentence(combo: Combination, site_id: str) -> str:
         ("call_mos", "calls score MOS {}"),
     ):
         stats = combo.stats(f"{site_id}:{figure}")
-        if stats["mean"] is None:
+        if stats.mean is None:
             continue
         value = (
-            f"{stats['mean']:.2f}"
-            if stats["ci"] is None
-            else " ± ".join(ci_text(stats["mean"], stats["ci"]))
+            f"{stats.mean:.2f}" if stats.ci is None else " ± ".join(ci_text(stats.mean, stats.ci))
         )
         words.append(fmt.format(value))
     return f"{site_id} on {option}: " + (", ".join(words) or "no web pages or calls measured")
@@ -189,9 +221,9 @@ def cheapest_good(combos: list[Combination], new_sites: list[str]) -> Combinatio
     were made) and that takes nothing significant from the others' satisfaction."""
     good = []
     for combo in combos[1:]:
-        scores = [combo.stats(f"{site_id}:call_mos")["mean"] for site_id in new_sites]
+        scores = [combo.stats(f"{site_id}:call_mos").mean for site_id in new_sites]
         diff = taken(combo, combos[0], "others_satisfaction")
-        hurts = bool(diff["significant"]) and diff["mean"] < 0
+        hurts = diff.significant and diff.mean is not None and diff.mean < 0
         if all(m is None or m >= GOOD_CALL_MOS for m in scores) and not hurts:
             good.append(combo)
     return min(good, key=lambda c: c.monthly_idr) if good else None

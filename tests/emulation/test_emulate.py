@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from sim.backends.mininet.cleanup import check_environment
+from sim.backends.mininet.info import EmulationInfo
 from sim.model.scenario import load_scenario
 from sim.studies.emulate import parse_window, validate
 
@@ -34,15 +35,18 @@ def test_example_small_window_against_fluid():
     kernel, fluid = result.kernel, result.fluid
     assert kernel.backend == "mininet"
     assert kernel.wire_bytes["down"].shape == fluid.wire_bytes["down"].shape == (6, 8)
-    emulated = kernel.info["emulated"]
+    info = kernel.emulation
+    assert info is not None and kernel.window is not None
+    emulated = info.emulated
     netem = check_environment()["netem"]
-    assert emulated["delay"] is netem  # link delay exactly where the kernel has netem
-    assert ("latency emulated with netem" in emulated["note"]) is netem
-    assert emulated["htb_shaping"] and emulated["access_links"] and not emulated["loss"]
-    assert not emulated["upstream_link"] and "upstream link is the hub's root" in emulated["note"]
-    assert kernel.info["tcp_congestion_control"] == "cubic"
-    assert kernel.info["bring_up_s"] < 30 and kernel.info["tear_down_s"] < 30
-    assert kernel.info["tc_rebuilds"]["down"] == 2  # the 16:00 switch changed the tree
+    assert emulated.delay is netem  # link delay exactly where the kernel has netem
+    assert ("latency emulated with netem" in emulated.note) is netem
+    assert emulated.htb_shaping and emulated.access_links and not emulated.loss
+    assert not emulated.upstream_link and "upstream link is the hub's root" in emulated.note
+    assert info.tcp_congestion_control == "cubic"
+    assert info.bring_up_s < 30 and info.tear_down_s is not None and info.tear_down_s < 30
+    assert info.tc_rebuilds is not None and info.tc_rebuilds["down"] == 2  # the 16:00 switch
+    assert EmulationInfo.from_json(info.to_json()) == info
     assert set(kernel.plan_index) == {0, 1}
     assert kernel.flows and all(f.status != "active" for f in kernel.flows)
     assert all(math.isfinite(f.end) and f.end >= f.start for f in kernel.flows)

@@ -28,6 +28,7 @@ import simpy
 
 from sim.backends.mininet import cleanup, shaper, topo
 from sim.backends.mininet.agent_client import Agents
+from sim.backends.mininet.info import CpuLoad, Emulated, EmulationInfo
 from sim.model.flow import Flow
 from sim.shaping.plan import DIRECTIONS, ClassTree, Direction, ShapingPlan
 from sim.shaping.tc import link_args
@@ -115,28 +116,28 @@ class MininetBackend:
         except BaseException:
             self.close()
             raise
-        self.info: dict[str, Any] = {
-            "run_tag": self.run.tag,
-            "scale": scale,
-            "hosts": len(spec.sites) + 2,
-            "tcp_congestion_control": CONGESTION_CONTROL,
-            "bring_up_s": time.monotonic() - began,
-            "bring_up_phases_s": self.phases,
-            "emulated": {
-                "htb_shaping": True,
-                "access_links": True,
-                "upstream_link": False,  # the root stands for it (see _bring_up)
-                "delay": self.features["netem"],
-                "loss": False,
-                "note": (
+        self.info = EmulationInfo(
+            run_tag=self.run.tag,
+            scale=scale,
+            hosts=len(spec.sites) + 2,
+            tcp_congestion_control=CONGESTION_CONTROL,
+            bring_up_s=time.monotonic() - began,
+            bring_up_phases_s=self.phases,
+            emulated=Emulated(
+                htb_shaping=True,
+                access_links=True,
+                upstream_link=False,  # the root stands for it (see _bring_up)
+                delay=self.features["netem"],
+                loss=False,
+                note=(
                     "latency emulated with netem on access links"
                     if self.features["netem"]
                     else "kernel has no netem: link delay not emulated (RTT ~0.1 ms)"
                 )
                 + "; loss is not part of the site model; the upstream link is the hub's root "
                 "class, shaped just below the purchase",
-            },
-        }
+            ),
+        )
         self._cpu = _CpuMeter()
         env.process(self._poll())
         env.process(self._sample_cpu())
@@ -194,7 +195,7 @@ class MininetBackend:
                 self.net.stop()
         removed = self.run.close()
         if hasattr(self, "info"):
-            self.info["tear_down_s"] = time.monotonic() - began
+            self.info.tear_down_s = time.monotonic() - began
         return removed
 
     def __enter__(self) -> MininetBackend:
@@ -258,16 +259,14 @@ class MininetBackend:
         cpu = self._cpu.samples
         if cpu:
             busy_share = sum(1 for s in cpu if s > CPU_BOUND) / len(cpu)
-            self.info["cpu_busy_mean"] = sum(cpu) / len(cpu)
-            self.info["cpu_busy_max"] = max(cpu)
-            self.info["cpu_bound_share"] = busy_share
+            self.info.cpu = CpuLoad(sum(cpu) / len(cpu), max(cpu), busy_share)
             if busy_share > 0.1:
                 self.warnings.append(
                     f"emulation was CPU-bound {busy_share:.0%} of the time (all cores over "
                     f"{CPU_BOUND:.0%} busy): kernel figures are unreliable; use --scale"
                 )
-        self.info["tc_rebuilds"] = {d: s.rebuilds for d, s in self.shapers.items()}
-        self.info["tc_changes"] = {d: s.changes for d, s in self.shapers.items()}
+        self.info.tc_rebuilds = {d: s.rebuilds for d, s in self.shapers.items()}
+        self.info.tc_changes = {d: s.changes for d, s in self.shapers.items()}
 
     # -- events from the agents ------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.analysis.recommendation import Point, PolicyAnswer
+from sim.analysis.recommendation import PolicyAnswer, SearchPoint
 
 
 @dataclass
@@ -24,7 +24,7 @@ class Bisection:
     anchor: float | None = None
     low: int = -1  # the largest index known infeasible (-1: none)
     high: int = -1  # the smallest index known feasible (len(grid): none); set in __post_init__
-    points: list[Point] = field(default_factory=list)
+    points: list[SearchPoint] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.high = len(self.grid)
@@ -45,7 +45,7 @@ class Bisection:
             return grid[max(high - stride, 0)]
         return grid[(low + high) // 2]
 
-    def record(self, point: Point) -> None:
+    def record(self, point: SearchPoint) -> None:
         self.points.append(point)
         index = self.grid.index(point.mbps)
         if point.feasible:

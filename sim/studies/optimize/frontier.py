@@ -3,7 +3,7 @@ and the answer on fresh seeds, priced."""
 
 from __future__ import annotations
 
-from sim.analysis.recommendation import FreshCheck, FrontierRow, Point, PolicyAnswer
+from sim.analysis.recommendation import FreshCheck, FrontierRow, PolicyAnswer, SearchPoint
 from sim.model.scenario import Scenario
 from sim.studies.optimize.finance import monthly_cost
 from sim.studies.optimize.probes import met
@@ -27,7 +27,7 @@ def tier_edges(
 
 
 def frontier(
-    scenario: Scenario, found: PolicyAnswer, fresh: FreshCheck, tiers: list[Point]
+    scenario: Scenario, found: PolicyAnswer, fresh: FreshCheck, tiers: list[SearchPoint]
 ) -> list[FrontierRow]:
     """Cost against service for the chosen policy: every purchase the search probed, the
     edges of the price tiers up to the answer, and the answer and the next cheaper option on

@@ -7,9 +7,10 @@ from collections.abc import Hashable
 
 import numpy as np
 
-from sim.analysis.metrics import Summary, summarize
+from sim.analysis.metrics import summarize
 from sim.analysis.objectives import AT_MOST
-from sim.analysis.recommendation import Point, Probe
+from sim.analysis.recommendation import Probe, SearchPoint
+from sim.analysis.summary import Summary
 from sim.model.scenario import Scenario
 from sim.model.scenario_schema import Objectives, OptimizeSpec
 from sim.run import run_scenario
@@ -73,7 +74,7 @@ def labelled(point: Scenario, mbps: float, seed: int, growth: float, figures: Fi
     return Probe(point.spec.policy.name, mbps, seed, growth, figures, feasible)
 
 
-def judge(probes: list[Probe], objectives: Objectives) -> Point:
+def judge(probes: list[Probe], objectives: Objectives) -> SearchPoint:
     """Pool the seeds of one purchase: the mean of each figure (over the seeds that measured
     it) against its target."""
     first = probes[0]
@@ -81,7 +82,7 @@ def judge(probes: list[Probe], objectives: Objectives) -> Point:
     for name in objectives.targets():
         values = [p.figures[name] for p in probes if p.figures.get(name) is not None]
         mean[name] = float(np.mean(values)) if values else None
-    return Point(
+    return SearchPoint(
         first.policy,
         first.mbps,
         first.growth,

@@ -11,9 +11,9 @@ from typing import Any
 
 from sim.analysis.recommendation import (
     FreshCheck,
-    Point,
     PolicyAnswer,
     Recommendation,
+    SearchPoint,
     Sensitivity,
     SplitRow,
 )
@@ -52,7 +52,7 @@ class _Checked:
 
     fresh: FreshCheck
     grown: list[Bisection]
-    tiers: list[Point]
+    tiers: list[SearchPoint]
     swings: list[Sensitivity]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sim.analysis.recommendation import FreshCheck, Point, PolicyAnswer, Probe
+from sim.analysis.recommendation import FreshCheck, PolicyAnswer, Probe, SearchPoint
 from sim.model.scenario import Scenario
 from sim.studies.optimize.bisection import Bisection
 from sim.studies.optimize.finance import next_cheaper
@@ -37,7 +37,7 @@ async def judged_points(
     seeds: list[int],
     growth: float,
     priority: int,
-) -> list[Point]:
+) -> list[SearchPoint]:
     """Each purchase judged over the seeds; every probe asked for at once."""
     probes = await asyncio.gather(
         *(queued_probe(queue, scenario, m, s, growth, priority) for m in purchases for s in seeds)
@@ -103,7 +103,7 @@ async def tier_points(
     found: PolicyAnswer,
     fresh: FreshCheck,
     grid: list[float],
-) -> list[Point]:
+) -> list[SearchPoint]:
     """The chosen policy at the price tiers' edges the search did not go to (the frontier)."""
     wanted = tier_edges(scenario, found, fresh, grid)
     return await judged_points(

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.analysis.metrics import Summary, summarize
+from sim.analysis.metrics import summarize
+from sim.analysis.summary import Summary
 from sim.analysis.table import METRIC_COLUMNS, cell_text
 from sim.model.scenario import Scenario
 from sim.model.topology import SITE_KINDS

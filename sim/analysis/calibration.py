@@ -1,0 +1,122 @@
+"""What `netlab calibrate` finds, typed: each site's `SiteFit` (its fitted demand and how well
+it reproduces the measurements) and the `Calibration` around them (sim/analysis/calibrate.py
+fits them; sim/report/calibration.py draws them). Each has `to_json` and `from_json`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.model.topology import Site
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A site's load figures over working days: busiest hour (mean), 95th percentile of the
+    5-minute rates, mean daily volume; offered goodput, Mbit/s and GB."""
+
+    busy_hour_mbps: float
+    p95_mbps: float
+    daily_gb: float
+
+
+@dataclass
+class SiteFit:
+    """One site's fitted demand and how well it reproduces the measurements."""
+
+    site: Site
+    scale: float
+    weekday: list[float]
+    weekend: list[float] | None
+    hours: list[str]  # per weekday hour: "fitted" or "estimated"
+    censored_samples: int
+    samples: int
+    measured: Figures
+    fitted: Figures
+    measured_hourly: np.ndarray  # mean working-day Mbit/s per hour (censored hours: a floor)
+    fitted_hourly: np.ndarray
+    residual_mbps: float  # RMS of model minus measured over every uncensored day and hour
+
+    @property
+    def censored(self) -> bool:
+        return self.censored_samples > 0
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON data; the site by its id, the hourly rates as lists."""
+        return {
+            "site": self.site.id,
+            "scale": self.scale,
+            "weekday": self.weekday,
+            "weekend": self.weekend,
+            "hours": self.hours,
+            "censored_samples": int(self.censored_samples),
+            "samples": int(self.samples),
+            "measured": asdict(self.measured),
+            "fitted": asdict(self.fitted),
+            "measured_hourly": self.measured_hourly.tolist(),
+            "fitted_hourly": self.fitted_hourly.tolist(),
+            "residual_mbps": self.residual_mbps,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], sites: dict[str, Site]) -> SiteFit:
+        """Read back to_json's data, finding the site among `sites` (by id)."""
+        return cls(
+            **{
+                **data,
+                "site": sites[data["site"]],
+                "measured": Figures(**data["measured"]),
+                "fitted": Figures(**data["fitted"]),
+                "measured_hourly": np.array(data["measured_hourly"], dtype=float),
+                "fitted_hourly": np.array(data["fitted_hourly"], dtype=float),
+            }
+        )
+
+
+@dataclass
+class Calibration:
+    """Every site's fit, the days measured and the upstream's unexplained traffic."""
+
+    sites: list[SiteFit]
+    days: list[dt.date]
+    workdays: list[dt.date]
+    upstream_hourly: np.ndarray | None = None  # measured, mean working-day Mbit/s per hour
+    sites_hourly: np.ndarray | None = None  # the sites' measured sum, same
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON data: sites by id, dates in ISO form, hourly rates as lists."""
+        return {
+            "sites": [fit.to_json() for fit in self.sites],
+            "days": [day.isoformat() for day in self.days],
+            "workdays": [day.isoformat() for day in self.workdays],
+            "upstream_hourly": _listed(self.upstream_hourly),
+            "sites_hourly": _listed(self.sites_hourly),
+            "notes": self.notes,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], sites: Iterable[Site]) -> Calibration:
+        """Read back to_json's data, finding each fit's site among `sites` (a scenario's)."""
+        by_id = {site.id: site for site in sites}
+        return cls(
+            sites=[SiteFit.from_json(fit, by_id) for fit in data["sites"]],
+            days=[dt.date.fromisoformat(day) for day in data["days"]],
+            workdays=[dt.date.fromisoformat(day) for day in data["workdays"]],
+            upstream_hourly=_array(data["upstream_hourly"]),
+            sites_hourly=_array(data["sites_hourly"]),
+            notes=data["notes"],
+        )
+
+
+def _listed(values: np.ndarray | None) -> list[float] | None:
+    return None if values is None else values.tolist()
+
+
+def _array(values: list[float] | None) -> np.ndarray | None:
+    return None if values is None else np.array(values, dtype=float)
