@@ -65,14 +65,14 @@ class _ElasticGroup:
     at `rate` = min(cap, the leaf's fair level), so one clock (wire bytes served to each)
     and one heap of finishes on it serve them all."""
 
-    __slots__ = ("cap", "rate", "clock", "heap", "progress")
+    __slots__ = ("cap", "rate", "clock", "heap", "start_clock")
 
     def __init__(self, cap: float) -> None:
         self.cap = cap
         self.rate = 0.0
         self.clock = 0.0
         self.heap: list[tuple[float, int, Flow]] = []  # (finish on clock, id, flow)
-        self.progress: dict[Flow, float] = {}  # flow -> clock at its start
+        self.start_clock: dict[Flow, float] = {}  # flow -> the clock when it started
 
 
 class _Leaf:
@@ -85,7 +85,7 @@ class _Leaf:
         "egroups",
         "n_elastic",
         "elastic_demand",
-        "progress",
+        "group_of",
         "setup",
         "clock",
         "level",
@@ -111,7 +111,7 @@ class _Leaf:
         self.egroups: dict[float, _ElasticGroup] = {}  # cap -> elastic flows with that cap
         self.n_elastic = 0
         self.elastic_demand = 0.0  # wire bits/s of the capped elastic flows' caps
-        self.progress: dict[Flow, _ElasticGroup] = {}  # elastic flow -> its group
+        self.group_of: dict[Flow, _ElasticGroup] = {}  # elastic flow -> its group
         self.setup: dict[Flow, float] = {}  # elastic flows in handshake/slow start -> cap
         self.clock = 0.0  # wire bytes served to each paced flow at the level since the start
         self.level = 0.0  # bits/s each flow at the level gets now (0 when none)
@@ -261,7 +261,7 @@ class FluidBackend:
         for direction in DIRECTIONS:
             for leaf in self._leaves[direction].values():
                 self._advance(leaf, now)
-                for flow in list(leaf.progress):
+                for flow in list(leaf.group_of):
                     self._close_elastic(leaf, flow, "cut")
                 for flow in list(leaf.setup):
                     self._close_in_setup(leaf, flow, "cut")
@@ -337,7 +337,7 @@ class FluidBackend:
         free = leaf.egroups.get(math.inf)
         caps = [(need, len(group.marks)) for need, group in leaf.groups.items()]
         if len(leaf.egroups) > (free is not None):
-            caps += [(cap, len(g.progress)) for cap, g in leaf.egroups.items() if g is not free]
+            caps += [(cap, len(g.start_clock)) for cap, g in leaf.egroups.items() if g is not free]
         caps.sort()
         level = math.inf
         for need, count in caps:
@@ -349,7 +349,7 @@ class FluidBackend:
                 break
         else:
             if free is not None:
-                level = remaining / len(free.progress)
+                level = remaining / len(free.start_clock)
         now = self.env.now
         for need, group in leaf.groups.items():
             at_need = need <= level * (1 + RATE_TOLERANCE)
@@ -431,11 +431,11 @@ class FluidBackend:
             group = leaf.egroups[cap] = _ElasticGroup(cap)
         wire = flow.size * self.overhead
         heapq.heappush(group.heap, (group.clock + wire, flow.id, flow))
-        group.progress[flow] = group.clock
+        group.start_clock[flow] = group.clock
         rate = group.rate
         if not rate or self.env.now + wire * 8.0 / rate < leaf.due:
             leaf.heads_moved = True
-        leaf.progress[flow] = group
+        leaf.group_of[flow] = group
         leaf.n_elastic += 1
         if cap != math.inf:
             leaf.elastic_demand += cap
@@ -450,16 +450,16 @@ class FluidBackend:
         self._demand_changed(leaf)
 
     def _close_elastic(self, leaf: _Leaf, flow: Flow, status: str) -> None:
-        group = leaf.progress.pop(flow)
+        group = leaf.group_of.pop(flow)
         leaf.heads_moved = True
-        served = (group.clock - group.progress.pop(flow)) / self.overhead
+        served = (group.clock - group.start_clock.pop(flow)) / self.overhead
         flow.delivered = flow.size if status == "done" else min(served, flow.size)
         flow.status = status  # type: ignore[assignment]
         flow.end = self.env.now
         leaf.n_elastic -= 1
         if group.cap != math.inf:
             leaf.elastic_demand = leaf.elastic_demand - group.cap if leaf.n_elastic else 0.0
-        if not group.progress:
+        if not group.start_clock:
             del leaf.egroups[group.cap]
         self._ended.append(flow)
 
