@@ -60,7 +60,8 @@ class FluidEnvironment(Environment):
     patience out), and most finish deadlines are superseded before they are due. As SimPy
     timeouts each would be an event to make, queue and step; here they stay in the backend's
     own heap, and each step serves the earlier of the two: the next SimPy event, or every
-    deadline due at the next deadline's time (SimPy first at equal times).
+    deadline due at the next deadline's time (SimPy first at equal times). It reads SimPy's
+    private `_queue` and sets `_now` (simpy is pinned to major 4: tests/test_simpy_internals.py).
     """
 
     def __init__(self, initial_time: float = 0.0) -> None:
