@@ -30,17 +30,17 @@ import heapq
 import itertools
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mypy_extensions import mypyc_attr
 from simpy.core import Environment  # from its own module, which mypyc needs to see
 
 from sim.backends.fluid_leaf import ElasticGroup, Leaf, PacedGroup
 from sim.model.compiled import refuse_stale
-from sim.model.flow import Flow
+from sim.model.flow import Direction, Flow, FlowStatus
 from sim.model.tcp import TcpPath
 from sim.shaping.htb import CompiledTree, LiveAllocation
-from sim.shaping.plan import DIRECTIONS, Direction, ShapingPlan
+from sim.shaping.plan import DIRECTIONS, ShapingPlan
 
 refuse_stale(__file__)
 
@@ -365,12 +365,12 @@ class FluidBackend:
         self._add_elastic(leaf, flow, cap)
         self._demand_changed(leaf)
 
-    def _close_elastic(self, leaf: Leaf, flow: Flow, status: str) -> None:
+    def _close_elastic(self, leaf: Leaf, flow: Flow, status: FlowStatus) -> None:
         group = leaf.group_of.pop(flow)
         leaf.heads_moved = True
         served = (group.clock - group.start_clock.pop(flow)) / self.overhead
         flow.delivered = flow.size if status == "done" else min(served, flow.size)
-        flow.status = status  # type: ignore[assignment]
+        flow.status = status
         flow.end = self.env.now
         leaf.n_elastic -= 1
         if group.cap != math.inf:
@@ -379,10 +379,10 @@ class FluidBackend:
             del leaf.egroups[group.cap]
         self._ended.append(flow)
 
-    def _close_in_setup(self, leaf: Leaf, flow: Flow, status: str) -> None:
+    def _close_in_setup(self, leaf: Leaf, flow: Flow, status: FlowStatus) -> None:
         """End a flow still in handshake or slow start: nothing of it was delivered."""
         del leaf.setup[flow]
-        flow.status = status  # type: ignore[assignment]
+        flow.status = status
         flow.end = self.env.now
         self._ended.append(flow)
 
@@ -438,3 +438,9 @@ class FluidBackend:
             touched_refilled |= other is leaf
         if not touched_refilled:
             self._refill(leaf)
+
+
+if TYPE_CHECKING:  # mypy checks the class against the interface it implements, structurally
+    from sim.backends.base import Backend
+
+    _IMPLEMENTS: type[Backend] = FluidBackend

@@ -13,8 +13,7 @@ from __future__ import annotations
 import math
 
 from sim.model.compiled import refuse_stale
-from sim.model.flow import Flow
-from sim.shaping.plan import Direction
+from sim.model.flow import Direction, Flow
 
 refuse_stale(__file__)
 
