@@ -3,7 +3,8 @@
 `FluidEnvironment.step` (sim/backends/fluid.py) reads `Environment._queue`, SimPy's heap of
 (time, priority, id, event), and sets `Environment._now`, to serve the backend's deadlines
 between SimPy's events without an event for each (on SimPy's public API, a timeout per
-deadline, the regency's day took 1.3x as long). pyproject.toml pins simpy to major 4 for it.
+deadline, the regency's day took 1.2 to 1.3 times as long). pyproject.toml pins simpy to major 4
+for it.
 """
 
 from __future__ import annotations
