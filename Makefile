@@ -15,8 +15,9 @@ $(BIN)/netlab: pyproject.toml
 setup: $(BIN)/netlab
 
 # The engine compiled with mypyc (tools/build_core.py, README "Performance"), again whenever
-# its sources change; Python imports the compiled copies instead of these sources.
-CORE_SOURCES := sim/backends/fluid.py sim/shaping/htb.py
+# its sources change; Python imports the compiled copies instead of these sources (unless
+# NETLAB_PURE=1). The modules of sim/model/compiled.py's COMPILED_MODULES (a test checks it).
+CORE_SOURCES := sim/backends/fluid.py sim/backends/fluid_leaf.py sim/shaping/htb.py
 CORE_STAMP := build/core.stamp
 
 core: $(CORE_STAMP)
@@ -25,9 +26,10 @@ $(CORE_STAMP): $(CORE_SOURCES) tools/build_core.py $(BIN)/netlab
 	$(BIN)/python tools/build_core.py
 	@mkdir -p $(dir $@) && touch $@
 
-# The engine as plain Python again (about half as fast): delete its compiled copies.
+# The engine as plain Python again (about half as fast): delete its compiled copies and the
+# records of the sources they came from.
 pure:
-	rm -f sim/backends/fluid*.so sim/shaping/htb*.so $(CORE_STAMP)
+	rm -f $(CORE_SOURCES:.py=*.so) $(CORE_SOURCES:.py=*.so.sha256) $(CORE_STAMP)
 
 # Debian packages that emulation needs (mnexec, bridges, iperf3); run as root.
 system-deps:

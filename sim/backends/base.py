@@ -17,11 +17,20 @@ from sim.shaping.plan import ShapingPlan
 
 
 class Backend(Transport, Protocol):
-    """The interface both backends implement (`transfer` comes from Transport)."""
+    """The interface both backends implement (`transfer` comes from Transport). Neither
+    subclasses it: each backend's module has mypy check its class against it."""
 
-    env: simpy.Environment
-    name: str
-    flows: list[Flow]
+    @property
+    def env(self) -> simpy.Environment:
+        """The SimPy environment the backend lives in (a subclass of it, for the fluid one)."""
+
+    @property
+    def name(self) -> str:
+        """The backend's name in results ("fluid", "mininet")."""
+
+    @property
+    def flows(self) -> list[Flow]:
+        """Every flow transferred so far, in the order it started."""
 
     def apply_plan(self, plan: ShapingPlan) -> None:
         """Put a (new) shaping plan in force now."""

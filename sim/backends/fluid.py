@@ -1,8 +1,9 @@
 """Fluid backend: flow-level simulation with exact HTB semantics, event-driven inside SimPy.
 
-The class tree is reallocated only when a leaf's demand changes. A leaf's demand is unbounded
-while it has an elastic flow, else the sum of its paced flows' needs; so most arrivals and
-departures at a busy site only re-split that site's allocation among its flows.
+The class tree is reallocated only when a leaf's demand changes (a leaf's flows and clocks:
+sim/backends/fluid_leaf.py). A leaf's demand is unbounded while it has an elastic flow, else
+the sum of its paced flows' needs; so most arrivals and departures at a busy site only re-split
+that site's allocation among its flows.
 
 Inside a leaf, flows share max-min fairly: a paced flow gets its need if the fair level allows,
 else the level, like every elastic flow. So all flows at the level progress on one virtual
@@ -29,16 +30,17 @@ import heapq
 import itertools
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mypy_extensions import mypyc_attr
 from simpy.core import Environment  # from its own module, which mypyc needs to see
 
+from sim.backends.fluid_leaf import ElasticGroup, Leaf, PacedGroup
 from sim.model.compiled import refuse_stale
-from sim.model.flow import Flow
+from sim.model.flow import Direction, Flow, FlowStatus
 from sim.model.tcp import TcpPath
 from sim.shaping.htb import CompiledTree, LiveAllocation
-from sim.shaping.plan import DIRECTIONS, Direction, ShapingPlan
+from sim.shaping.plan import DIRECTIONS, ShapingPlan
 
 refuse_stale(__file__)
 
@@ -47,94 +49,7 @@ RATE_TOLERANCE = 1e-9  # relative: a paced flow this close to its need counts as
 PACED_MARGIN = 1e-6  # relative: a share this far from every need and cap needs no water-fill
 
 
-class _PacedGroup:
-    """The paced flows of one leaf that need the same rate: all at their need, or all at the
-    leaf's level. `marks` holds, per flow, the time (at need) or the clock (at the level) at
-    which it was last credited."""
-
-    __slots__ = ("need", "at_need", "marks")
-
-    def __init__(self, need: float) -> None:
-        self.need = need  # wire bits/s
-        self.at_need = True
-        self.marks: dict[Flow, float] = {}
-
-
-class _ElasticGroup:
-    """The elastic flows of one leaf with the same cap (wire bits/s, inf: none): they all move
-    at `rate` = min(cap, the leaf's fair level), so one clock (wire bytes served to each)
-    and one heap of finishes on it serve them all."""
-
-    __slots__ = ("cap", "rate", "clock", "heap", "progress")
-
-    def __init__(self, cap: float) -> None:
-        self.cap = cap
-        self.rate = 0.0
-        self.clock = 0.0
-        self.heap: list[tuple[float, int, Flow]] = []  # (finish on clock, id, flow)
-        self.progress: dict[Flow, float] = {}  # flow -> clock at its start
-
-
-class _Leaf:
-    """One site's leaf class in one direction, with the flows it carries."""
-
-    __slots__ = (
-        "site",
-        "direction",
-        "alloc",
-        "egroups",
-        "n_elastic",
-        "elastic_demand",
-        "progress",
-        "setup",
-        "clock",
-        "level",
-        "since",
-        "groups",
-        "n_paced",
-        "n_starved",
-        "paced_demand",
-        "bytes",
-        "version",
-        "due",
-        "heads_moved",
-        "index",
-        "access",
-    )
-
-    def __init__(self, site: str, direction: Direction, access: float) -> None:
-        self.site = site
-        self.direction = direction
-        self.access = access  # bits/s of the site's access link
-        self.index: int | None = None  # its class in the tree in force (None: not shaped)
-        self.alloc = 0.0  # bits/s granted by the tree
-        self.egroups: dict[float, _ElasticGroup] = {}  # cap -> elastic flows with that cap
-        self.n_elastic = 0
-        self.elastic_demand = 0.0  # wire bits/s of the capped elastic flows' caps
-        self.progress: dict[Flow, _ElasticGroup] = {}  # elastic flow -> its group
-        self.setup: dict[Flow, float] = {}  # elastic flows in handshake/slow start -> cap
-        self.clock = 0.0  # wire bytes served to each paced flow at the level since the start
-        self.level = 0.0  # bits/s each flow at the level gets now (0 when none)
-        self.since = 0.0  # time the clock and byte counter were last brought up to date
-        self.groups: dict[float, _PacedGroup] = {}  # need -> paced flows with that need
-        self.n_paced = 0
-        self.n_starved = 0  # paced flows at the level, below their need
-        self.paced_demand = 0.0  # wire bits/s all paced flows need
-        self.bytes = 0.0  # cumulative L2 bytes through the leaf
-        self.version = 0  # bumps on every reschedule; stale timer entries check it
-        self.due = math.inf  # when its live finish entry is due (inf: none)
-        self.heads_moved = False  # a flow joined or left: its next finish may have moved
-
-    def demand(self) -> float:
-        if not self.n_elastic:
-            return self.paced_demand
-        if math.inf in self.egroups:
-            return math.inf
-        total = self.paced_demand + self.elastic_demand
-        return math.inf if total >= self.access else total
-
-
-Deadline = tuple[float, int, Callable[[_Leaf, Any], None], _Leaf, Any]
+Deadline = tuple[float, int, Callable[[Leaf, Any], None], Leaf, Any]
 
 
 @mypyc_attr(native_class=False)  # a subclass of SimPy's (interpreted) Environment
@@ -145,7 +60,8 @@ class FluidEnvironment(Environment):
     patience out), and most finish deadlines are superseded before they are due. As SimPy
     timeouts each would be an event to make, queue and step; here they stay in the backend's
     own heap, and each step serves the earlier of the two: the next SimPy event, or every
-    deadline due at the next deadline's time (SimPy first at equal times).
+    deadline due at the next deadline's time (SimPy first at equal times). It reads SimPy's
+    private `_queue` and sets `_now` (simpy is pinned to major 4: tests/test_simpy_internals.py).
     """
 
     def __init__(self, initial_time: float = 0.0) -> None:
@@ -168,7 +84,6 @@ class FluidEnvironment(Environment):
         Environment.step(self)
 
 
-@mypyc_attr(allow_interpreted_subclasses=True)  # the gate's FixedPlanBackend
 class FluidBackend:
     """Flow-level HTB simulation (see the module docstring)."""
 
@@ -190,9 +105,9 @@ class FluidBackend:
         self.overhead = overhead  # wire bytes per goodput byte
         self.paths = paths or {}  # (site, elastic app) -> its TCP path; none: no latency
         self.flows: list[Flow] = []
-        self._leaves = {d: {s: _Leaf(s, d, a) for s, a in access_bps.items()} for d in DIRECTIONS}
+        self._leaves = {d: {s: Leaf(s, d, a) for s, a in access_bps.items()} for d in DIRECTIONS}
         self._live: dict[Direction, LiveAllocation] = {}
-        self._leaf_at: dict[Direction, list[_Leaf | None]] = {}
+        self._leaf_at: dict[Direction, list[Leaf | None]] = {}
         # every pending deadline (next finish of each leaf, patience, end of a paced flow) as
         # (due time, sequence, action, leaf, argument), served by the environment
         self._timers: list[Deadline] = env.deadlines
@@ -207,7 +122,7 @@ class FluidBackend:
         for direction in DIRECTIONS:
             tree = CompiledTree(plan.tree(direction), self.access_bps)
             leaves = self._leaves[direction]
-            at: list[_Leaf | None] = [None] * len(tree)
+            at: list[Leaf | None] = [None] * len(tree)
             for site, index in tree.leaf_of_site.items():
                 at[index] = leaves[site]
             live = LiveAllocation(tree, [lf.demand() if lf else 0.0 for lf in at])
@@ -228,7 +143,7 @@ class FluidBackend:
             need = flow.rate * self.overhead
             group = leaf.groups.get(need)
             if group is None:
-                group = leaf.groups[need] = _PacedGroup(need)
+                group = leaf.groups[need] = PacedGroup(need)
             group.marks[flow] = now if group.at_need else leaf.clock
             leaf.n_paced += 1
             leaf.n_starved += 0 if group.at_need else 1
@@ -261,7 +176,7 @@ class FluidBackend:
         for direction in DIRECTIONS:
             for leaf in self._leaves[direction].values():
                 self._advance(leaf, now)
-                for flow in list(leaf.progress):
+                for flow in list(leaf.group_of):
                     self._close_elastic(leaf, flow, "cut")
                 for flow in list(leaf.setup):
                     self._close_in_setup(leaf, flow, "cut")
@@ -276,7 +191,7 @@ class FluidBackend:
 
     # -- inside a leaf -----------------------------------------------------------------------
 
-    def _advance(self, leaf: _Leaf, now: float) -> None:
+    def _advance(self, leaf: Leaf, now: float) -> None:
         """Bring the leaf's clock and byte counter up to `now`."""
         elapsed = now - leaf.since
         if elapsed > 0:
@@ -286,7 +201,7 @@ class FluidBackend:
             leaf.bytes += leaf.alloc * elapsed / 8.0
             leaf.since = now
 
-    def _credit(self, leaf: _Leaf, group: _PacedGroup, flow: Flow, now: float) -> None:
+    def _credit(self, leaf: Leaf, group: PacedGroup, flow: Flow, now: float) -> None:
         """Credit a paced flow with what it received since its mark; mark it now."""
         mark = group.marks[flow]
         if group.at_need:
@@ -297,7 +212,7 @@ class FluidBackend:
             flow.delivered += (leaf.clock - mark) / self.overhead
             group.marks[flow] = leaf.clock
 
-    def _refill(self, leaf: _Leaf) -> None:
+    def _refill(self, leaf: Leaf) -> None:
         """Split the leaf's allocation max-min fairly; re-arm its next finish if a rate or the
         flows moved (else its live finish entry still holds)."""
         egroups = leaf.egroups
@@ -329,7 +244,7 @@ class FluidBackend:
         if moved:
             self._schedule(leaf)
 
-    def _water_fill(self, leaf: _Leaf) -> float:
+    def _water_fill(self, leaf: Leaf) -> float:
         """The fair level with paced groups capped at their needs and elastic groups at their
         caps; move paced groups across it."""
         remaining = leaf.alloc
@@ -337,7 +252,7 @@ class FluidBackend:
         free = leaf.egroups.get(math.inf)
         caps = [(need, len(group.marks)) for need, group in leaf.groups.items()]
         if len(leaf.egroups) > (free is not None):
-            caps += [(cap, len(g.progress)) for cap, g in leaf.egroups.items() if g is not free]
+            caps += [(cap, len(g.start_clock)) for cap, g in leaf.egroups.items() if g is not free]
         caps.sort()
         level = math.inf
         for need, count in caps:
@@ -349,7 +264,7 @@ class FluidBackend:
                 break
         else:
             if free is not None:
-                level = remaining / len(free.progress)
+                level = remaining / len(free.start_clock)
         now = self.env.now
         for need, group in leaf.groups.items():
             at_need = need <= level * (1 + RATE_TOLERANCE)
@@ -362,7 +277,7 @@ class FluidBackend:
                 leaf.n_starved += -len(group.marks) if at_need else len(group.marks)
         return level
 
-    def _schedule(self, leaf: _Leaf) -> None:
+    def _schedule(self, leaf: Leaf) -> None:
         """(Re)arm the leaf's next elastic finish; older entries for the leaf become stale."""
         leaf.version += 1
         leaf.heads_moved = False
@@ -381,7 +296,7 @@ class FluidBackend:
             self._at(leaf.due, self._on_finish, leaf, leaf.version)
 
     def _at(
-        self, due: float, action: Callable[[_Leaf, Any], None], leaf: _Leaf, argument: Any
+        self, due: float, action: Callable[[Leaf, Any], None], leaf: Leaf, argument: Any
     ) -> None:
         """Call action(leaf, argument) at `due` (not before now)."""
         heapq.heappush(self._timers, (due, next(self._sequence), action, leaf, argument))
@@ -409,7 +324,7 @@ class FluidBackend:
                 break
             heapq.heappop(timers)
 
-    def _on_finish(self, leaf: _Leaf, version: int) -> None:
+    def _on_finish(self, leaf: Leaf, version: int) -> None:
         if version != leaf.version:  # rescheduled since: a stale entry
             return
         leaf.heads_moved = True  # its live entry is spent, even if no flow is quite done
@@ -424,23 +339,23 @@ class FluidBackend:
                     self._close_elastic(leaf, flow, "done")
         self._demand_changed(leaf)
 
-    def _add_elastic(self, leaf: _Leaf, flow: Flow, cap: float) -> None:
+    def _add_elastic(self, leaf: Leaf, flow: Flow, cap: float) -> None:
         """Put an elastic flow into its leaf's group of that cap (wire bits/s)."""
         group = leaf.egroups.get(cap)
         if group is None:
-            group = leaf.egroups[cap] = _ElasticGroup(cap)
+            group = leaf.egroups[cap] = ElasticGroup(cap)
         wire = flow.size * self.overhead
         heapq.heappush(group.heap, (group.clock + wire, flow.id, flow))
-        group.progress[flow] = group.clock
+        group.start_clock[flow] = group.clock
         rate = group.rate
         if not rate or self.env.now + wire * 8.0 / rate < leaf.due:
             leaf.heads_moved = True
-        leaf.progress[flow] = group
+        leaf.group_of[flow] = group
         leaf.n_elastic += 1
         if cap != math.inf:
             leaf.elastic_demand += cap
 
-    def _start_elastic(self, leaf: _Leaf, flow: Flow) -> None:
+    def _start_elastic(self, leaf: Leaf, flow: Flow) -> None:
         """Handshakes and slow start are over: the flow's bytes start to flow."""
         cap = leaf.setup.pop(flow, None)
         if cap is None:  # abandoned meanwhile
@@ -449,28 +364,28 @@ class FluidBackend:
         self._add_elastic(leaf, flow, cap)
         self._demand_changed(leaf)
 
-    def _close_elastic(self, leaf: _Leaf, flow: Flow, status: str) -> None:
-        group = leaf.progress.pop(flow)
+    def _close_elastic(self, leaf: Leaf, flow: Flow, status: FlowStatus) -> None:
+        group = leaf.group_of.pop(flow)
         leaf.heads_moved = True
-        served = (group.clock - group.progress.pop(flow)) / self.overhead
+        served = (group.clock - group.start_clock.pop(flow)) / self.overhead
         flow.delivered = flow.size if status == "done" else min(served, flow.size)
-        flow.status = status  # type: ignore[assignment]
+        flow.status = status
         flow.end = self.env.now
         leaf.n_elastic -= 1
         if group.cap != math.inf:
             leaf.elastic_demand = leaf.elastic_demand - group.cap if leaf.n_elastic else 0.0
-        if not group.progress:
+        if not group.start_clock:
             del leaf.egroups[group.cap]
         self._ended.append(flow)
 
-    def _close_in_setup(self, leaf: _Leaf, flow: Flow, status: str) -> None:
+    def _close_in_setup(self, leaf: Leaf, flow: Flow, status: FlowStatus) -> None:
         """End a flow still in handshake or slow start: nothing of it was delivered."""
         del leaf.setup[flow]
-        flow.status = status  # type: ignore[assignment]
+        flow.status = status
         flow.end = self.env.now
         self._ended.append(flow)
 
-    def _abandon(self, leaf: _Leaf, flow: Flow) -> None:
+    def _abandon(self, leaf: Leaf, flow: Flow) -> None:
         if flow.status != "active":
             return
         if flow in leaf.setup:
@@ -480,7 +395,7 @@ class FluidBackend:
         self._close_elastic(leaf, flow, "abandoned")
         self._demand_changed(leaf)
 
-    def _end_paced(self, leaf: _Leaf, flow: Flow) -> None:
+    def _end_paced(self, leaf: Leaf, flow: Flow) -> None:
         if flow.status != "active":
             return
         now = self.env.now
@@ -501,7 +416,7 @@ class FluidBackend:
 
     # -- across the tree ---------------------------------------------------------------------
 
-    def _demand_changed(self, leaf: _Leaf) -> None:
+    def _demand_changed(self, leaf: Leaf) -> None:
         """Update the tree if the leaf's demand moved, then re-split every leaf that changed."""
         live = self._live[leaf.direction]
         index = leaf.index
@@ -522,3 +437,9 @@ class FluidBackend:
             touched_refilled |= other is leaf
         if not touched_refilled:
             self._refill(leaf)
+
+
+if TYPE_CHECKING:  # mypy checks the class against the interface it implements, structurally
+    from sim.backends.base import Backend
+
+    _IMPLEMENTS: type[Backend] = FluidBackend

@@ -100,7 +100,7 @@ class AgentProcess:
         if self.process.poll() is None:
             try:
                 self.send({"op": "quit"})
-                self.process.stdin.close()  # type: ignore[union-attr]
+                self.process.stdin.close()
             except (AgentError, OSError):
                 pass
             try:

@@ -22,14 +22,14 @@ import contextlib
 import time
 from collections.abc import Callable, Generator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import simpy
 
 from sim.backends.mininet import cleanup, shaper, topo
 from sim.backends.mininet.agent_client import Agents
 from sim.backends.mininet.info import CpuLoad, Emulated, EmulationInfo
-from sim.model.flow import Flow
+from sim.model.flow import Flow, FlowStatus
 from sim.shaping.plan import DIRECTIONS, ClassTree, Direction, ShapingPlan
 from sim.shaping.tc import link_args
 
@@ -224,12 +224,10 @@ class MininetBackend:
         )
         if flow.paced:
             self._seen[flow.id] = (time.monotonic(), 0.0)
-            self.env.timeout(flow.duration).callbacks.append(
-                lambda _e, f=flow: self._end(f, "done")
-            )
+            self.env.timeout(flow.duration).callbacks.append(lambda _e: self._end(flow, "done"))
         elif flow.patience != float("inf"):
             self.env.timeout(flow.patience).callbacks.append(
-                lambda _e, f=flow: self._end(f, "abandoned")
+                lambda _e: self._end(flow, "abandoned")
             )
 
     def leaf_bytes(self, direction: Direction) -> dict[str, float]:
@@ -337,7 +335,7 @@ class MininetBackend:
             flow.delivered = min(flow.size, delivered)
             self._close(flow, "cut", self._env_time(agent_t))
 
-    def _end(self, flow: Flow, status: str) -> None:
+    def _end(self, flow: Flow, status: FlowStatus) -> None:
         """End a flow from the SimPy side (duration over, patience out, run over)."""
         if self._active.get(flow.id) is not flow:
             return
@@ -350,13 +348,19 @@ class MininetBackend:
         self._ended[flow.id] = flow
         self._close(flow, status, self.env.now)
 
-    def _close(self, flow: Flow, status: str, end: float) -> None:
+    def _close(self, flow: Flow, status: FlowStatus, end: float) -> None:
         del self._active[flow.id]
         self._seen.pop(flow.id, None)
-        flow.status = status  # type: ignore[assignment]
+        flow.status = status
         flow.end = end
         if flow.paced:
             flow.delivered = min(flow.delivered, flow.size)
         on_end = flow.on_end
         if on_end is not None:  # from the SimPy loop, not from inside this bookkeeping
             self.env.timeout(0).callbacks.append(lambda _e: on_end(flow))
+
+
+if TYPE_CHECKING:  # mypy checks the class against the interface it implements, structurally
+    from sim.backends.base import Backend
+
+    _IMPLEMENTS: type[Backend] = MininetBackend

@@ -34,6 +34,7 @@ import socket
 import struct
 import sys
 import time
+from typing import Any
 
 HEADER = struct.Struct("!cxxxxxxxQQd")  # op, pad, id, size (bytes), rate (bits/s)
 CHUNK = 64 * 1024
@@ -104,10 +105,10 @@ class Agent:
 
     # -- commands -----------------------------------------------------------------------
 
-    async def start(self, command: dict[str, object]) -> None:
-        flow_id = int(command["id"])  # type: ignore[arg-type]
+    async def start(self, command: dict[str, Any]) -> None:
+        flow_id = int(command["id"])
         op = "G" if command["op"] == "get" else "P"
-        size, rate = int(command["size"]), float(command["rate"])  # type: ignore[arg-type]
+        size, rate = int(command["size"]), float(command["rate"])
         loop = asyncio.get_running_loop()
         header = HEADER.pack(op.encode(), flow_id, size, rate)
         try:
@@ -116,14 +117,14 @@ class Agent:
                 self.receivers[flow_id] = receiver
                 await loop.create_connection(
                     lambda: receiver, str(command["peer"]), int(command["port"])
-                )  # type: ignore[arg-type]
+                )
                 receiver.transport.write(header)  # type: ignore[union-attr]
             else:
                 sender = Sender(self, flow_id, size, rate)
                 self.senders[flow_id] = sender
                 await loop.create_connection(
                     lambda: sender, str(command["peer"]), int(command["port"])
-                )  # type: ignore[arg-type]
+                )
                 sender.begin(header)
         except OSError as exc:
             self.receivers.pop(flow_id, None)

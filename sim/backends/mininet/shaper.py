@@ -132,7 +132,9 @@ class Shaper:
         self.pid = pid
         self.dev = dev
         self.match: Match = "src" if match == "src" else "dst"
-        self.networks = {site: (f"{ip}/32",) for site, ip in site_ips.items()}
+        self.networks: dict[str, tuple[str, ...]] = {
+            site: (f"{ip}/32",) for site, ip in site_ips.items()
+        }
         self.label = f"{dev} ({'downloads' if self.match == 'dst' else 'uploads'})"
         self.tree: ClassTree | None = None
         self.minor: dict[str, str] = {}  # plan class id -> "1:<hex>"
@@ -228,7 +230,7 @@ class Shaper:
         out = {}
         for c in self.tree.leaves:
             got = shown.get(self.minor[c.id], {})
-            out[c.site] = got.get("counters", Counters(0, 0, 0))  # type: ignore[index]
+            out[c.site] = got.get("counters", Counters(0, 0, 0))
         return out  # type: ignore[return-value]
 
     def leaf_counters(self) -> dict[str, Counters]:

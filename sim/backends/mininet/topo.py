@@ -150,7 +150,7 @@ class Router(Host):
 class NetlabTopo(Topo):
     """internet -- hub -- bridge -- one host per site (see the module docstring)."""
 
-    def build(self, spec: NetSpec | None = None, prefix: str = "nlm") -> None:  # type: ignore[override]
+    def build(self, spec: NetSpec | None = None, prefix: str = "nlm") -> None:
         if spec is None:
             raise ValueError("NetlabTopo needs a NetSpec")
         if len(spec.sites) > MAX_SITES:
@@ -243,7 +243,7 @@ def start_network(spec: NetSpec, prefix: str) -> Any:
         autoSetMacs=False,
         waitConnected=False,
     )
-    net.names = topo.names  # type: ignore[attr-defined]
+    net.names = topo.names
     try:
         net.build()
         net.start()

@@ -1,0 +1,105 @@
+"""The fluid backend's state per leaf class: its flows, grouped by need or cap, and its clocks.
+
+A leaf's paced flows are grouped by the rate they need, its elastic flows by their cap, so
+that a change of the leaf's fair level moves groups, not flows (sim/backends/fluid.py, which
+keeps these up to date). All rates are L2 bits/s, all clocks wire bytes served to each flow.
+
+`make core` compiles this module with mypyc (docs/architecture.md, "The compiled core"): its
+annotations must hold at run time, and an edit takes effect once it is compiled again.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim.model.compiled import refuse_stale
+from sim.model.flow import Direction, Flow
+
+refuse_stale(__file__)
+
+
+class PacedGroup:
+    """The paced flows of one leaf that need the same rate: all at their need, or all at the
+    leaf's level. `marks` holds, per flow, the time (at need) or the clock (at the level) at
+    which it was last credited."""
+
+    __slots__ = ("need", "at_need", "marks")
+
+    def __init__(self, need: float) -> None:
+        self.need = need  # wire bits/s
+        self.at_need = True
+        self.marks: dict[Flow, float] = {}
+
+
+class ElasticGroup:
+    """The elastic flows of one leaf with the same cap (wire bits/s, inf: none): they all move
+    at `rate` = min(cap, the leaf's fair level), so one clock (wire bytes served to each)
+    and one heap of finishes on it serve them all."""
+
+    __slots__ = ("cap", "rate", "clock", "heap", "start_clock")
+
+    def __init__(self, cap: float) -> None:
+        self.cap = cap
+        self.rate = 0.0
+        self.clock = 0.0
+        self.heap: list[tuple[float, int, Flow]] = []  # (finish on clock, id, flow)
+        self.start_clock: dict[Flow, float] = {}  # flow -> the clock when it started
+
+
+class Leaf:
+    """One site's leaf class in one direction, with the flows it carries."""
+
+    __slots__ = (
+        "site",
+        "direction",
+        "alloc",
+        "egroups",
+        "n_elastic",
+        "elastic_demand",
+        "group_of",
+        "setup",
+        "clock",
+        "level",
+        "since",
+        "groups",
+        "n_paced",
+        "n_starved",
+        "paced_demand",
+        "bytes",
+        "version",
+        "due",
+        "heads_moved",
+        "index",
+        "access",
+    )
+
+    def __init__(self, site: str, direction: Direction, access: float) -> None:
+        self.site = site
+        self.direction = direction
+        self.access = access  # bits/s of the site's access link
+        self.index: int | None = None  # its class in the tree in force (None: not shaped)
+        self.alloc = 0.0  # bits/s granted by the tree
+        self.egroups: dict[float, ElasticGroup] = {}  # cap -> elastic flows with that cap
+        self.n_elastic = 0
+        self.elastic_demand = 0.0  # wire bits/s of the capped elastic flows' caps
+        self.group_of: dict[Flow, ElasticGroup] = {}  # elastic flow -> its group
+        self.setup: dict[Flow, float] = {}  # elastic flows in handshake/slow start -> cap
+        self.clock = 0.0  # wire bytes served to each paced flow at the level since the start
+        self.level = 0.0  # bits/s each flow at the level gets now (0 when none)
+        self.since = 0.0  # time the clock and byte counter were last brought up to date
+        self.groups: dict[float, PacedGroup] = {}  # need -> paced flows with that need
+        self.n_paced = 0
+        self.n_starved = 0  # paced flows at the level, below their need
+        self.paced_demand = 0.0  # wire bits/s all paced flows need
+        self.bytes = 0.0  # cumulative L2 bytes through the leaf
+        self.version = 0  # bumps on every reschedule; stale timer entries check it
+        self.due = math.inf  # when its live finish entry is due (inf: none)
+        self.heads_moved = False  # a flow joined or left: its next finish may have moved
+
+    def demand(self) -> float:
+        if not self.n_elastic:
+            return self.paced_demand
+        if math.inf in self.egroups:
+            return math.inf
+        total = self.paced_demand + self.elastic_demand
+        return math.inf if total >= self.access else total
