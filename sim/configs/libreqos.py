@@ -104,7 +104,8 @@ def _circuits(
         parent = first.parent if first.parent in nodes else ROOT
         if first.parent and first.parent not in nodes:
             notes.add(
-                f"circuit {name!r}: parent node {first.parent!r} is not in network.json: under the root",
+                f"circuit {name!r}: parent node {first.parent!r} is not in network.json: "
+                "put under the root",
                 first.origin,
             )
         try:
