@@ -65,7 +65,8 @@ def _json(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise ConfigError(path, f"line {exc.lineno}", f"not valid JSON: {exc.msg}") from None
     if not isinstance(data, dict):
-        raise ConfigError(path, "", "expected an object of nodes")
+        what = type(data).__name__.replace("list", "a JSON list").replace("dict", "")
+        raise ConfigError(path, "", f"expected network.json's object of nodes, not {what}")
     if "Network" in data and isinstance(data["Network"], dict):
         raise ConfigError(
             path, "", "LibreQoS's generated queuingStructure.json: import network.json instead"

@@ -188,7 +188,7 @@ def _class(
         cid,
         parent,
         tc_rate(rate),
-        tc_rate(ceil) if ceil else None,
+        tc_rate(ceil) if ceil else tc_rate(rate),  # tc's default ceil is the rate
         int(prio) if prio else None,
         tc_size(quantum) if quantum else None,
         origin,

@@ -28,7 +28,10 @@ _KEY = re.compile(r"^\s*match ([0-9a-f]{8})/([0-9a-f]{8}) at (12|16)\b")
 def is_show_output(text: str) -> bool:
     """True for `tc ... show` output rather than a script."""
     head = text.lstrip()[:200]
-    return head.startswith(("[", "class ", "filter ", "qdisc "))
+    return head.startswith(("class ", "filter ", "qdisc ")) or head.replace(" ", "")[:2] in (
+        "[{",
+        "[]",
+    )
 
 
 def read_tc_show(paths: list[Path]) -> ShapingInForce:
@@ -74,7 +77,7 @@ def _text_classes(text: str, dev: str, path: str) -> list[TcClass]:
                     classid(found.group(1)),
                     classid(found.group(2)) if found.group(2) else None,
                     tc_rate(rate or ""),
-                    tc_rate(ceil) if ceil else None,
+                    tc_rate(ceil) if ceil else tc_rate(rate or ""),
                     int(prio) if prio else None,
                     tc_size(quantum) if quantum else None,
                     origin,
