@@ -2,9 +2,10 @@
 
 Layouts: 12 columns (v1.2: `Download Min` without Mbps, no Comment), 13 (+ Comment), 14
 (+ sqm), 15 (+ Parent Node ID and Anchor Node ID after Parent Node). Lines starting with `#`
-are comments. A row is read by the header when it has as many fields; a row with fewer fields
-than a 15-column header is read by the 13-column layout (LibreQoS's own example does this);
-extra fields (unquoted commas in a comment) are joined back into the Comment.
+are comments. Rows are read by the header;
+extra fields (unquoted commas in a comment) are joined back into the Comment. When the
+first row is shorter than a header with Parent Node ID, the file is read by the 13-column
+layout (LibreQoS's own example does this).
 """
 
 from __future__ import annotations
@@ -47,15 +48,15 @@ def devices(text: str, path: str) -> list[Device]:
     header = [_column(c) for c in rows[0][1]]
     if "circuit id" not in header or "download max" not in header:
         raise refuse(Origin(path, rows[0][0]), "not a ShapedDevices.csv header")
-    return [_device(row, header, Origin(path, number)) for number, row in rows[1:]]
-
-
-def _device(row: list[str], header: list[str], origin: Origin) -> Device:
     layout = header
-    if len(row) < len(header) and len(header) >= 15 and len(row) == 13:
-        layout = OLD
-    elif len(row) < len(header) - 1:
-        raise refuse(origin, f"{len(row)} fields where the header has {len(header)}")
+    if "parent node id" in header and len(rows) > 1 and len(rows[1][1]) < len(header):
+        layout = OLD  # the header announces Parent/Anchor Node ID, the rows do not have them
+    return [_device(row, layout, Origin(path, number)) for number, row in rows[1:]]
+
+
+def _device(row: list[str], layout: list[str], origin: Origin) -> Device:
+    if len(row) < len(layout) - 1:
+        raise refuse(origin, f"{len(row)} fields where the header has {len(layout)}")
     if len(row) > len(layout) and "comment" in layout:
         at = layout.index("comment")
         extra = len(row) - len(layout)

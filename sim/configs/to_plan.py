@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.configs.ids import unique_ids
-from sim.configs.inforce import Notes, Origin, ShapedClass, ShapingInForce
+from sim.configs.inforce import Circuit, Notes, Origin, ShapedClass, ShapingInForce
 from sim.model.errors import ConfigError
 from sim.model.flow import Direction
 from sim.shaping.plan import DIRECTIONS, ShapingPlan
@@ -34,10 +34,21 @@ class Naming:
     leaf_site: dict[tuple[str, str], str]  # (direction, leaf class name) -> site id
 
 
+def in_force(inforce: ShapingInForce) -> list[Circuit]:
+    """The circuits whose queues are in force (all of them when every queue is disabled)."""
+    classes = [*inforce.down, *inforce.up]
+    if all(c.disabled for c in classes):
+        return list(inforce.circuits)
+    off = {(d, c.name) for d in DIRECTIONS for c in inforce.tree(d) if c.disabled}
+    return [c for c in inforce.circuits if ("down", c.down) not in off or ("up", c.up) not in off]
+
+
 def naming(inforce: ShapingInForce) -> Naming:
-    sites = unique_ids([c.name for c in inforce.circuits], 16)
+    """Site ids of the circuits in force, and which leaf carries each."""
+    circuits = in_force(inforce)
+    sites = unique_ids([c.name for c in circuits], 16)
     leaf_site: dict[tuple[str, str], str] = {}
-    for c in inforce.circuits:
+    for c in circuits:
         for direction, leaf in (("down", c.down), ("up", c.up)):
             if leaf is not None:
                 leaf_site[(direction, leaf)] = sites[c.name]
@@ -80,7 +91,7 @@ def _kept(
         off = {c.name for c in classes if c.disabled}
         for c in classes:
             if c.disabled:
-                notes.add(f"queue {c.name!r} is disabled: left out", c.origin)
+                notes.add(f"queue {c.name!r} is disabled: left out", c.origin, f"off {c.name}")
         classes = [c for c in classes if not _under(c, off, classes)]
     while True:
         parents = {c.parent for c in classes}

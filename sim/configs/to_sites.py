@@ -15,7 +15,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from sim.configs.inforce import Circuit, Notes, ShapingInForce
-from sim.configs.to_plan import naming
+from sim.configs.to_plan import in_force, naming
 from sim.model.topology import Site
 from sim.shaping.plan import ShapingPlan
 
@@ -37,7 +37,7 @@ def to_sites(inforce: ShapingInForce, plan: ShapingPlan, notes: Notes) -> list[I
     ids = naming(inforce).sites
     taken: list[tuple[ipaddress.IPv4Network, str]] = []
     out = []
-    for circuit in inforce.circuits:
+    for circuit in in_force(inforce):
         site_id = ids[circuit.name]
         subnets = _own_networks(circuit, site_id, taken, notes)
         ceilings = [
