@@ -55,15 +55,45 @@ def _tc_commands(text: str, path: str) -> Iterator[tuple[Origin, list[str], str 
         if found or stripped.startswith("# unclassified"):
             label = found.group(1) if found else None
             continue
-        argv = _tc_argv(stripped, Origin(path, start))
-        if argv is not None:
+        for argv in _tc_argvs(stripped, Origin(path, start)):
             yield Origin(path, start), argv, label if argv[:1] == ["class"] else None
             label = None if argv[:1] == ["class"] else label
 
 
-def _tc_argv(line: str, origin: Origin) -> list[str] | None:
+def _tc_argvs(line: str, origin: Origin) -> list[list[str]]:
+    """The argv after `tc` of each tc command on the line (`;`, `&&`, `||` separate them)."""
     if not line or line.startswith("#"):
-        return None
+        return []
+    try:
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>")
+        lexer.whitespace_split = True
+        lexer.commenters = "#"
+        words = list(lexer)
+    except ValueError:
+        return []  # an unclosed quote in a line that may not be tc at all
+    segments: list[list[str]] = [[]]
+    for word in words:
+        if word in _ENDS:
+            segments.append([])
+        else:
+            segments[-1].append(word)
+    return [argv for segment in segments if (argv := _tc_in(segment, line, origin))]
+
+
+def _tc_in(words: list[str], line: str, origin: Origin) -> list[str]:
+    for i, word in enumerate(words):
+        is_tc = word.endswith("/tc") or word == "tc" or bool(_VAR.fullmatch(word))
+        if is_tc and i + 1 < len(words) and words[i + 1] in ("qdisc", "class", "filter"):
+            if "`" in line or "$(" in line:
+                raise refuse(
+                    origin, "a `...`, $( ) or $(( )) substitution in a tc command: never run"
+                )
+            rest = words[i + 1 :]
+            end = next((j for j, w in enumerate(rest) if w[:1] in "<>"), len(rest))
+            if end < len(rest) and rest[end - 1].isdigit():
+                end -= 1  # the descriptor of `2>/dev/null`
+            return rest[:end]
+    return []
     try:
         lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>")
         lexer.whitespace_split = True
