@@ -136,17 +136,20 @@ def _ordered(classes: list[ShapedClass]) -> list[ShapedClass]:
     placed: set[str | None] = {None}
     pending = list(classes)
     while pending:
-        ready = [c for c in pending if c.parent in placed]
-        if not ready:
+        progressed = False
+        for c in list(pending):  # one scan in file order: a parents-first file keeps its order
+            if c.parent in placed:
+                out.append(c)
+                placed.add(c.name)
+                pending.remove(c)
+                progressed = True
+        if not progressed:
+            first = pending[0]
             raise ConfigError(
-                pending[0].origin.path,
-                f"line {pending[0].origin.line}",
-                f"queue {pending[0].name!r}: its parent is not a queue here",
+                first.origin.path,
+                f"line {first.origin.line}",
+                f"queue {first.name!r}: its parent is not a queue here",
             )
-        for c in ready:
-            out.append(c)
-            placed.add(c.name)
-            pending.remove(c)
     return out
 
 
