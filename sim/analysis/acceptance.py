@@ -88,8 +88,12 @@ class Cell:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Cell:
         fields = {k: v for k, v in data.items() if k != "criteria"}
-        criteria = {k: Criterion(**v) for k, v in data["criteria"].items()}
-        return cls(**fields, **criteria)
+        criteria = data["criteria"]
+        return cls(
+            **fields,
+            busy_satisfaction=Criterion(**criteria["busy_satisfaction"]),
+            guarantee=Criterion(**criteria["guarantee"]),
+        )
 
 
 @dataclass(frozen=True)
