@@ -217,7 +217,7 @@ def validate(
     fluid = run_scenario(windowed)
     kernel = emulate(scenario, window_start_s, window_len_s, scale, progress, interval_s)
     rows = []
-    for direction in ("down", "up"):
+    for direction in DIRECTIONS:
         for index, site in enumerate(fluid.site_ids):
             rows.append(
                 ClassDiff(
@@ -234,9 +234,9 @@ def validate(
     return Validation(rows, fluid, kernel)
 
 
-def _mean_bps(record: RunRecord, direction: str, index: int) -> float:
+def _mean_bps(record: RunRecord, direction: Direction, index: int) -> float:
     span = record.interval * len(record.times)
-    wire = record.wire_bytes[direction]  # type: ignore[index]
+    wire = record.wire_bytes[direction]
     return float(wire[:, index].sum()) * 8.0 / span if span > 0 else 0.0
 
 
