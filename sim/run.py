@@ -21,10 +21,10 @@ import simpy
 from sim.backends.base import Backend
 from sim.backends.fluid import FluidBackend, FluidEnvironment
 from sim.demand.users import start_users
-from sim.model.flow import Flow
+from sim.model.flow import Direction, Flow
 from sim.model.paths import tcp_paths
 from sim.model.scenario import Scenario
-from sim.shaping.plan import DIRECTIONS, Direction, ShapingPlan
+from sim.shaping.plan import DIRECTIONS, ShapingPlan
 from sim.shaping.schedule import PlanSchedule, compile_schedule
 
 if TYPE_CHECKING:

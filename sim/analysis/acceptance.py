@@ -206,7 +206,8 @@ def _guarantees_bps(record: RunRecord) -> np.ndarray:
         for leaf in plan.down.leaves:
             if leaf.site in column:
                 per_plan[p, column[leaf.site]] = leaf.rate / overhead
-    return per_plan[record.plan_index]
+    guarantees: np.ndarray = per_plan[record.plan_index]
+    return guarantees
 
 
 def _cells(record: RunRecord, flows: FlowArrays) -> tuple[list[str], list[Cell]]:

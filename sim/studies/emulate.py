@@ -33,12 +33,12 @@ import simpy
 import simpy.rt
 
 from sim.backends.mininet.cleanup import EmulationUnavailable, Terminated, cleanup, describe
-from sim.model.flow import Flow
+from sim.model.flow import Direction, Flow
 from sim.model.scenario import Scenario
 from sim.model.units import parse_duration
 from sim.run import RunRecord, RunWindow, run_scenario
 from sim.shaping.htb import CompiledTree
-from sim.shaping.plan import DIRECTIONS, ClassTree, Direction
+from sim.shaping.plan import DIRECTIONS, ClassTree
 from sim.shaping.schedule import compile_schedule
 
 __all__ = [
