@@ -39,10 +39,13 @@ system-deps:
 run: core
 	$(BIN)/netlab optimize $(SCENARIO)
 
+# mypy reads its settings from pyproject.toml ([tool.mypy]: all of sim/, strict on the seams)
+# and keeps its cache in build/mypy-cache, apart from the engine build's build/core/mypy-cache.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy sim
 
 test: lint core
 	$(BIN)/pytest -q

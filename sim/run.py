@@ -21,10 +21,10 @@ import simpy
 from sim.backends.base import Backend
 from sim.backends.fluid import FluidBackend, FluidEnvironment
 from sim.demand.users import start_users
-from sim.model.flow import Flow
+from sim.model.flow import Direction, Flow
 from sim.model.paths import tcp_paths
 from sim.model.scenario import Scenario
-from sim.shaping.plan import DIRECTIONS, Direction, ShapingPlan
+from sim.shaping.plan import DIRECTIONS, ShapingPlan
 from sim.shaping.schedule import PlanSchedule, compile_schedule
 
 if TYPE_CHECKING:
@@ -94,6 +94,15 @@ class _Sampler:
             self.last[direction] = (counted, dropped)
 
 
+def _fluid(scenario: Scenario, env: simpy.Environment) -> Backend:
+    """The fluid backend of the scenario's sites and paths."""
+    if not isinstance(env, FluidEnvironment):
+        raise TypeError("the fluid backend runs in a FluidEnvironment, which serves its deadlines")
+    access = {site.id: site.access_bps for site in scenario.sites}
+    paths = tcp_paths(scenario)
+    return FluidBackend(env, access, scenario.spec.network.overhead, paths)
+
+
 def run_scenario(
     scenario: Scenario,
     backend_factory: Callable[[simpy.Environment], Backend] | None = None,
@@ -106,12 +115,7 @@ def run_scenario(
     began = time.perf_counter()
     site_ids = [site.id for site in scenario.sites]
     env = env or FluidEnvironment()  # plain SimPy for other backends; the fluid one needs it
-    if backend_factory is None:
-        access = {site.id: site.access_bps for site in scenario.sites}
-        paths = tcp_paths(scenario)
-        backend: Backend = FluidBackend(env, access, scenario.spec.network.overhead, paths)
-    else:
-        backend = backend_factory(env)
+    backend = _fluid(scenario, env) if backend_factory is None else backend_factory(env)
     schedule = compile_schedule(scenario) if plan is None else PlanSchedule((), plan)
     plans = schedule.plans
     in_force: list[int] = []

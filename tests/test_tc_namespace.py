@@ -154,7 +154,7 @@ def routed():
 def _sent(ns: str, dev: str) -> dict[str, int]:
     """Bytes sent per class on dev."""
     shown = parse_classes(_ns(ns, "tc", "-s", "class", "show", "dev", dev))
-    return {classid: info["counters"].bytes for classid, info in shown.items()}  # type: ignore[union-attr]
+    return {classid: shown_class.counters.bytes for classid, shown_class in shown.items()}
 
 
 def _ping(ns: str, address: str) -> None:

@@ -88,8 +88,12 @@ class Cell:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Cell:
         fields = {k: v for k, v in data.items() if k != "criteria"}
-        criteria = {k: Criterion(**v) for k, v in data["criteria"].items()}
-        return cls(**fields, **criteria)
+        criteria = data["criteria"]
+        return cls(
+            **fields,
+            busy_satisfaction=Criterion(**criteria["busy_satisfaction"]),
+            guarantee=Criterion(**criteria["guarantee"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -202,7 +206,8 @@ def _guarantees_bps(record: RunRecord) -> np.ndarray:
         for leaf in plan.down.leaves:
             if leaf.site in column:
                 per_plan[p, column[leaf.site]] = leaf.rate / overhead
-    return per_plan[record.plan_index]
+    guarantees: np.ndarray = per_plan[record.plan_index]
+    return guarantees
 
 
 def _cells(record: RunRecord, flows: FlowArrays) -> tuple[list[str], list[Cell]]:

@@ -17,9 +17,9 @@ narrower than the exact one (at most 1 % wider). The HTML rendering is sim.repor
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -194,7 +194,10 @@ def mean_ci(values: Sequence[float]) -> MeanCI:
     return MeanCI(n=int(x.size), mean=float(np.mean(x)), sd=sd, ci=ci)
 
 
-def paired_difference(a: dict[Any, float], b: dict[Any, float]) -> PairedDifference:
+_Key = TypeVar("_Key", bound=Hashable)  # what pairs the two sides' values: a seed, a run
+
+
+def paired_difference(a: Mapping[_Key, float], b: Mapping[_Key, float]) -> PairedDifference:
     """Mean of a - b over the keys both have, with its 95 % CI and whether it excludes 0.
 
     A difference within rounding noise (1e-9 of the values) counts as exactly 0.

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 
@@ -50,6 +51,7 @@ from sim.analysis.summary import (
     UnservedSite,
     UpstreamFigures,
 )
+from sim.model.flow import Direction
 from sim.model.units import MBPS
 from sim.run import RunRecord
 from sim.shaping.plan import DIRECTIONS
@@ -91,7 +93,7 @@ def summarize(record: RunRecord) -> Summary:
     offered = flows.offered
     lengths = _interval_lengths(record)
     busy = _busy_hour(flows.start, offered, scenario.start, scenario.duration)
-    upstream = {
+    upstream: dict[str, UpstreamFigures] = {
         direction: _upstream(record, direction, lengths, scenario.upstream_bps)
         for direction in DIRECTIONS
     }
@@ -242,14 +244,15 @@ def _apps(record: RunRecord, flows: FlowArrays, offered: np.ndarray) -> dict[str
             slowdown_p95=slow_p[1],
             at_rate_share=at_rate_share(flows, mine),
             abandoned_share=ratio(
-                np.count_nonzero(mine & (flows.status == ABANDONED)), np.count_nonzero(mine)
+                int(np.count_nonzero(mine & (flows.status == ABANDONED))),
+                int(np.count_nonzero(mine)),
             ),
         )
     return out
 
 
 def _upstream(
-    record: RunRecord, direction: str, lengths: np.ndarray, purchased_bps: float
+    record: RunRecord, direction: Direction, lengths: np.ndarray, purchased_bps: float
 ) -> UpstreamFigures:
     """Utilisation of the purchase in one direction (L2 traffic of all sites)."""
     bits = record.wire_bytes[direction].sum(axis=1) * 8.0  # L2 bits per interval, all sites
@@ -279,7 +282,16 @@ def _cost(record: RunRecord, delivered_gb: float, down_utilisation: float) -> Co
     )
 
 
-def _amounts(offered: np.ndarray | float, delivered: np.ndarray | float) -> dict[str, float | None]:
+class _Amounts(TypedDict):
+    """The amount figures every level (run, site, application) reports, by their keys."""
+
+    offered_gb: float
+    delivered_gb: float
+    satisfaction: float | None
+    unmet_gb: float
+
+
+def _amounts(offered: np.ndarray | float, delivered: np.ndarray | float) -> _Amounts:
     """offered_gb, delivered_gb, satisfaction and unmet_gb of a set of flows (or of totals)."""
     asked, got = float(np.sum(offered)), float(np.sum(delivered))
     return {

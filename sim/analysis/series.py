@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.analysis.flows import DONE, FlowArrays, bottleneck_bps, slowdown
+from sim.model.flow import Direction
 from sim.run import RunRecord
-from sim.shaping.plan import DIRECTIONS, ClassTree, Direction
+from sim.shaping.plan import DIRECTIONS, ClassTree
 
 
 def flow_completion(record: RunRecord) -> tuple[np.ndarray, np.ndarray]:

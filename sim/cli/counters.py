@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypedDict
 
 import typer
 
@@ -14,13 +14,24 @@ from sim.cli.console import fail, out
 from sim.cli.inputs import load
 from sim.cli.options import app
 from sim.cli.tables import print_calibration, print_import
-from sim.measure.formats import FORMATS, parse_zone, read
+from sim.measure.formats import FORMATS, Format, is_format, parse_zone, read
 from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
 from sim.studies.calibrated_file import calibrated_text
 
 # The counter cleaning, the fit and its report are imported where used: they bring in NumPy,
 # SimPy and plotly, which `netlab --help` does not need.
+
+
+class ImportReport(TypedDict):
+    """What import.json holds: the files read, the site intervals made, the interfaces that
+    map to no site, and every event of the cleaning (sim.measure.counters.Event's fields)."""
+
+    files: list[str]
+    format: Format
+    intervals: int
+    unmapped_interfaces: list[str]
+    events: list[dict[str, Any]]
 
 
 @app.command("import-counters")
@@ -54,7 +65,7 @@ def import_counters(
         --scenario scenarios/measured/kotim-deployed.toml
         --map scenarios/measured/kotim-synthetic/interfaces.toml --out results/measured
     """
-    if fmt not in FORMATS:
+    if not is_format(fmt):
         fail(f"--format: unknown format {fmt!r} (use {', '.join(FORMATS)})", 2)
     tz = _time_zone(zone)
     loaded = load(scenario)
@@ -68,24 +79,24 @@ def import_counters(
 
 def _import(
     files: list[Path],
-    fmt: str,
+    fmt: Format,
     tz: dt.tzinfo,
     interface: str | None,
     scenario: Scenario,
     mapping: Path | None,
     out_dir: Path,
-) -> dict[str, object]:
+) -> ImportReport:
     """Read, clean, map and write; returns what import.json holds."""
     from sim.measure.counters import clean
     from sim.measure.sites import interface_map, to_sites, write_measured
 
-    readings = [r for path in files for r in read(path, fmt, tz, interface)]  # type: ignore[arg-type]
+    readings = [r for path in files for r in read(path, fmt, tz, interface)]
     intervals, events = clean(readings, max_bps=scenario.topology.hub.link_mbps * 1e6 * 10)
     hub = scenario.topology.hub.id
     rows, unmapped = to_sites(intervals, interface_map(scenario.topology, mapping), hub)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_measured(out_dir / "measured.csv", rows, tz)
-    report: dict[str, object] = {
+    report: ImportReport = {
         "files": [str(f) for f in files],
         "format": fmt,
         "intervals": len(rows),

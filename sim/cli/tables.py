@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sim.analysis.calibration import Calibration
     from sim.analysis.recommendation import Recommendation
     from sim.analysis.summary import Summary
+    from sim.cli.counters import ImportReport
 
 # The optimiser and the reports are imported where used: they bring in NumPy, SimPy and plotly,
 # which `netlab --help` does not need.
@@ -231,11 +232,10 @@ def print_frontier(answer: Recommendation) -> None:
     out.print(frontier)
 
 
-def print_import(report: dict[str, object]) -> None:
+def print_import(report: ImportReport) -> None:
     """What `import-counters` read: site intervals, each kind of event per interface, and the
     interfaces that map to no site."""
     events = report["events"]
-    assert isinstance(events, list)
     counts = Counter((e["interface"], e["kind"]) for e in events)
     table = Table("interface", "what", "count", "first")
     for (name, kind), count in sorted(counts.items()):
@@ -244,7 +244,7 @@ def print_import(report: dict[str, object]) -> None:
     out.print(f"{report['intervals']} site intervals read", highlight=False)
     if counts:
         out.print(table)
-    for name in report["unmapped_interfaces"]:  # type: ignore[attr-defined]
+    for name in report["unmapped_interfaces"]:
         warn(f"interface {name} maps to no site; left out")
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sim.configs.inforce import Circuit, Match, Notes, Origin, ShapedClass, ShapingInForce, refuse
 from sim.configs.rates import mbps_value
@@ -24,10 +24,23 @@ from sim.model.errors import ConfigError
 ROOT = "libreqos_root"
 
 
+class _Node(NamedTuple):
+    """A network.json node: an inner class with its bandwidth each way (bit/s)."""
+
+    name: str
+    parent: str | None  # None: a top node, under the root
+    down_bps: float
+    up_bps: float
+    origin: Origin
+
+    def bps(self, down: bool) -> float:
+        return self.down_bps if down else self.up_bps
+
+
 def read_libreqos(network: Path | None, shaped: Path | None) -> ShapingInForce:
     """The shaping of a LibreQoS network.json and ShapedDevices.csv (either may be None)."""
     notes = Notes()
-    nodes: list[tuple[str, str | None, float, float, Origin]] = []
+    nodes: list[_Node] = []
     if network is not None:
         data = _json(network)
         _walk(data, None, str(network), nodes)
@@ -36,15 +49,15 @@ def read_libreqos(network: Path | None, shaped: Path | None) -> ShapingInForce:
         raise ConfigError(str(network or shaped), "", "no nodes and no circuits")
     down: list[ShapedClass] = []
     up: list[ShapedClass] = []
-    circuits = _circuits(rows, {n[0] for n in nodes}, notes, down, up)
-    top = [n for n in nodes if n[1] is None]
+    circuits = _circuits(rows, {n.name for n in nodes}, notes, down, up)
+    top = [n for n in nodes if n.parent is None]
     first = Origin(str(network or shaped), 1)
-    for out, index in ((down, 2), (up, 3)):
-        total = sum(n[index] for n in top) + sum(c.ceil or 0 for c in out if c.parent == ROOT)
+    for out, is_down in ((down, True), (up, False)):
+        total = sum(n.bps(is_down) for n in top) + sum(c.ceil or 0 for c in out if c.parent == ROOT)
         tree = [ShapedClass(ROOT, None, total, total, first)]
         tree += [
-            ShapedClass(name, parent or ROOT, bw[index - 2], bw[index - 2], origin)
-            for name, parent, *bw, origin in nodes
+            ShapedClass(n.name, n.parent or ROOT, n.bps(is_down), n.bps(is_down), n.origin)
+            for n in nodes
         ]
         out[:0] = tree
     notes.add(
@@ -74,7 +87,7 @@ def _json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _walk(nodes: dict[str, Any], parent: str | None, path: str, out: list) -> None:
+def _walk(nodes: dict[str, Any], parent: str | None, path: str, out: list[_Node]) -> None:
     for name, node in nodes.items():
         if not isinstance(node, dict):
             raise ConfigError(path, name, "a node must be an object")
@@ -86,14 +99,18 @@ def _walk(nodes: dict[str, Any], parent: str | None, path: str, out: list) -> No
             raise ConfigError(
                 path, name, "needs downloadBandwidthMbps and uploadBandwidthMbps"
             ) from None
-        out.append((name, parent, down, up, Origin(path, 1)))
+        out.append(_Node(name, parent, down, up, Origin(path, 1)))
         children = keys.get("children")
         if isinstance(children, dict):
             _walk(children, name, path, out)
 
 
 def _circuits(
-    rows: list[Device], nodes: set[str], notes: Notes, down: list, up: list
+    rows: list[Device],
+    nodes: set[str],
+    notes: Notes,
+    down: list[ShapedClass],
+    up: list[ShapedClass],
 ) -> list[Circuit]:
     groups: dict[str, list[Device]] = {}
     for i, row in enumerate(rows):

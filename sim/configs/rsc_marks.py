@@ -38,7 +38,7 @@ def networks(text: str) -> list[str] | None:
     try:
         if "-" in text and "/" not in text:
             first, last = (ipaddress.ip_address(t) for t in text.split("-", 1))
-            return [str(n) for n in ipaddress.summarize_address_range(first, last)]  # type: ignore[arg-type]
+            return [str(n) for n in ipaddress.summarize_address_range(first, last)]
         return [str(ipaddress.ip_network(text, strict=False))]
     except ValueError:
         return None

@@ -66,12 +66,13 @@ def _device(row: list[str], layout: list[str], origin: Origin) -> Device:
         a.strip() for key in ("ipv4", "ipv6") for a in fields.get(key, "").split(",") if a.strip()
     )
     keys = ("download min", "upload min", "download max", "upload max")
+    down_min, up_min, down_max, up_max = (fields.get(k, "").strip() for k in keys)
     return Device(
         fields.get("circuit id", "").strip(),
         fields.get("circuit name", "").strip(),
         fields.get("device name", "").strip() or fields.get("device id", "").strip(),
         fields.get("parent node", "").strip(),
         addresses,
-        tuple(fields.get(k, "").strip() for k in keys),  # type: ignore[arg-type]
+        (down_min, up_min, down_max, up_max),
         origin,
     )

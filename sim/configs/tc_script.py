@@ -32,7 +32,7 @@ def read_tc_scripts(paths: list[Path], variables: dict[str, str] | None = None) 
     records, notes = TcRecords(), Notes()
     for path in paths:
         text = read_text(path, "a tc shell script")
-        assigned = dict(m.groups()[:2] for m in map(_ASSIGN.match, text.splitlines()) if m)
+        assigned = {m[1]: m[2] for m in map(_ASSIGN.match, text.splitlines()) if m}
         for origin, argv, label in _tc_commands(text, str(path)):
             argv = [_substitute(t, variables or {}) for t in argv]
             _record(argv, origin, label, records, notes, assigned)
@@ -94,25 +94,6 @@ def _tc_in(words: list[str], line: str, origin: Origin) -> list[str]:
                 end -= 1  # the descriptor of `2>/dev/null`
             return rest[:end]
     return []
-    try:
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>")
-        lexer.whitespace_split = True
-        lexer.commenters = "#"
-        words = list(lexer)
-    except ValueError:
-        return None  # an unclosed quote in a line that may not be tc at all
-    for i, word in enumerate(words):
-        is_tc = word.endswith("/tc") or word == "tc" or bool(_VAR.fullmatch(word))
-        if is_tc and i + 1 < len(words) and words[i + 1] in ("qdisc", "class", "filter"):
-            if "`" in line or "$(" in line:
-                raise refuse(
-                    origin, "a `...`, $( ) or $(( )) substitution in a tc command: never run"
-                )
-            rest = words[i + 1 :]
-            end = next((j for j, w in enumerate(rest) if w in _ENDS or w[:1] in "<>"), None)
-            rest = rest[:end]
-            return [w for w in rest if not re.fullmatch(r"\d?>.*", w)]
-    return None
 
 
 def _substitute(token: str, variables: dict[str, str]) -> str:

@@ -12,6 +12,7 @@ a parent, and what netlab models only approximately (PCQ, leaf queue kinds), are
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from sim.configs.ids import unique_ids
 from sim.configs.inforce import Circuit, Notes, Origin, ShapedClass, ShapingInForce
@@ -24,6 +25,18 @@ from sim.shaping.policies import NO_GUARANTEE_BPS
 POLICY = "deployed"
 LABEL = {"down": "downloads", "up": "uploads"}
 ROOT_ID = "root"
+
+
+class _Entry(TypedDict):
+    """One class of the plan, as plan_from_dict reads it."""
+
+    id: str
+    parent: str | None
+    rate_bps: float
+    ceil_bps: float
+    prio: int
+    quantum: int | None
+    site: str | None
 
 
 @dataclass(frozen=True)
@@ -62,21 +75,20 @@ def to_plan(
     notes = Notes()
     notes.extend(inforce.notes)
     names = naming(inforce)
-    data: dict[str, object] = {"policy": POLICY, "warnings": []}
+    entries: dict[Direction, list[_Entry]] = {}
     kept = {d: _kept(inforce.tree(d), d, names, notes) for d in DIRECTIONS}
     order = sorted(DIRECTIONS, key=lambda d: not kept[d])  # a direction with queues first
     for direction in order:
         given = uplink_bps
         if not kept[direction] and given is None and kept[order[0]]:
-            other = data[order[0]][0]  # type: ignore[index]
-            given = float(other["ceil_bps"])
+            given = float(entries[order[0]][0]["ceil_bps"])
             notes.add(
                 f"no {LABEL[direction]} queues: {LABEL[direction]} are unshaped, modelled at "
                 f"the other direction's root ({given / 1e6:g} Mbit/s, assumed)"
             )
-        data[direction] = _classes(kept[direction], direction, names, given, inforce, notes)
+        entries[direction] = _classes(kept[direction], direction, names, given, inforce, notes)
     try:
-        plan = plan_from_dict(data)
+        plan = plan_from_dict({"policy": POLICY, "warnings": [], **entries})
     except PlanError as exc:
         raise ConfigError(inforce.files[0], exc.key, f"the imported plan: {exc.problem}") from None
     return plan, [str(n) for n in notes.items]
@@ -173,7 +185,7 @@ def _root(
             "give the uplink rate",
         )
     if uplink is None:
-        uplink = max(ceilings)  # type: ignore[type-var]
+        uplink = max(ceilings)
         notes.add(
             f"{label}: no queue covers all traffic: the uplink is assumed to be "
             f"{uplink / 1e6:g} Mbit/s, the largest top queue's ceiling (give it to change)",
@@ -189,7 +201,7 @@ def _classes(
     uplink: float | None,
     inforce: ShapingInForce,
     notes: Notes,
-) -> list[dict[str, object]]:
+) -> list[_Entry]:
     classes = _ordered(kept)
     label = "downloads" if direction == "down" else "uploads"
     origin = classes[0].origin if classes else Origin(inforce.files[0], 1)
@@ -204,9 +216,7 @@ def _classes(
     ids = unique_ids(inner, 32, set(leaf_ids.values()) | ({ROOT_ID} if root is None else set()))
     ids |= leaf_ids
     root_id = ids[root.name] if root is not None else ROOT_ID
-    out: list[dict[str, object]] = (
-        [] if root is not None else [_entry(ROOT_ID, None, root_ceil, root_ceil)]
-    )
+    out: list[_Entry] = [] if root is not None else [_entry(ROOT_ID, None, root_ceil, root_ceil)]
     ceil_of: dict[str | None, float] = {None: root_ceil}
     for c in classes:
         ceil = c.ceil or ceil_of[c.parent]
@@ -246,7 +256,7 @@ def _entry(
     prio: int = 0,
     quantum: int | None = None,
     site: str | None = None,
-) -> dict[str, object]:
+) -> _Entry:
     return {
         "id": cid,
         "parent": parent,
@@ -259,13 +269,13 @@ def _entry(
 
 
 def _unshaped(
-    out: list[dict[str, object]],
+    out: list[_Entry],
     names: Naming,
     root_id: str,
     root_ceil: float,
     label: str,
     notes: Notes,
-) -> list[dict[str, object]]:
+) -> list[_Entry]:
     """A leaf for each circuit with none in this direction: unshaped, as on the router."""
     have = {e["site"] for e in out}
     taken = {e["id"] for e in out}
@@ -278,17 +288,17 @@ def _unshaped(
     return [_entry(s, root_id, NO_GUARANTEE_BPS, root_ceil, 7, None, s) for s in missing]
 
 
-def _inner_rates(out: list[dict[str, object]], unset: set[str]) -> None:
+def _inner_rates(out: list[_Entry], unset: set[str]) -> None:
     """An inner class the file gives no guarantee: its children's, up to its ceiling (what
     RouterOS and HTB deliver: a child's guarantee holds whatever its parent's)."""
     for entry in reversed(out):
         if entry["id"] in unset:
-            kids = sum(float(e["rate_bps"]) for e in out if e["parent"] == entry["id"])  # type: ignore[arg-type]
-            entry["rate_bps"] = max(NO_GUARANTEE_BPS, min(float(entry["ceil_bps"]), kids))  # type: ignore[arg-type]
+            kids = sum(float(e["rate_bps"]) for e in out if e["parent"] == entry["id"])
+            entry["rate_bps"] = max(NO_GUARANTEE_BPS, min(float(entry["ceil_bps"]), kids))
 
 
 def _oversubscribed(
-    out: list[dict[str, object]],
+    out: list[_Entry],
     classes: list[ShapedClass],
     ids: dict[str, str],
     label: str,
@@ -297,8 +307,8 @@ def _oversubscribed(
     origin = {ids[c.name]: c.origin for c in classes}
     for parent in out:
         kids = [e for e in out if e["parent"] == parent["id"]]
-        total = sum(float(e["rate_bps"]) for e in kids)  # type: ignore[arg-type]
-        rate = float(parent["rate_bps"])  # type: ignore[arg-type]
+        total = sum(float(e["rate_bps"]) for e in kids)
+        rate = float(parent["rate_bps"])
         if kids and total > rate * (1 + 1e-9):
             notes.add(
                 f"{label}: OVERSUBSCRIBED: the guarantees of {len(kids)} queues under "

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from sim.configs.inforce import Circuit, Notes, ShapingInForce
 from sim.configs.to_plan import in_force, naming
-from sim.model.topology import Site
+from sim.model.topology import Site, SiteKind
 from sim.shaping.plan import ShapingPlan
 
-ASSUMED_KIND = "office"
+ASSUMED_KIND: SiteKind = "office"
 ASSUMED_USERS = 10
 
 

@@ -88,7 +88,7 @@ def _hours(text: str) -> float:
 def national(extra: tuple[dt.date, ...] = ()) -> Calendar:
     """Indonesia's calendar from calendar_id.toml, with extra (regional) holidays."""
     data = tomllib.loads(DATA.read_text(encoding="utf-8"))
-    holidays, ramadan = set(extra), set()
+    holidays, ramadan = set(extra), set[dt.date]()
     for year in data["years"].values():
         holidays.update(dt.date.fromisoformat(d) for d in year["holidays"])
         holidays.update(dt.date.fromisoformat(d) for d in year["collective_leave"])

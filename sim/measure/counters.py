@@ -115,10 +115,10 @@ def _from_counters(
     events: list[Event] = []
     times = [r.time for r in rows]
     gaps = _gaps(times)
-    deltas = {}
-    for side in ("rx", "tx"):
-        values = [getattr(r, side) for r in rows]
-        deltas[side] = _deltas(name, side, rows, values, max_rate, events)
+    deltas = {
+        "rx": _deltas(name, "rx", rows, [r.rx for r in rows], max_rate, events),
+        "tx": _deltas(name, "tx", rows, [r.tx for r in rows], max_rate, events),
+    }
     intervals = []
     previous_step = None
     for i, (a, b) in enumerate(zip(rows, rows[1:], strict=False)):
@@ -147,7 +147,7 @@ def _deltas(
     name: str,
     side: str,
     rows: list[Reading],
-    values: np.ndarray,
+    values: list[float | int],
     max_rate: float,
     events: list[Event],
 ) -> list[float]:
@@ -191,6 +191,11 @@ def _from_rates(name: str, rows: list[Reading]) -> tuple[list[Interval], list[Ev
         step = row.step or (
             times[i] - times[i - 1] if i else (times[1] - times[0] if len(rows) > 1 else None)
         )
+        if step is None:  # a single row with no interval of its own (never after a gap)
+            events.append(
+                Event(name, "unknown", row.time, row.line, "interval length unknown; left out")
+            )
+            continue
         if gaps[i]:
             missing = times[i] - times[i - 1] - (0 if derived else step)
             events.append(
@@ -204,11 +209,6 @@ def _from_rates(name: str, rows: list[Reading]) -> tuple[list[Interval], list[Ev
             )
             if derived:
                 continue
-        if step is None:
-            events.append(
-                Event(name, "unknown", row.time, row.line, "interval length unknown; left out")
-            )
-            continue
         if (
             previous_step is not None
             and abs(step - previous_step) > 0.1 * previous_step

@@ -20,12 +20,19 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from sim.model.errors import ConfigError
 
 FORMATS = ("mrtg", "rrd-xport", "rrd-fetch", "mikrotik", "csv")
 Format = Literal["mrtg", "rrd-xport", "rrd-fetch", "mikrotik", "csv"]
+
+
+def is_format(name: str) -> TypeGuard[Format]:
+    """Whether `name` is one of FORMATS."""
+    return name in FORMATS
+
+
 # Indonesia keeps no daylight saving, so its three zones are fixed offsets.
 ZONES = {"WIB": 7, "WITA": 8, "WIT": 9, "UTC": 0}
 

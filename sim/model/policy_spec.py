@@ -6,7 +6,7 @@ A static policy is one plan (its builder is declared in sim.shaping.policies.POL
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -17,19 +17,19 @@ from sim.model.units import MAX_MBPS
 # The policy names a scenario may use: the static policies, each declared with its builder in
 # sim.shaping.policies.POLICIES (tests/test_policies.py checks the two agree; this layer sits
 # below sim.shaping, so the schema cannot read them from there), and "schedule", which switches
-# between them.
-STATIC_POLICIES: tuple[str, ...] = (
+# between them. Written out as Literals, so that mypy knows them too.
+StaticPolicyName = Literal[
     "equal-static",
     "weighted-static",
     "htb-equal",
     "htb-weighted",
     "htb-priority",
     "max-min",
-)
-SCHEDULE = "schedule"
-POLICY_NAMES: tuple[str, ...] = (*STATIC_POLICIES, SCHEDULE)
-StaticPolicyName = Literal[STATIC_POLICIES]  # type: ignore[valid-type]
-PolicyName = Literal[POLICY_NAMES]  # type: ignore[valid-type]
+]
+SCHEDULE: Literal["schedule"] = "schedule"
+PolicyName = Literal[StaticPolicyName, "schedule"]
+STATIC_POLICIES: tuple[str, ...] = get_args(StaticPolicyName)
+POLICY_NAMES: tuple[str, ...] = get_args(PolicyName)
 
 
 class SiteOverride(Strict):
@@ -88,6 +88,8 @@ class ScheduleEntry(Strict):
 class PolicySpec(PolicyParams):
     """The `[policy]` table: a static policy, or `schedule` with entries and a fallback."""
 
+    # widens the inherited name by "schedule": unsound for a PolicyParams, so a schedule itself
+    # is never built, only its entries and fallback (sim.shaping.schedule.compile_schedule)
     name: PolicyName  # type: ignore[assignment]
     schedule: list[ScheduleEntry] = []
     otherwise: PolicyParams | None = None

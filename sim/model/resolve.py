@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.model.errors import ConfigError
+from sim.model.policy_spec import PolicyParams
 from sim.model.scenario_schema import ScenarioFile
 from sim.model.topology import SITE_KINDS, Topology
 
@@ -71,7 +72,7 @@ def _check_calibrated_sites(path: Path, spec: ScenarioFile, topology: Topology) 
 
 def _check_site_references(path: Path, spec: ScenarioFile, topology: Topology) -> None:
     known = {site.id for site in topology.sites}
-    policies = [("policy", spec.policy)]
+    policies: list[tuple[str, PolicyParams]] = [("policy", spec.policy)]
     if spec.policy.otherwise is not None:
         policies.append(("policy.otherwise", spec.policy.otherwise))
     policies += [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypedDict
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -69,9 +69,16 @@ class PriceTier(Strict):
     idr_per_mbps_month: float = Field(gt=0, le=1e12)
 
 
+class PriceTierData(TypedDict):
+    """A price tier as its table in a scenario file."""
+
+    up_to_mbps: float | None
+    idr_per_mbps_month: float
+
+
 # Example e-catalogue-like tiers (assumption; design note: Rp45k-450k per Mbps per month for
 # dedicated government internet in Indonesia 2020-2025, falling with size).
-DEFAULT_PRICE_TIERS: list[dict[str, float | None]] = [
+DEFAULT_PRICE_TIERS: list[PriceTierData] = [
     {"up_to_mbps": 100, "idr_per_mbps_month": 450_000},
     {"up_to_mbps": 250, "idr_per_mbps_month": 320_000},
     {"up_to_mbps": 500, "idr_per_mbps_month": 240_000},
@@ -219,12 +226,14 @@ MAX_GRID = 100_000
 MAX_GROWTH = 100.0
 
 
+def _default_policies() -> list[StaticPolicyName]:
+    return ["htb-weighted", "htb-priority"]
+
+
 class OptimizeSpec(Strict):
     """How `netlab optimize` searches: policies, purchase grid, seeds, evaluation window."""
 
-    policies: list[StaticPolicyName] = Field(
-        default_factory=lambda: ["htb-weighted", "htb-priority"], min_length=1
-    )
+    policies: list[StaticPolicyName] = Field(default_factory=_default_policies, min_length=1)
     seeds: int = Field(default=2, ge=1, le=50, description="seeds per probe of the search")
     confirm_seeds: int = Field(
         default=3, ge=1, le=50, description="fresh seeds the answer must also satisfy"

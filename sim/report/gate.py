@@ -60,8 +60,8 @@ def write_junit(result: GateResult, path: Path) -> Path:
         "failures": str(len(result.failed)),
         "skipped": str(sum(row.verdict == "too few" for row in result.rows)),
     }
-    root = ET.Element("testsuites", name="netlab gate", **counts)
-    suite = ET.SubElement(root, "testsuite", name=f"netlab gate {result.candidate}", **counts)
+    root = ET.Element("testsuites", {"name": "netlab gate", **counts})
+    suite = ET.SubElement(root, "testsuite", {"name": f"netlab gate {result.candidate}", **counts})
     for row in result.rows:
         case = ET.SubElement(
             suite, "testcase", classname=f"gate.{row.scope}.{row.subject}", name=row.objective

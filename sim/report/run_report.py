@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -385,7 +386,7 @@ def _unserved(unserved: list[UnservedSite]) -> str:
     return f"<h3>Not served ({len(unserved)} sites, no network yet)</h3><ul>{items}</ul>"
 
 
-def _table(header: list[str], rows: list[tuple[str, ...]]) -> str:
+def _table(header: list[str], rows: Sequence[tuple[str, ...]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

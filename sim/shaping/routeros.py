@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import re
 
+from sim.model.flow import Direction
 from sim.shaping.deployment import Deployment
 from sim.shaping.notes import comment, notes
 from sim.shaping.plan import (
     DIRECTIONS,
     ClassTree,
-    Direction,
     HtbClass,
     ShapingPlan,
     kernel_quantum,

@@ -33,12 +33,12 @@ import simpy
 import simpy.rt
 
 from sim.backends.mininet.cleanup import EmulationUnavailable, Terminated, cleanup, describe
-from sim.model.flow import Flow
+from sim.model.flow import Direction, Flow
 from sim.model.scenario import Scenario
 from sim.model.units import parse_duration
 from sim.run import RunRecord, RunWindow, run_scenario
 from sim.shaping.htb import CompiledTree
-from sim.shaping.plan import DIRECTIONS, ClassTree, Direction
+from sim.shaping.plan import DIRECTIONS, ClassTree
 from sim.shaping.schedule import compile_schedule
 
 __all__ = [
@@ -217,7 +217,7 @@ def validate(
     fluid = run_scenario(windowed)
     kernel = emulate(scenario, window_start_s, window_len_s, scale, progress, interval_s)
     rows = []
-    for direction in ("down", "up"):
+    for direction in DIRECTIONS:
         for index, site in enumerate(fluid.site_ids):
             rows.append(
                 ClassDiff(
@@ -234,9 +234,9 @@ def validate(
     return Validation(rows, fluid, kernel)
 
 
-def _mean_bps(record: RunRecord, direction: str, index: int) -> float:
+def _mean_bps(record: RunRecord, direction: Direction, index: int) -> float:
     span = record.interval * len(record.times)
-    wire = record.wire_bytes[direction]  # type: ignore[index]
+    wire = record.wire_bytes[direction]
     return float(wire[:, index].sum()) * 8.0 / span if span > 0 else 0.0
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from sim.analysis.compare import PairedDifference, paired_difference
 from sim.analysis.metrics import summarize
-from sim.analysis.summary import Summary
+from sim.analysis.summary import SiteFigures, Summary
 from sim.model.errors import ConfigError
 from sim.model.fields import clock_seconds
 from sim.model.scenario import Scenario, load_scenario
@@ -104,7 +104,7 @@ def canonical(scenario: Scenario) -> Scenario:
     return Scenario.resolve(scenario.path, scenario.spec, inventory)
 
 
-def _site_key(site: Site) -> tuple[Any, ...]:
+def _site_key(site: Site) -> tuple[str, int, float, float, bool, bool, str]:
     access = site.access_mbps if site.access_mbps is not None else -1.0
     return (site.kind, site.users, access, site.latency_ms, site.essential, site.reached, site.id)
 
@@ -161,7 +161,7 @@ def figures(summary: Summary, scenario: Scenario) -> dict[Key, float]:
     regency the scenario's objectives whose figure is a share (higher is better; completion
     times are left out); a figure with nothing to measure is left out."""
     out: dict[Key, float] = {}
-    tiers: dict[str, list[Any]] = {}
+    tiers: dict[str, list[SiteFigures]] = {}
     tier_by_site = {site.id: tier_of(site) for site in scenario.sites}
     for site in summary.sites:
         tiers.setdefault(tier_by_site[site.id], []).append(site)

@@ -120,8 +120,8 @@ def whatif(
     base = scenario.edited({**scenario.spec.model_dump(), "connect": _without(scenario, connect)})
     base = base.with_window(span)
     choices = [dict.fromkeys(connect, NONE)]
-    for combo in itertools.product(*connect.values()):
-        choices.append(dict(zip(connect, combo, strict=True)))
+    for options in itertools.product(*connect.values()):
+        choices.append(dict(zip(connect, options, strict=True)))
     combos = []
     total, done = len(choices) * len(seeds), 0
     for choice in choices:
@@ -164,8 +164,8 @@ def figures(summary: Summary, new_sites: list[str], length_s: float) -> dict[str
 
 def taken(combo: Combination, baseline: Combination, figure: str) -> PairedDifference:
     """Paired difference combo - baseline of a figure on common seeds, with its 95 % CI."""
-    mine = {s: float(r[figure]) for s, r in combo.runs.items() if r.get(figure) is not None}
-    base = {s: float(r[figure]) for s, r in baseline.runs.items() if r.get(figure) is not None}
+    mine = {s: float(v) for s, r in combo.runs.items() if (v := r.get(figure)) is not None}
+    base = {s: float(v) for s, r in baseline.runs.items() if (v := r.get(figure)) is not None}
     return paired_difference(mine, base)
 
 

@@ -29,8 +29,8 @@ import simpy
 from sim.backends.mininet import cleanup, shaper, topo
 from sim.backends.mininet.agent_client import Agents
 from sim.backends.mininet.info import CpuLoad, Emulated, EmulationInfo
-from sim.model.flow import Flow, FlowStatus
-from sim.shaping.plan import DIRECTIONS, ClassTree, Direction, ShapingPlan
+from sim.model.flow import Direction, Flow, FlowStatus
+from sim.shaping.plan import DIRECTIONS, ClassTree, ShapingPlan
 from sim.shaping.tc import link_args
 
 POLL_S = 0.02  # how often agent events are delivered into SimPy

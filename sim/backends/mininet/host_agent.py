@@ -52,6 +52,12 @@ def tune(transport: asyncio.BaseTransport) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, congestion)
 
 
+def stream(transport: asyncio.BaseTransport) -> asyncio.Transport:
+    """The transport asyncio gives a stream protocol: a Transport, typed as its base class."""
+    assert isinstance(transport, asyncio.Transport)
+    return transport
+
+
 def emit(event: dict[str, object]) -> None:
     sys.stdout.write(json.dumps(event, separators=(",", ":")) + "\n")
     sys.stdout.flush()
@@ -115,10 +121,10 @@ class Agent:
             if op == "G":
                 receiver = Receiver(self, flow_id, size)
                 self.receivers[flow_id] = receiver
-                await loop.create_connection(
+                transport, _ = await loop.create_connection(
                     lambda: receiver, str(command["peer"]), int(command["port"])
                 )
-                receiver.transport.write(header)  # type: ignore[union-attr]
+                transport.write(header)
             else:
                 sender = Sender(self, flow_id, size, rate)
                 self.senders[flow_id] = sender
@@ -175,7 +181,7 @@ class Receiver(asyncio.BufferedProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         tune(transport)
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = stream(transport)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return memoryview(self.buffer)
@@ -229,7 +235,7 @@ class Sender(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         tune(transport)
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = stream(transport)
 
     def begin(self, header: bytes | None = None) -> None:
         assert self.transport is not None
@@ -316,7 +322,7 @@ class Acceptor(asyncio.BufferedProtocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = stream(transport)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         if isinstance(self.inner, Receiver):
@@ -335,15 +341,16 @@ class Acceptor(asyncio.BufferedProtocol):
         if len(self.header) < HEADER.size:
             return
         op, flow_id, size, rate = HEADER.unpack(bytes(self.header))
+        assert self.transport is not None  # connection_made came first
         if op == b"G":  # the peer fetches: we send
             sender = Sender(self.agent, flow_id, size, rate)
             self.agent.senders[flow_id] = sender
-            sender.connection_made(self.transport)  # type: ignore[arg-type]
+            sender.connection_made(self.transport)
             self.inner = sender
             sender.begin()
         else:  # the peer pushes: we receive and report
             receiver = Receiver(self.agent, flow_id, size)
-            receiver.connection_made(self.transport)  # type: ignore[arg-type]
+            receiver.connection_made(self.transport)
             self.agent.receivers[flow_id] = receiver
             self.inner = receiver
 

@@ -93,6 +93,18 @@ class Counters:
     drops: int
 
 
+@dataclass
+class ShownClass:
+    """One class as `tc -s -d class show` lists it (a figure it leaves out is None)."""
+
+    parent: str | None  # None: the root
+    rate: float | None = None  # bit/s
+    ceil: float | None = None
+    prio: int | None = None
+    quantum: int | None = None
+    counters: Counters = Counters(0, 0, 0)
+
+
 _CLASS = re.compile(r"^class htb (\d+:[0-9a-f]+) (?:parent (\d+:[0-9a-f]+)|root)(.*)$")
 _SENT = re.compile(r"Sent (\d+) bytes (\d+) pkt \(dropped (\d+),")
 _RATE = re.compile(r"\b(rate|ceil) ([\d.]+)([KMG]?)bit\b")
@@ -100,23 +112,27 @@ _NUM = re.compile(r"\b(prio|quantum) (\d+)\b")
 _SCALE = {"": 1.0, "K": 1e3, "M": 1e6, "G": 1e9}
 
 
-def parse_classes(text: str) -> dict[str, dict[str, object]]:
-    """`tc -s -d class show` text as {classid: {parent, rate, ceil, prio, quantum, counters}}."""
-    classes: dict[str, dict[str, object]] = {}
-    current: dict[str, object] | None = None
+def parse_classes(text: str) -> dict[str, ShownClass]:
+    """`tc -s -d class show` text as its classes by classid."""
+    classes: dict[str, ShownClass] = {}
+    current: ShownClass | None = None
     for line in text.splitlines():
         match = _CLASS.match(line.strip())
         if match:
-            current = {"parent": match.group(2)}
-            for key, value, unit in _RATE.findall(match.group(3)):
-                current[key] = float(value) * _SCALE[unit]
-            for key, value in _NUM.findall(match.group(3)):
-                current[key] = int(value)
+            rates = {k: float(v) * _SCALE[unit] for k, v, unit in _RATE.findall(match.group(3))}
+            numbers = {k: int(v) for k, v in _NUM.findall(match.group(3))}
+            current = ShownClass(
+                match.group(2),
+                rates.get("rate"),
+                rates.get("ceil"),
+                numbers.get("prio"),
+                numbers.get("quantum"),
+            )
             classes[match.group(1)] = current
             continue
         sent = _SENT.search(line)
         if sent and current is not None:
-            current["counters"] = Counters(*(int(g) for g in sent.groups()))
+            current.counters = Counters(*(int(g) for g in sent.groups()))
     return classes
 
 
@@ -193,7 +209,7 @@ class Shaper:
                 old.bytes + now.bytes, old.packets + now.packets, old.drops + now.drops
             )
 
-    def show(self) -> dict[str, dict[str, object]]:
+    def show(self) -> dict[str, ShownClass]:
         return parse_classes(run_tc(self.pid, ["-s", "-d", "class", "show", "dev", self.dev]))
 
     def verify(self) -> None:
@@ -209,16 +225,16 @@ class Shaper:
                 problems.append(f"class {c.id} missing")
                 continue
             want_parent = self.minor[c.parent] if c.parent is not None else None
-            if got.get("parent") != want_parent:
-                problems.append(f"class {c.id}: parent {got.get('parent')}")
-            for key, want in (("rate", c.rate), ("ceil", c.ceil)):
-                value = float(got.get(key, 0.0))  # type: ignore[arg-type]
+            if got.parent != want_parent:
+                problems.append(f"class {c.id}: parent {got.parent}")
+            for key, want, shown_bps in (("rate", c.rate, got.rate), ("ceil", c.ceil, got.ceil)):
+                value = 0.0 if shown_bps is None else shown_bps
                 if abs(value - want) > 0.01 * want + 1000:
                     problems.append(f"class {c.id}: {key} {value:.0f} != {want:.0f}")
             given = quanta[c.id]
             quantum = kernel_quantum(c) if given is None else given
-            if c.id in leaves and got.get("quantum", quantum) != quantum:
-                problems.append(f"class {c.id}: quantum {got.get('quantum')} != {quantum}")
+            if c.id in leaves and got.quantum not in (None, quantum):
+                problems.append(f"class {c.id}: quantum {got.quantum} != {quantum}")
         if problems:
             raise TcError(
                 f"{self.dev}: kernel classes differ from the plan: " + "; ".join(problems[:5])
@@ -227,11 +243,12 @@ class Shaper:
     def _leaf_counters_raw(self) -> dict[str, Counters]:
         assert self.tree is not None
         shown = self.show()
-        out = {}
-        for c in self.tree.leaves:
-            got = shown.get(self.minor[c.id], {})
-            out[c.site] = got.get("counters", Counters(0, 0, 0))
-        return out  # type: ignore[return-value]
+        out: dict[str, Counters] = {}
+        for c in self.tree.classes:
+            if c.site is not None:  # a leaf (ClassTree.leaves, with its site known not None)
+                got = shown.get(self.minor[c.id])
+                out[c.site] = Counters(0, 0, 0) if got is None else got.counters
+        return out
 
     def leaf_counters(self) -> dict[str, Counters]:
         """Cumulative counters per site leaf since the first plan (across rebuilds)."""
@@ -247,6 +264,6 @@ class Shaper:
         """Counters of every class of the current tree, by plan class id (this tree only)."""
         shown = self.show()
         return {
-            cid: shown.get(minor, {}).get("counters", Counters(0, 0, 0))  # type: ignore[misc]
+            cid: Counters(0, 0, 0) if (got := shown.get(minor)) is None else got.counters
             for cid, minor in self.minor.items()
         }

@@ -80,7 +80,7 @@ def judge(probes: list[Probe], objectives: Objectives) -> SearchPoint:
     first = probes[0]
     mean = {}
     for name in objectives.targets():
-        values = [p.figures[name] for p in probes if p.figures.get(name) is not None]
+        values = [v for p in probes if (v := p.figures.get(name)) is not None]
         mean[name] = float(np.mean(values)) if values else None
     return SearchPoint(
         first.policy,

@@ -61,7 +61,7 @@ async def _recommend(scenario: Scenario, workers: int, progress: Progress | None
     spec = scenario.spec.optimize
     window = scenario.with_window()
     grid = purchase_grid(spec.min_mbps, spec.max_mbps, spec.step_mbps)
-    scenarios = {p: window.with_policy(p) for p in spec.policies}
+    scenarios: dict[str, Scenario] = {p: window.with_policy(p) for p in spec.policies}
     queue: Queue = ProbeQueue(workers, simulate, progress)
     try:
         current = scenario.spec.purchase.upstream_mbps

@@ -134,10 +134,10 @@ def run_sweep(
                 progress(finished, total)
 
         tasks = [(point.scenario, seed) for point, seed in jobs]
-        if tasks and dask is None:
-            _run_local(tasks, min(workers or _cpus(), len(tasks)), on_result)
-        elif tasks:
+        if tasks and dask is not None:
             _run_dask(tasks, dask, workers or _cpus(), on_result)
+        elif tasks:
+            _run_local(tasks, min(workers or _cpus(), len(tasks)), on_result)
         stored = _stored(db)
     columns = ["point", "point_hash", *sweep.keys, "seed", "status", *METRIC_COLUMNS, "error"]
     rows = _table(sweep, stored)
