@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from sim.backends.fluid import FluidBackend, FluidEnvironment
 from sim.model.flow import Flow
 from sim.shaping.htb import CompiledTree
+from sim.shaping.export import export
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan
 from sim.shaping.planfile import PlanError, plan_from_dict
+from sim.shaping.tc import compile_device
 
 OVERHEAD = 1514 / 1448
 MBIT = 1e6
@@ -164,3 +166,22 @@ def test_plan_files_carry_the_cap_and_refuse_it_off_a_leaf() -> None:
     with pytest.raises(PlanError) as caught:
         plan_from_dict(data)
     assert caught.value.key == "up[1].per_user_bps"
+
+
+def test_exports_say_what_they_do_with_the_cap() -> None:
+    """RouterOS: a PCQ type per direction and rate on leaf a; tc: a loud header warning (plain
+    HTB has no per-address rate), which the emulator's shaper records too."""
+    plan = _plan(2 * MBIT)
+    rsc = export(plan, "mikrotik")
+    assert "add name=netlab-pcq-down-2000000 kind=pcq pcq-rate=2000000 " in rsc
+    assert "pcq-classifier=dst-address" in rsc and "pcq-classifier=src-address" in rsc
+    leaf_a = next(line for line in rsc.splitlines() if "name=netlab-down-a " in line)
+    assert "queue=netlab-pcq-down-2000000" in leaf_a
+    leaf_b = next(line for line in rsc.splitlines() if "name=netlab-down-b " in line)
+    assert "queue=netlab-fifo-" in leaf_b
+    script = export(plan, "tc")
+    assert "# plan warning: test down: per-user caps NOT APPLIED by tc (a 2 Mbit/s)" in script
+    networks = {"a": ("10.0.1.0/24",), "b": ("10.0.2.0/24",)}
+    program = compile_device(plan.down, "eth1", "dst", networks, "x")
+    assert any("NOT APPLIED" in w for w in program.warnings)
+    assert not any("NOT APPLIED" in w for w in export(_plan(None), "tc").splitlines())
