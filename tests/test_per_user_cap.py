@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from sim.backends.fluid import FluidBackend, FluidEnvironment
 from sim.model.flow import Flow
-from sim.shaping.htb import CompiledTree
 from sim.shaping.export import export
+from sim.shaping.htb import CompiledTree
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan
 from sim.shaping.planfile import PlanError, plan_from_dict
 from sim.shaping.tc import compile_device
