@@ -64,13 +64,7 @@ def export(
         ),
     ],
     fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            help="tc (Linux HTB + u32), mikrotik, json or libreqos (network.json and "
-            "ShapedDevices.csv: -o names their directory).",
-        ),
+        str, typer.Option("--format", "-f", help="tc, mikrotik, json or libreqos (-o: a folder).")
     ] = "tc",
     at: Annotated[
         str | None,
@@ -117,11 +111,15 @@ def export(
     if fmt in FILE_SETS and output is not None:
         _deliver_files(plan, fmt, where, output, assumed)
         return
+    _deliver(_render(plan, fmt, where), output, assumed)
+
+
+def _render(plan: ShapingPlan, fmt: str, where: Deployment) -> str:
+    """The export as text; a plan the format cannot hold is one line (status 2)."""
     try:
-        text = render(plan, fmt, where)
+        return render(plan, fmt, where)
     except ValueError as exc:
         fail(f"--format {fmt}: {exc}", 2)
-    _deliver(text, output, assumed)
 
 
 def _deliver(text: str, output: Path | None, assumed: str) -> None:
