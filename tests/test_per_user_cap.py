@@ -185,3 +185,10 @@ def test_exports_say_what_they_do_with_the_cap() -> None:
     program = compile_device(plan.down, "eth1", "dst", networks, "x")
     assert any("NOT APPLIED" in w for w in program.warnings)
     assert not any("NOT APPLIED" in w for w in export(_plan(None), "tc").splitlines())
+
+
+def test_a_cap_that_cannot_bind_is_a_plan_warning() -> None:
+    """A per-user cap at or above the leaf's ceil never holds anyone back: said, not refused."""
+    plan = plan_from_dict(_plan(10 * MBIT).to_dict())
+    assert any("per-user cap of a (10.0 Mbit/s) is not below its ceil" in w for w in plan.warnings)
+    assert not any("per-user cap" in w for w in plan_from_dict(_plan(2 * MBIT).to_dict()).warnings)
