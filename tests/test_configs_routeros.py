@@ -67,6 +67,8 @@ def test_pcq_per_address_is_recorded() -> None:
     assert sekolah.discipline is not None and sekolah.discipline.per_address is not None
     assert sekolah.discipline.per_address.rate == 2e6
     assert sekolah.discipline.per_address.classifier == ("dst-address",)
+    plan = import_config([DATA / "simple.rsc"], "routeros").plan
+    assert plan.down.by_id("sekolah").per_user_bps == 2e6  # pcq-rate: each user's cap
 
 
 def test_queue_tree_with_marks_and_address_lists() -> None:

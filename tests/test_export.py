@@ -376,7 +376,7 @@ def test_free_text_stays_in_comments() -> None:
 
 
 def test_unknown_format() -> None:
-    assert FORMATS == ("tc", "mikrotik", "json")
+    assert FORMATS == ("tc", "mikrotik", "json", "libreqos")
     with pytest.raises(ValueError, match="unknown export format"):
         export(ALL_PLANS[0], "cisco")
 

@@ -20,6 +20,12 @@ grouped by cap, each group on its own clock at min(cap, fair level); in the wate
 capped group is filled like a paced group. A leaf's demand is then the sum of its flows' caps
 and needs (unbounded once that reaches its access rate, as the tree caps it there anyway).
 
+Per-user caps (a plan leaf's `per_user_bps`, RouterOS PCQ's pcq-rate): a user issues one
+transfer at a time in each direction (sim/demand/users.py), so capping each user is capping
+each flow of the leaf. An elastic flow's cap is the lower of its own and the leaf's; a paced
+flow's need is cut to the leaf's cap (it then never counts as at its rate). A plan switch that
+changes a leaf's cap regroups its flows, each keeping what it has received.
+
 `make core` compiles this module with mypyc (docs/architecture.md, "The compiled core"): its
 annotations must hold at run time, and an edit takes effect once it is compiled again.
 """
@@ -125,6 +131,12 @@ class FluidBackend:
             at: list[Leaf | None] = [None] * len(tree)
             for site, index in tree.leaf_of_site.items():
                 at[index] = leaves[site]
+            caps = _user_caps(plan, direction)
+            for leaf in leaves.values():
+                cap = caps.get(leaf.site, math.inf)
+                if cap != leaf.user_cap:
+                    self._advance(leaf, now)
+                    self._recap(leaf, cap)
             live = LiveAllocation(tree, [lf.demand() if lf else 0.0 for lf in at])
             self._live[direction], self._leaf_at[direction] = live, at
             for leaf in leaves.values():
@@ -140,7 +152,7 @@ class FluidBackend:
         now = self.env.now
         if flow.paced:
             self._advance(leaf, now)
-            need = flow.rate * self.overhead
+            need = self._need(leaf, flow)
             group = leaf.groups.get(need)
             if group is None:
                 group = leaf.groups[need] = PacedGroup(need)
@@ -158,7 +170,7 @@ class FluidBackend:
                 self._at(now + path.setup_s(flow.size), self._start_elastic, leaf, flow)
                 return
             self._advance(leaf, now)
-            self._add_elastic(leaf, flow, math.inf)
+            self._add_elastic(leaf, flow, leaf.user_cap)
         self._demand_changed(leaf)
 
     def leaf_bytes(self, direction: Direction) -> dict[str, float]:
@@ -206,7 +218,8 @@ class FluidBackend:
         mark = group.marks[flow]
         if group.at_need:
             flow.delivered += group.need * (now - mark) / 8.0 / self.overhead
-            flow.time_at_rate += now - mark
+            if flow.rate * self.overhead <= group.need:  # not cut by a per-user cap
+                flow.time_at_rate += now - mark
             group.marks[flow] = now
         else:
             flow.delivered += (leaf.clock - mark) / self.overhead
@@ -339,14 +352,15 @@ class FluidBackend:
                     self._close_elastic(leaf, flow, "done")
         self._demand_changed(leaf)
 
-    def _add_elastic(self, leaf: Leaf, flow: Flow, cap: float) -> None:
-        """Put an elastic flow into its leaf's group of that cap (wire bits/s)."""
+    def _add_elastic(self, leaf: Leaf, flow: Flow, cap: float, served: float = 0.0) -> None:
+        """Put an elastic flow into its leaf's group of that cap (wire bits/s); served: the wire
+        bytes it already has (when regrouped)."""
         group = leaf.egroups.get(cap)
         if group is None:
             group = leaf.egroups[cap] = ElasticGroup(cap)
-        wire = flow.size * self.overhead
+        wire = flow.size * self.overhead - served
         heapq.heappush(group.heap, (group.clock + wire, flow.id, flow))
-        group.start_clock[flow] = group.clock
+        group.start_clock[flow] = group.clock - served
         rate = group.rate
         if not rate or self.env.now + wire * 8.0 / rate < leaf.due:
             leaf.heads_moved = True
@@ -361,7 +375,7 @@ class FluidBackend:
         if cap is None:  # abandoned meanwhile
             return
         self._advance(leaf, self.env.now)
-        self._add_elastic(leaf, flow, cap)
+        self._add_elastic(leaf, flow, cap if cap < leaf.user_cap else leaf.user_cap)
         self._demand_changed(leaf)
 
     def _close_elastic(self, leaf: Leaf, flow: Flow, status: FlowStatus) -> None:
@@ -400,19 +414,50 @@ class FluidBackend:
             return
         now = self.env.now
         self._advance(leaf, now)
-        need = flow.rate * self.overhead
-        group = leaf.groups[need]
+        group = leaf.groups[self._need(leaf, flow)]
         self._credit(leaf, group, flow, now)
         del group.marks[flow]
         leaf.n_paced -= 1
         leaf.n_starved -= 0 if group.at_need else 1
         if not group.marks:
-            del leaf.groups[need]
+            del leaf.groups[group.need]
         leaf.paced_demand = sum(g.need * len(g.marks) for g in leaf.groups.values())
         flow.delivered = min(flow.delivered, flow.size)
         flow.status, flow.end = "done", now
         self._ended.append(flow)
         self._demand_changed(leaf)
+
+    def _need(self, leaf: Leaf, flow: Flow) -> float:
+        """A paced flow's need in its leaf: its rate on the wire, cut to the per-user cap."""
+        need = flow.rate * self.overhead
+        return need if need < leaf.user_cap else leaf.user_cap
+
+    def _recap(self, leaf: Leaf, cap: float) -> None:
+        """Give the leaf (brought up to now) a new per-user cap: regroup its flows under it,
+        paced ones credited so far and at their needs until the next refill, elastic ones
+        keeping the bytes they have."""
+        now = self.env.now
+        paced: list[Flow] = []
+        for pgroup in leaf.groups.values():
+            for flow in pgroup.marks:
+                self._credit(leaf, pgroup, flow, now)
+                paced.append(flow)
+        elastic = [(f, g.clock - g.start_clock[f]) for f, g in leaf.group_of.items()]
+        leaf.user_cap = cap
+        leaf.groups, leaf.n_starved, leaf.paced_demand = {}, 0, 0.0
+        for flow in paced:
+            need = self._need(leaf, flow)
+            group = leaf.groups.get(need)
+            if group is None:
+                group = leaf.groups[need] = PacedGroup(need)
+            group.marks[flow] = now
+            leaf.paced_demand += need
+        leaf.egroups, leaf.group_of, leaf.n_elastic, leaf.elastic_demand = {}, {}, 0, 0.0
+        for flow, served in elastic:
+            path = self.paths.get((flow.site, flow.app))
+            own = path.cap_bps * self.overhead if path is not None else math.inf
+            self._add_elastic(leaf, flow, own if own < cap else cap, served)
+        leaf.heads_moved = True
 
     # -- across the tree ---------------------------------------------------------------------
 
@@ -437,6 +482,15 @@ class FluidBackend:
             touched_refilled |= other is leaf
         if not touched_refilled:
             self._refill(leaf)
+
+
+def _user_caps(plan: ShapingPlan, direction: Direction) -> dict[str, float]:
+    """Each site's per-user cap in the plan's tree for direction, where its leaf has one."""
+    caps: dict[str, float] = {}
+    for c in plan.tree(direction).leaves:
+        if c.site is not None and c.per_user_bps is not None:
+            caps[c.site] = c.per_user_bps
+    return caps
 
 
 if TYPE_CHECKING:  # mypy checks the class against the interface it implements, structurally

@@ -1,8 +1,9 @@
 """The fluid backend's state per leaf class: its flows, grouped by need or cap, and its clocks.
 
-A leaf's paced flows are grouped by the rate they need, its elastic flows by their cap, so
-that a change of the leaf's fair level moves groups, not flows (sim/backends/fluid.py, which
-keeps these up to date). All rates are L2 bits/s, all clocks wire bytes served to each flow.
+A leaf's paced flows are grouped by the rate they need, its elastic flows by their cap (each
+flow's own, or the leaf's per-user cap where that is lower), so that a change of the leaf's fair
+level moves groups, not flows (sim/backends/fluid.py, which keeps these up to date). All rates
+are L2 bits/s, all clocks wire bytes served to each flow.
 
 `make core` compiles this module with mypyc (docs/architecture.md, "The compiled core"): its
 annotations must hold at run time, and an edit takes effect once it is compiled again.
@@ -71,6 +72,7 @@ class Leaf:
         "heads_moved",
         "index",
         "access",
+        "user_cap",
     )
 
     def __init__(self, site: str, direction: Direction, access: float) -> None:
@@ -78,6 +80,7 @@ class Leaf:
         self.direction = direction
         self.access = access  # bits/s of the site's access link
         self.index: int | None = None  # its class in the tree in force (None: not shaped)
+        self.user_cap = math.inf  # wire bits/s each flow may take (the class's per-user cap)
         self.alloc = 0.0  # bits/s granted by the tree
         self.egroups: dict[float, ElasticGroup] = {}  # cap -> elastic flows with that cap
         self.n_elastic = 0

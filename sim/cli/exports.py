@@ -1,5 +1,5 @@
 """`netlab check` and `netlab export`: a scenario validated with its plans printed, and a
-shaping plan turned into deployable configuration (tc, RouterOS or JSON)."""
+shaping plan turned into deployable configuration (tc, RouterOS, LibreQoS or JSON)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from sim.cli.options import PolicyOpt, ScenarioArg, app
 from sim.cli.tables import print_plan
 from sim.model.errors import ConfigError
 from sim.model.topology import Topology, load_topology
-from sim.shaping.deployment import deployment
-from sim.shaping.export import FORMATS
+from sim.shaping.deployment import Deployment, deployment
+from sim.shaping.export import FILE_SETS, FORMATS, placeholders, write_files
 from sim.shaping.export import export as render
 from sim.shaping.plan import ShapingPlan
 from sim.shaping.planfile import load_plan_file
@@ -64,7 +64,7 @@ def export(
         ),
     ],
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="tc (Linux HTB + u32), mikrotik or json.")
+        str, typer.Option("--format", "-f", help="tc, mikrotik, json or libreqos (-o: a folder).")
     ] = "tc",
     at: Annotated[
         str | None,
@@ -99,15 +99,27 @@ def export(
       netlab export scenarios/kotim-baseline.toml --format mikrotik -o kotim.rsc
       netlab export plan.json --format tc --topology topologies/kotim.toml
       netlab export results/RUN/recommendation.json --format mikrotik
+      netlab export scenarios/kotim-baseline.toml --format libreqos -o libreqos/
     """
     if fmt not in FORMATS:
         fail(f"--format: unknown format {fmt!r} (use one of: {', '.join(FORMATS)})", 2)
-    if output is not None and output.is_dir():
+    if output is not None and output.is_dir() and fmt not in FILE_SETS:
         fail(f"--output: {output} is a directory; give a file name, e.g. {output / 'plan.sh'}", 2)
     plan, inventory = _export_input(plan_file, at, topology)
     where = deployment(plan, inventory)
-    assumed = "; ".join(where.placeholders) if fmt != "json" else ""
-    _deliver(render(plan, fmt, where), output, assumed)
+    assumed = "; ".join(placeholders(fmt, where))
+    if fmt in FILE_SETS and output is not None:
+        _deliver_files(plan, fmt, where, output, assumed)
+        return
+    _deliver(_render(plan, fmt, where), output, assumed)
+
+
+def _render(plan: ShapingPlan, fmt: str, where: Deployment) -> str:
+    """The export as text; a plan the format cannot hold is one line (status 2)."""
+    try:
+        return render(plan, fmt, where)
+    except ValueError as exc:
+        fail(f"--format {fmt}: {exc}", 2)
 
 
 def _deliver(text: str, output: Path | None, assumed: str) -> None:
@@ -122,6 +134,22 @@ def _deliver(text: str, output: Path | None, assumed: str) -> None:
     except OSError as exc:
         fail(f"--output: cannot write {output}: {exc.strerror or exc}", 2)
     err.print(f"wrote {output}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _deliver_files(
+    plan: ShapingPlan, fmt: str, where: Deployment, directory: Path, assumed: str
+) -> None:
+    """Write a format of several files into directory; say so, and what is a placeholder."""
+    if assumed:
+        warn(f"placeholders in the output: {assumed}")
+    try:
+        written = write_files(plan, fmt, where, directory)
+    except ValueError as exc:
+        fail(f"--format {fmt}: {exc}", 2)
+    except OSError as exc:
+        fail(f"--output: cannot write into {directory}: {exc.strerror or exc}", 2)
+    for path in written:
+        err.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _export_input(

@@ -5,17 +5,19 @@ Per direction: disabled queues are left out (unless all are); leaves that are no
 without children with them; several top classes hang under a root at the uplink (given,
 else the largest top ceiling, noted); a class with no ceiling takes its parent's, no
 guarantee is NO_GUARANTEE_BPS; a circuit without a leaf in a direction gets an unshaped one
-(no guarantee, the root's ceiling); prio counts on leaves only. Guarantees that oversubscribe
-a parent, and what netlab models only approximately (PCQ, leaf queue kinds), are noted.
+(no guarantee, the root's ceiling); prio counts on leaves only; a PCQ leaf's pcq-rate is its
+per-user cap (`per_user_bps`). Guarantees that oversubscribe a parent, and what netlab models
+only approximately (PCQ's limits and burst, leaf queue kinds), are noted.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypedDict
 
 from sim.configs.ids import unique_ids
 from sim.configs.inforce import Circuit, Notes, Origin, ShapedClass, ShapingInForce
+from sim.configs.libreqos import ROOT as LIBREQOS_ROOT
 from sim.model.errors import ConfigError
 from sim.model.flow import Direction
 from sim.shaping.plan import DIRECTIONS, ShapingPlan
@@ -37,6 +39,7 @@ class _Entry(TypedDict):
     prio: int
     quantum: int | None
     site: str | None
+    per_user_bps: float | None
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,18 @@ def _ordered(classes: list[ShapedClass]) -> list[ShapedClass]:
     return out
 
 
+def _uplink_node(classes: list[ShapedClass], leaves: set[str]) -> list[ShapedClass]:
+    """LibreQoS's root (the uplink, summed over the top nodes) over one top node and nothing
+    else is that node (its rate and ceiling): the node is the root (so netlab's own export,
+    one node for its root, reads back as the same tree)."""
+    kids = [c for c in classes if c.parent == LIBREQOS_ROOT]
+    if len(kids) != 1 or kids[0].name in leaves or classes[0].name != LIBREQOS_ROOT:
+        return classes
+    if (kids[0].rate, kids[0].ceil) != (classes[0].rate, classes[0].ceil):
+        return classes
+    return [replace(c, parent=None) if c is kids[0] else c for c in classes[1:]]
+
+
 def _root(
     top: list[ShapedClass],
     uplink: float | None,
@@ -203,6 +218,8 @@ def _classes(
     notes: Notes,
 ) -> list[_Entry]:
     classes = _ordered(kept)
+    if inforce.fmt == "libreqos":
+        classes = _uplink_node(classes, {n for d, n in names.leaf_site if d == direction})
     label = "downloads" if direction == "down" else "uploads"
     origin = classes[0].origin if classes else Origin(inforce.files[0], 1)
     top = [c for c in classes if c.parent is None]
@@ -238,13 +255,14 @@ def _classes(
                 (c.prio or 0) if leaf else 0,
                 c.quantum if leaf else None,
                 leaf_ids.get(c.name),
+                _per_user(c) if leaf else None,
             )
         )
     out += _unshaped(out, names, root_id, root_ceil, label, notes)
     unset = {ids[c.name] for c in classes if c.rate <= 0 and c.name not in leaf_ids}
     _inner_rates(out, unset - {root_id})
     _oversubscribed(out, classes, ids, label, notes)
-    _approximations(classes, notes)
+    _approximations(classes, direction, notes)
     return out
 
 
@@ -256,6 +274,7 @@ def _entry(
     prio: int = 0,
     quantum: int | None = None,
     site: str | None = None,
+    per_user: float | None = None,
 ) -> _Entry:
     return {
         "id": cid,
@@ -265,7 +284,14 @@ def _entry(
         "prio": prio,
         "quantum": quantum,
         "site": site,
+        "per_user_bps": per_user,
     }
+
+
+def _per_user(c: ShapedClass) -> float | None:
+    """A PCQ leaf's cap per address (pcq-rate), None without one."""
+    d = c.discipline
+    return d.per_address.rate if d is not None and d.per_address is not None else None
 
 
 def _unshaped(
@@ -318,19 +344,34 @@ def _oversubscribed(
             )
 
 
-def _approximations(classes: list[ShapedClass], notes: Notes) -> None:
+def _approximations(classes: list[ShapedClass], direction: Direction, notes: Notes) -> None:
+    """Notes on leaf queues: PCQ's per-address sharing, and kinds modelled as fair sharing."""
+    user_side = "dst-address" if direction == "down" else "src-address"
+    parents = {c.parent for c in classes}
     for c in classes:
         d = c.discipline
-        if d is None:
+        if d is None or c.name in parents:  # an inner queue's type queues nothing
             continue
         if d.per_address is not None:
+            rate = d.per_address.rate
             notes.add(
-                f"PCQ ({d.name}) shares a queue per address (rate "
-                f"{(d.per_address.rate or 0) / 1e6:g} Mbit/s each, 0: equal shares): recorded "
-                "in the import, not yet simulated: netlab models the leaf as one queue",
+                f"PCQ ({d.name}) shares its queue per address: simulated as each user held to "
+                f"{rate / 1e6:g} Mbit/s (per_user_bps; netlab's users have one transfer at a "
+                "time)"
+                if rate
+                else f"PCQ ({d.name}) without pcq-rate: equal shares per address, which the "
+                "leaf's fair sharing among its users gives",
                 c.origin,
-                topic="pcq",
+                topic=f"pcq {d.name}",
             )
+            classifier = d.per_address.classifier
+            if rate and classifier and not any(k.startswith(user_side) for k in classifier):
+                notes.add(
+                    f"PCQ ({d.name}) classifies {LABEL[direction]} by {','.join(classifier)}, "
+                    f"not by the users' {user_side}: its cap is applied per user (approximate)",
+                    c.origin,
+                    topic=f"pcq-side {d.name} {direction}",
+                )
             if d.per_address.limit:
                 notes.add(
                     "PCQ queue limits (pcq-limit) are not modelled", c.origin, topic="pcq-limit"

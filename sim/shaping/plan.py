@@ -1,11 +1,12 @@
 """ShapingPlan: the HTB class tree per direction, as data shared by both backends and exporters.
 
 Rates are bits/s of L2 traffic (what HTB counts); quantum is bytes, or None for the kernel's
-default (rate / r2q, clamped). A tree lists parents before children and its first class is the
-root. `finalize` checks a tree and warns about what the kernel would do that a plan's author may
-not expect: guarantees that oversubscribe their parent are all delivered, an inner class's prio
-and quantum are ignored (docs/architecture.md, "HTB semantics").
-"""
+default (rate / r2q, clamped). A leaf may cap each of its users (`per_user_bps`, RouterOS PCQ's
+pcq-rate): every flow in it is held to that rate, since a user has one flow at a time. A tree
+lists parents before children and its first class is the root. `finalize` checks a tree and
+warns about what the kernel would do that a plan's author may not expect: guarantees that
+oversubscribe their parent are all delivered, an inner class's prio and quantum are ignored
+(docs/architecture.md, "HTB semantics")."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ KERNEL_QUANTUM_MIN, KERNEL_QUANTUM_MAX = 1_000, 200_000  # sch_htb.c clamps a de
 
 @dataclass(frozen=True, slots=True)
 class HtbClass:
-    """One HTB class. `site` is set on the leaf that carries a site's traffic."""
+    """One HTB class. `site` is set on the leaf that carries a site's traffic; `per_user_bps`
+    (leaves only; None: no cap) is what each user (address) of the leaf may take."""
 
     id: str
     parent: str | None
@@ -30,6 +32,7 @@ class HtbClass:
     prio: int = 0
     quantum: int | None = None
     site: str | None = None
+    per_user_bps: float | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,9 @@ class ShapingPlan:
 
 
 def _class_dict(c: HtbClass) -> dict[str, object]:
-    return {
+    """A class as plan files hold it; `per_user_bps` only where set, so plans without a cap
+    read and write as before."""
+    out: dict[str, object] = {
         "id": c.id,
         "parent": c.parent,
         "rate_bps": c.rate,
@@ -87,6 +92,9 @@ def _class_dict(c: HtbClass) -> dict[str, object]:
         "quantum": c.quantum,
         "site": c.site,
     }
+    if c.per_user_bps is not None:
+        out["per_user_bps"] = c.per_user_bps
+    return out
 
 
 def kernel_quantum(c: HtbClass) -> int:
@@ -109,8 +117,9 @@ def finalize(
     """Check a tree; return it unchanged with its warnings.
 
     Warns about guarantees that sum past the parent's rate (the kernel delivers them all the
-    same), ceilings above the parent's ceiling, guarantees above a site's access link, and prio
-    or quantum set on an inner class (the kernel ignores both there).
+    same), ceilings above the parent's ceiling, guarantees above a site's access link, prio
+    or quantum set on an inner class (the kernel ignores both there), and per-user caps that
+    cannot bind (not below the leaf's ceil).
     """
     for c in classes:
         if c.rate <= 0 or c.ceil < c.rate:
@@ -134,6 +143,11 @@ def finalize(
         parent = by_id.get(c.parent) if c.parent is not None else None
         if parent is not None and c.ceil > parent.ceil * (1 + 1e-9):
             warnings.append(f"{label}: ceil of {c.id} is above its parent {parent.id}'s ceil")
+        if c.per_user_bps is not None and c.per_user_bps >= c.ceil:
+            warnings.append(
+                f"{label}: per-user cap of {c.id} ({c.per_user_bps / 1e6:.1f} Mbit/s) is not "
+                f"below its ceil ({c.ceil / 1e6:.1f}): it never binds"
+            )
         if c.site is not None and c.rate > access_bps[c.site] * (1 + 1e-9):
             warnings.append(
                 f"{label}: guarantee of {c.id} ({c.rate / 1e6:.1f} Mbit/s) is above its access "

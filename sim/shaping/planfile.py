@@ -73,6 +73,7 @@ class ClassSpec(_Strict):
     prio: int = Field(default=0, ge=0, le=7, strict=True)
     quantum: int | None = Field(default=None, ge=1, le=2**32 - 1, strict=True)
     site: SiteId | None = None
+    per_user_bps: Rate | None = None  # leaves only: each user's cap (RouterOS PCQ's pcq-rate)
 
 
 class PlanSpec(_Strict):
@@ -162,9 +163,13 @@ def _check_tree(items: list[ClassSpec], direction: str) -> ClassTree:
             if c.site in sites:
                 raise PlanError(f"{where}.site", f"site {c.site!r} is also on {sites[c.site]!r}")
             sites[c.site] = c.id
+        if c.per_user_bps is not None and c.site is None:
+            problem = "only a site's leaf caps its users (this class carries no site)"
+            raise PlanError(f"{where}.per_user_bps", problem)
         index[c.id] = c
     classes = tuple(
-        HtbClass(c.id, c.parent, c.rate_bps, c.ceil_bps, c.prio, c.quantum, c.site) for c in items
+        HtbClass(c.id, c.parent, c.rate_bps, c.ceil_bps, c.prio, c.quantum, c.site, c.per_user_bps)
+        for c in items
     )
     return ClassTree(classes)
 

@@ -14,7 +14,9 @@ What RouterOS does with it, and how the script makes that what netlab simulates:
 - Priorities on leaves only: RouterOS ignores a parent queue's priority, as the kernel ignores
   an inner class's prio; inner queues carry limit-at and max-limit only.
 - Leaf queue type: a pfifo sized as the tc export's (about 200 ms of the ceiling), not
-  RouterOS's default-small (10 packets).
+  RouterOS's default-small (10 packets); a leaf that caps each user (`per_user_bps`) gets a PCQ
+  type instead, one sub-queue per user address (dst-address for downloads, src-address for
+  uploads) held to pcq-rate, RouterOS's default per-address and total limits.
 - RouterOS exposes no quantum (see `quantum_notes`).
 Trees hang on `global` (the marks already select the traffic), so sites may sit on several
 LAN interfaces. Every entry carries a comment or name starting "netlab", by which the script
@@ -63,8 +65,11 @@ def to_routeros(plan: ShapingPlan, where: Deployment) -> str:
         '/ip firewall mangle remove [find where comment~"^netlab:"]',
         "/queue type",
     ]
-    limits = sorted({queue_packets(c.ceil) for d in DIRECTIONS for c in _leaves(plan.tree(d))})
+    leaves = [(d, c) for d in DIRECTIONS for c in _leaves(plan.tree(d))]
+    limits = sorted({queue_packets(c.ceil) for _, c in leaves if c.per_user_bps is None})
     out += [_add(name=_fifo(n), kind="pfifo", pfifo_limit=str(n)) for n in limits]
+    pcqs = sorted({(d, _bits(c.per_user_bps)) for d, c in leaves if c.per_user_bps is not None})
+    out += [_pcq_type(d, rate) for d, rate in pcqs]
     out.append("/ip firewall mangle")
     for direction in DIRECTIONS:
         out += _mangle(plan.tree(direction), direction, wan, where)
@@ -101,6 +106,16 @@ def _leaves(tree: ClassTree) -> list[HtbClass]:
 
 def _fifo(packets: int) -> str:
     return f"netlab-fifo-{packets}"
+
+
+def _pcq(direction: Direction, rate: str) -> str:
+    return f"netlab-pcq-{direction}-{rate}"
+
+
+def _pcq_type(direction: Direction, rate: str) -> str:
+    """A PCQ type: one sub-queue per user address, each held to `rate` bits/s."""
+    side = "dst-address" if direction == "down" else "src-address"
+    return _add(name=_pcq(direction, rate), kind="pcq", pcq_rate=rate, pcq_classifier=side)
 
 
 def _mark(direction: Direction, site: str | None) -> str:
@@ -167,7 +182,8 @@ def _queues(tree: ClassTree, direction: Direction) -> list[str]:
         if c.site is None:
             lines.append(_add(**fields, comment=f"netlab: {label} class {c.id}"))
         else:
-            lines.append(_leaf(fields, c, _mark(direction, c.site), f"{label} site {c.site}"))
+            what = f"{label} site {c.site}"
+            lines.append(_leaf(fields, c, _mark(direction, c.site), what, direction))
     other = catch_all(root)
     fields = {
         "name": _mark(direction, None),
@@ -175,15 +191,21 @@ def _queues(tree: ClassTree, direction: Direction) -> list[str]:
         "limit_at": _bits(other.rate),
         "max_limit": _bits(other.ceil),
     }
-    return [*lines, _leaf(fields, other, _mark(direction, None), f"{label} no site matched")]
+    what = f"{label} no site matched"
+    return [*lines, _leaf(fields, other, _mark(direction, None), what, direction)]
 
 
-def _leaf(fields: dict[str, str], c: HtbClass, mark: str, what: str) -> str:
+def _leaf(fields: dict[str, str], c: HtbClass, mark: str, what: str, direction: Direction) -> str:
+    queue = (
+        _fifo(queue_packets(c.ceil))
+        if c.per_user_bps is None
+        else _pcq(direction, _bits(c.per_user_bps))
+    )
     return _add(
         **fields,
         packet_mark=mark,
         priority=str(c.prio + 1),
-        queue=_fifo(queue_packets(c.ceil)),
+        queue=queue,
         comment=f"netlab: {what}",
     )
 

@@ -14,6 +14,9 @@ the leaf's minor as handle, the catch-all leaf 1:fffe and the filters:
   prio 2  one u32 filter per site network, by destination (downloads) or source (uploads);
   prio 3  every other IP packet goes to the catch-all leaf, so it stays under the root.
 
+A leaf's per-user cap (`per_user_bps`) is not compiled: plain HTB has no per-address rate,
+so the compiler warns (`per_user_warning`) and the export and the emulator say so.
+
 Kernel facts this follows: burst and cburst hold at least 50 ms of rate and ceil (15 kB at
 least) or ceilings are missed, and cburst holds at least one quantum or a borrower loses
 round-robin turns; an unset quantum is left unset (the kernel derives rate / r2q);
@@ -161,7 +164,21 @@ def compile_device(
             )
     build += filter_args(tree, dev, match, networks, minors)
     reset = ["qdisc", "del", "dev", dev, "root"]
-    return DeviceProgram(dev, reset, build, tuple(warnings))
+    return DeviceProgram(dev, reset, build, tuple([*warnings, *per_user_warning(tree, label)]))
+
+
+def per_user_warning(tree: ClassTree, label: str) -> list[str]:
+    """Per-user caps are not in the tc tree: plain HTB has no per-address rate (it would take a
+    class per user address), so each capped leaf shapes its site as one class."""
+    capped = [(c.id, c.per_user_bps) for c in tree.leaves if c.per_user_bps is not None]
+    if not capped:
+        return []
+    shown = ", ".join(f"{cid} {cap / 1e6:g} Mbit/s" for cid, cap in capped[:5])
+    return [
+        f"{label}: per-user caps NOT APPLIED by tc ({shown}{', ...' if len(capped) > 5 else ''}):"
+        " HTB has no per-address rate; each such leaf shapes its site as one class, its users"
+        " unlimited within it (RouterOS: a PCQ queue type; netlab simulates the caps)"
+    ]
 
 
 def _u32(dev: str, prio: int, match: str, network: str, flowid: str) -> Argv:
