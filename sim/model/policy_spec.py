@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from sim.model.fields import ClockTime, clock_seconds
-from sim.model.loading import Strict
+from sim.model.loading import PathText, Strict
 from sim.model.units import MAX_MBPS
 
 # The policy names a scenario may use: the static policies, each declared with its builder in
@@ -25,7 +25,9 @@ STATIC_POLICIES: tuple[str, ...] = (
     "htb-weighted",
     "htb-priority",
     "max-min",
+    "deployed",
 )
+DEPLOYED = "deployed"  # the plan in force, read from a plan file (`plan`), not built
 SCHEDULE = "schedule"
 POLICY_NAMES: tuple[str, ...] = (*STATIC_POLICIES, SCHEDULE)
 StaticPolicyName = Literal[STATIC_POLICIES]  # type: ignore[valid-type]
@@ -56,9 +58,17 @@ class PolicyParams(Strict):
     tier_prio: dict[str, int] = {}
     hotspot_ceil_mbps: float | None = Field(default=None, gt=0, le=MAX_MBPS)
     sites: dict[str, SiteOverride] = {}
+    plan: PathText | None = Field(
+        default=None, description="the deployed plan's JSON file, relative to the scenario file"
+    )
 
     @model_validator(mode="after")
     def _params_valid(self) -> PolicyParams:
+        if self.name == DEPLOYED and self.plan is None:
+            raise ValueError(
+                "policy 'deployed' needs plan = \"PLAN.json\" (a plan file, relative to the "
+                "scenario file)"
+            )
         for tier in [*self.tier_share, *self.tier_prio]:
             if tier not in TIERS:
                 raise ValueError(f"unknown tier {tier!r} (tiers: {', '.join(TIERS)})")
