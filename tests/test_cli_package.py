@@ -25,6 +25,7 @@ HELP_ORDER = [
     "export",
     "import-counters",
     "calibrate",
+    "import-config",
     "whatif",
 ]
 

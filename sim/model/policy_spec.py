@@ -6,9 +6,9 @@ A static policy is one plan (its builder is declared in sim.shaping.policies.POL
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from sim.model.fields import ClockTime, clock_seconds
 from sim.model.loading import PathText, Strict
@@ -61,6 +61,15 @@ class PolicyParams(Strict):
     plan: PathText | None = Field(
         default=None, description="the deployed plan's JSON file, relative to the scenario file"
     )
+
+    @model_serializer(mode="wrap")
+    def _without_unset_plan(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """`plan` only where a plan is named: the dumps (and the hashes of sweep points and
+        run folders taken over them) of every other policy stay as they were before it."""
+        data: dict[str, Any] = handler(self)
+        if data.get("plan") is None:
+            data.pop("plan", None)
+        return data
 
     @model_validator(mode="after")
     def _params_valid(self) -> PolicyParams:
