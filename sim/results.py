@@ -125,6 +125,36 @@ def _rename_unique(temporary: Path, root: Path, name: str) -> Path:
     raise FileExistsError(f"{root / name}: 999 runs of this name already exist")
 
 
+def write_folder(
+    folder: Path, files: dict[str, str], check: Callable[[Path], object] | None = None
+) -> Path:
+    """Write `files` (name: text) as the new folder `folder`, whole or not at all.
+
+    They are written under a hidden temporary name beside it, `check` is called on that
+    folder (it raises to refuse it), then the folder is renamed into place. A `folder` that
+    exists and is not empty is refused (ConfigError naming --out); on any failure nothing is
+    left, not even the parents made for it.
+    """
+    check_out_dir(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ConfigError(f"--out {folder}", "", "exists and is not empty: give a new folder")
+    missing = [parent for parent in folder.parents if not parent.exists()]
+    temporary = folder.parent / f".{folder.name}{PARTIAL}{os.getpid()}"
+    try:
+        temporary.mkdir(parents=True)
+        for name, text in files.items():
+            (temporary / name).write_text(text, encoding="utf-8")
+        if check is not None:
+            check(temporary)
+        temporary.rename(folder)
+        return folder
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        if missing:  # the outermost parent this call made
+            shutil.rmtree(missing[-1], ignore_errors=True)
+        raise
+
+
 def check_out_dir(root: Path, option: str = "--out") -> None:
     """Raise ConfigError (one line) unless folders can be made under root: called before
     simulating, so a bad --out (a file, a path under a file, a read-only folder, /proc) costs

@@ -26,6 +26,7 @@ HELP_ORDER = [
     "export",
     "import-counters",
     "calibrate",
+    "import-config",
     "whatif",
 ]
 

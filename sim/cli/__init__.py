@@ -47,7 +47,7 @@ from sim.model.errors import ConfigError
 
 __all__ = ["COMMAND_MODULES", "app", "main"]
 
-COMMAND_MODULES = ("runs", "sweeps", "emulation", "exports", "counters", "whatif")
+COMMAND_MODULES = ("runs", "sweeps", "emulation", "exports", "counters", "configs", "whatif")
 """The modules of sim/cli/ that hold commands, in the order `netlab --help` lists them."""
 
 for _module in COMMAND_MODULES:

@@ -6,12 +6,12 @@ A static policy is one plan (its builder is declared in sim.shaping.policies.POL
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from sim.model.fields import ClockTime, clock_seconds
-from sim.model.loading import Strict
+from sim.model.loading import PathText, Strict
 from sim.model.units import MAX_MBPS
 
 # The policy names a scenario may use: the static policies, each declared with its builder in
@@ -25,7 +25,9 @@ StaticPolicyName = Literal[
     "htb-weighted",
     "htb-priority",
     "max-min",
+    "deployed",
 ]
+DEPLOYED: Literal["deployed"] = "deployed"  # the plan in force, read from a plan file (`plan`)
 SCHEDULE: Literal["schedule"] = "schedule"
 PolicyName = Literal[StaticPolicyName, "schedule"]
 STATIC_POLICIES: tuple[str, ...] = get_args(StaticPolicyName)
@@ -56,9 +58,26 @@ class PolicyParams(Strict):
     tier_prio: dict[str, int] = {}
     hotspot_ceil_mbps: float | None = Field(default=None, gt=0, le=MAX_MBPS)
     sites: dict[str, SiteOverride] = {}
+    plan: PathText | None = Field(
+        default=None, description="the deployed plan's JSON file, relative to the scenario file"
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_unset_plan(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """`plan` only where a plan is named: the dumps (and the hashes of sweep points and
+        run folders taken over them) of every other policy stay as they were before it."""
+        data: dict[str, Any] = handler(self)
+        if data.get("plan") is None:
+            data.pop("plan", None)
+        return data
 
     @model_validator(mode="after")
     def _params_valid(self) -> PolicyParams:
+        if self.name == DEPLOYED and self.plan is None:
+            raise ValueError(
+                "policy 'deployed' needs plan = \"PLAN.json\" (a plan file, relative to the "
+                "scenario file)"
+            )
         for tier in [*self.tier_share, *self.tier_prio]:
             if tier not in TIERS:
                 raise ValueError(f"unknown tier {tier!r} (tiers: {', '.join(TIERS)})")

@@ -16,7 +16,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sim.model.demand import DemandSpec
 from sim.model.fields import ClockTime, Duration, LocalDateTime
 from sim.model.loading import PathText, Strict
-from sim.model.policy_spec import PolicySpec, StaticPolicyName
+from sim.model.policy_spec import DEPLOYED, PolicySpec, StaticPolicyName
 from sim.model.units import MAX_MBPS, format_duration
 
 # Bounds on sizes: past them a run would take days or never end; each message says the bound.
@@ -255,6 +255,16 @@ class OptimizeSpec(Strict):
     budget_idr_year: float | None = Field(
         default=None, gt=0, description="the yearly budget ceiling the answer is compared with"
     )
+
+    @field_validator("policies")
+    @classmethod
+    def _searchable(cls, policies: list[str]) -> list[str]:
+        if DEPLOYED in policies:
+            raise ValueError(
+                "'deployed' is the plan in force, fixed at its file's rates: there is no "
+                "purchase to search for it (compare it with `netlab compare`)"
+            )
+        return policies
 
     @model_validator(mode="after")
     def _grid_valid(self) -> OptimizeSpec:

@@ -5,7 +5,8 @@ files, its builder, the `[policy]` keys it reads and its line in the docs' polic
 (docs/scenario-reference.md; tests/test_policies.py checks the table, the names the scenario
 schema accepts, sim.model.policy_spec.STATIC_POLICIES, and the CLI's list against it).
 Every leaf ceiling is also clipped to the site's access link: a plan never promises more than
-the link carries. `schedule` (a PlanSchedule) switches between these by time of day. With
+the link carries. `deployed` has no builder: its plan is read from a file (sim.shaping.deployed).
+`schedule` (a PlanSchedule) switches between these by time of day. With
 `[network] target = "routeros"` every leaf gets the same quantum, as RouterOS has no quantum
 setting.
 """
@@ -21,7 +22,9 @@ from sim.model.policy_spec import TIERS, PolicyParams
 from sim.model.scenario import Scenario
 from sim.model.topology import Site
 from sim.model.units import mbps
+from sim.shaping.deployed import deployed_trees
 from sim.shaping.plan import (
+    DIRECTIONS,
     MIN_QUANTUM,
     ClassTree,
     HtbClass,
@@ -49,19 +52,23 @@ def compile_policy(params: PolicyParams, scenario: Scenario, key: str = "policy"
 
     `key` is where `params` sit in the scenario file, for errors in `[policy.sites]`.
     """
-    sites = scenario.sites
-    classes = POLICIES[params.name].build(params, sites, root_bps(scenario))
-    classes = with_overrides(classes, params, scenario.path, key)
+    policy = POLICIES[params.name]
     warnings: list[str] = []
-    if scenario.spec.network.target == "routeros":
-        classes, warnings = equal_quanta(classes, params.name)
-    access = {site.id: site.access_bps for site in sites}
-    trees: dict[str, ClassTree] = {}
-    for direction in ("down", "up"):
-        tree, found = finalize(classes, access, f"{params.name} {direction}")
-        trees[direction] = tree
-        warnings += found
-    return ShapingPlan(params.name, trees["down"], trees["up"], tuple(warnings))
+    if policy.build is None:  # the deployed plan: its own tree per direction
+        trees, warnings = deployed_trees(params, scenario, key)
+    else:
+        classes = policy.build(params, scenario.sites, root_bps(scenario))
+        trees = {direction: classes for direction in DIRECTIONS}
+    access = {site.id: site.access_bps for site in scenario.sites}
+    plan_trees: dict[str, ClassTree] = {}
+    for direction in DIRECTIONS:
+        classes = with_overrides(trees[direction], params, scenario.path, key)
+        found: list[str] = []
+        if scenario.spec.network.target == "routeros":
+            classes, found = equal_quanta(classes, params.name)
+        plan_trees[direction], checked = finalize(classes, access, f"{params.name} {direction}")
+        warnings += [w for w in [*found, *checked] if w not in warnings]
+    return ShapingPlan(params.name, plan_trees["down"], plan_trees["up"], tuple(warnings))
 
 
 def with_overrides(
@@ -204,7 +211,7 @@ class Policy:
     """A static policy as scenario files name it and the docs' policy table describes it."""
 
     name: str  # also in sim.model.policy_spec.STATIC_POLICIES, which the schema accepts
-    build: Builder
+    build: Builder | None  # None: the plan is read, not built (`deployed`, sim.shaping.deployed)
     params: tuple[str, ...]  # the [policy] keys it reads, besides `sites` (every policy's)
     doc: str  # its row in docs/scenario-reference.md's policy table, "What it builds"
 
@@ -251,6 +258,14 @@ POLICIES: dict[str, Policy] = {
             (),
             "No guarantees (each leaf rate 8 kbit/s, `NO_GUARANTEE_BPS`, since HTB needs a "
             "positive rate), ceil R, equal quantum: spare capacity is shared max-min fair.",
+        ),
+        Policy(
+            "deployed",
+            None,
+            ("plan",),
+            "The plan in force, read from the JSON plan file `plan` (relative to the scenario; "
+            "`netlab import-config` writes it) and used as written whatever the purchase, which "
+            "must hold its root. Not searched by the optimiser.",
         ),
     )
 }

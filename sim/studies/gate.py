@@ -25,11 +25,11 @@ from typing import Any
 from sim.analysis.compare import PairedDifference, paired_difference
 from sim.analysis.metrics import summarize
 from sim.analysis.summary import SiteFigures, Summary
-from sim.model.errors import ConfigError
 from sim.model.fields import clock_seconds
 from sim.model.scenario import Scenario, load_scenario
 from sim.model.topology import Site
 from sim.run import run_scenario
+from sim.shaping.deployed import check_plan
 from sim.shaping.plan import ShapingPlan
 from sim.shaping.planfile import load_plan_file
 from sim.shaping.policies import tier_of
@@ -107,18 +107,6 @@ def canonical(scenario: Scenario) -> Scenario:
 def _site_key(site: Site) -> tuple[str, int, float, float, bool, bool, str]:
     access = site.access_mbps if site.access_mbps is not None else -1.0
     return (site.kind, site.users, access, site.latency_ms, site.essential, site.reached, site.id)
-
-
-def check_plan(path: Path, plan: ShapingPlan, scenario: Scenario) -> None:
-    """A plan file must shape exactly the scenario's served sites (ConfigError otherwise)."""
-    served = {site.id for site in scenario.sites}
-    for direction in ("down", "up"):
-        shaped = {c.site for c in plan.tree(direction).leaves if c.site is not None}
-        if shaped != served:
-            extra, missing = sorted(shaped - served), sorted(served - shaped)
-            problem = f"plan's sites differ from {scenario.path.name}'s served sites"
-            detail = ", ".join([*(f"+{s}" for s in extra), *(f"-{s}" for s in missing)])
-            raise ConfigError(path, direction, f"{problem} ({detail})")
 
 
 def load_sides(baseline: Path, candidate: Path, scenario: Path | None = None) -> tuple[Side, Side]:
