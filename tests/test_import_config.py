@@ -179,3 +179,16 @@ def test_compare_and_gate_take_the_deployed_policy(netlab, tmp_path: Path) -> No
         "--window", "09:00+30m",
     )  # fmt: skip
     assert gate.returncode == 0, gate.stdout + gate.stderr
+
+
+def test_a_calibrated_copy_elsewhere_still_finds_the_plan(netlab, tmp_path: Path) -> None:
+    from sim.studies.calibrated_file import calibrated_text
+
+    out = _deployed(tmp_path, netlab)
+    scenario = load_scenario(out / "scenario.toml")
+    target = tmp_path / "elsewhere" / "calibrated.toml"
+    target.parent.mkdir()
+    target.write_text(calibrated_text(out / "scenario.toml", scenario, target))
+    assert 'plan = "../x/plan.json"' in target.read_text()
+    moved = compile_schedule(load_scenario(target)).otherwise
+    assert moved == compile_schedule(scenario).otherwise

@@ -56,6 +56,10 @@ def calibrated_text(
     text = re.sub(
         r'^topology\s*=\s*".*"', f"topology = {_value(relative)}", text, count=1, flags=re.M
     )
+    if calibrated.spec.policy.plan is not None:  # the deployed plan file, as the topology
+        plan = (original.parent / calibrated.spec.policy.plan).resolve()
+        where = _value(os.path.relpath(plan, out.resolve().parent))
+        text = re.sub(r'^plan\s*=\s*".*"', f"plan = {where}", text, count=1, flags=re.M)
     name = re.sub(r"-" + suffix + "$", "", calibrated.name)[: 63 - len(suffix)] + "-" + suffix
     text = re.sub(r'^name\s*=\s*".*"', f"name = {_value(name)}", text, count=1, flags=re.M)
     lines = ["", marker]
