@@ -31,10 +31,11 @@ $(CORE_STAMP): $(CORE_SOURCES) tools/build_core.py $(BIN)/netlab
 pure:
 	rm -f $(CORE_SOURCES:.py=*.so) $(CORE_SOURCES:.py=*.so.sha256) $(CORE_STAMP)
 
-# Debian packages that emulation needs (mnexec, bridges, iperf3); run as root.
+# Debian packages that emulation needs (mnexec, bridges, iperf3), and headless Chromium and
+# poppler, which print the berita acara to PDF and count its pages in a test; run as root.
 system-deps:
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq mininet iperf3 bridge-utils iputils-ping iproute2 gcc
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq mininet iperf3 bridge-utils iputils-ping iproute2 gcc chromium poppler-utils
 
 run: core
 	$(BIN)/netlab optimize $(SCENARIO)

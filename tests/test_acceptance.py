@@ -17,10 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis.acceptance import Acceptance, acceptance
+from sim.analysis.acceptance import CHECKS, Acceptance, acceptance
+from sim.demand.calendar import national
 from sim.model.flow import Flow
+from sim.model.policy_spec import POLICY_NAMES
 from sim.model.scenario import load_scenario
-from sim.report.acceptance import write_acceptance_report
+from sim.report.acceptance import _sites_figure, site_rates, write_acceptance_report
+from sim.report.berita_acara import CHECK_WORDS, POLICY_WORDS
 from sim.run import RunRecord
 from sim.shaping.schedule import compile_schedule
 
@@ -60,17 +63,19 @@ FLOWS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def trial() -> dict:
+def _trial(start: dt.datetime, flows: list[Flow], calendar: bool = False) -> dict:
+    """acceptance.json of two hourly-sampled days from `start` with constant traffic."""
     scenario = load_scenario(DATA / "tiny.toml").with_run(
-        start=dt.datetime(2022, 2, 4), duration="2d", sample_interval="1h"
+        start=start, duration="2d", sample_interval="1h"
     )
+    if calendar:
+        scenario = scenario.edited({**scenario.spec.model_dump(), "calendar": {"use": True}})
     down = np.tile(GOODPUT_MBPS * 1e6 * OVERHEAD / 8 * HOUR, (STEPS, 1))
     record = RunRecord(
         scenario=scenario,
         backend="synthetic",
         schedule=compile_schedule(scenario),
-        flows=FLOWS,
+        flows=flows,
         interval=HOUR,
         site_ids=["office_a", "office_b", "hotspot"],
         times=np.arange(STEPS) * HOUR,
@@ -80,6 +85,11 @@ def trial() -> dict:
         users=12,
     )
     return acceptance(record).to_json()
+
+
+@pytest.fixture(scope="module")
+def trial() -> dict:
+    return _trial(dt.datetime(2022, 2, 4), FLOWS)
 
 
 def _cell(trial: dict, day: str, site: str) -> dict:
@@ -144,13 +154,19 @@ def test_evenness_headroom_counts_and_verdict(trial: dict) -> None:
     assert hotspot["evenness"]["value"] == pytest.approx(1.87**2 / (2 * (0.95**2 + 0.92**2)))
     # 12 cell criteria + 2 days + 3 sites: fails are office_a's two and Saturday's guarantee
     assert trial["counts"] == {"pass": 10, "fail": 3, "n/a": 4}
+    assert trial["counts_by_check"] == {
+        "busy_satisfaction": {"pass": 3, "fail": 1, "n/a": 2},
+        "guarantee": {"pass": 2, "fail": 2, "n/a": 2},
+        "evenness_per_day": {"pass": 2, "fail": 0, "n/a": 0},
+        "evenness_per_site": {"pass": 3, "fail": 0, "n/a": 0},
+    }
     assert trial["verdict"] == "fail"
 
 
 def test_acceptance_page_is_bilingual_and_names_the_failures(trial: dict, tmp_path: Path) -> None:
     (tmp_path / "acceptance.json").write_text(json.dumps(trial))
     html = write_acceptance_report(tmp_path).read_text()
-    assert "Berita acara" in html and "Acceptance" in html
+    assert "BERITA ACARA" in html and "acceptance trial" in html
     assert "TIDAK LULUS" in html and "FAILED" in html
     assert "Office A" in html and "0.833" in html and "0.750" in html
     assert "@media print" in html
@@ -174,7 +190,123 @@ def test_a_multi_day_run_folder_holds_the_trial(tmp_path: Path) -> None:
     for cell in data["cells"]:
         for c in cell["criteria"].values():
             assert set(c) == {"value", "threshold", "verdict"}
-    assert "Berita acara" in (folder / "acceptance.html").read_text()
+    assert "BERITA ACARA" in (folder / "acceptance.html").read_text()
     one_day = CliRunner().invoke(app, ["run", scenario, "-o", str(tmp_path / "one"), "-q"])
     assert one_day.exit_code == 0
     assert not list((tmp_path / "one").glob("*/acceptance.json"))
+
+
+# Tuesday 1 February 2022 is Imlek, a national holiday in calendar_id.toml; Wednesday is a
+# working day. office_a downloads 1e9 B at 09:00 on the holiday, all delivered; the hotspot
+# 2e9 B at 11:00, half delivered (11:00 is in its day-off window 10-22, not its working-day one).
+HOLIDAY_FLOWS = [
+    _download(1, "office_a", 9, 1e9, 1e9),
+    _download(2, "hotspot", 11, 2e9, 1e9),
+]
+
+
+@pytest.fixture(scope="module")
+def holiday() -> dict:
+    return _trial(dt.datetime(2022, 2, 1), HOLIDAY_FLOWS, calendar=True)
+
+
+def test_a_holiday_is_a_day_off_for_offices(holiday: dict) -> None:
+    imlek, wednesday = holiday["days_summary"]
+    assert (imlek["day_type"], imlek["holiday"]) == ("holiday", "Tahun Baru Imlek 2573 Kongzili")
+    assert (wednesday["day_type"], wednesday["holiday"]) == ("working", None)
+    for site in ("office_a", "office_b"):
+        cell = _cell(holiday, "2022-02-01", site)
+        assert cell["busy_hours"] == 0 and cell["offered_mbps"] is None
+        assert {c["verdict"] for c in cell["criteria"].values()} == {"n/a"}
+        assert _cell(holiday, "2022-02-02", site)["busy_hours"] == 6
+
+
+def test_the_hotspot_is_judged_on_its_day_off_window_on_a_holiday(holiday: dict) -> None:
+    cell = _cell(holiday, "2022-02-01", "hotspot")
+    assert cell["busy_hours"] == 12  # 10-22, as on a Saturday
+    sat, guarantee = cell["criteria"]["busy_satisfaction"], cell["criteria"]["guarantee"]
+    assert (sat["value"], sat["verdict"]) == (pytest.approx(0.5), "fail")
+    # 1e9 B unmet over 12 h = 0.1852 Mbit/s: 5 / min(5.1852, 19.13)
+    assert guarantee["value"] == pytest.approx(5 / (5 + 8e9 / 43200 / 1e6))
+    # the day's evenness: one site rated
+    assert holiday["days_summary"][0]["evenness"]["value"] == pytest.approx(1.0)
+
+
+def test_counts_take_only_the_days_a_criterion_applies(holiday: dict) -> None:
+    # satisfaction: the hotspot's holiday fails; nothing asked elsewhere (5 n/a)
+    # guarantee: the hotspot's holiday and Wednesday's three cells pass; offices' holiday n/a
+    assert holiday["counts_by_check"] == {
+        "busy_satisfaction": {"pass": 0, "fail": 1, "n/a": 5},
+        "guarantee": {"pass": 4, "fail": 0, "n/a": 2},
+        "evenness_per_day": {"pass": 1, "fail": 0, "n/a": 1},
+        "evenness_per_site": {"pass": 1, "fail": 0, "n/a": 2},
+    }
+    assert holiday["counts"] == {"pass": 6, "fail": 1, "n/a": 10}
+    assert Acceptance.from_json(holiday).to_json() == holiday
+
+
+def test_without_the_calendar_the_holiday_is_a_working_day() -> None:
+    plain = _trial(dt.datetime(2022, 2, 1), HOLIDAY_FLOWS)
+    assert plain["days_summary"][0]["day_type"] == "working"
+    assert plain["days_summary"][0]["holiday"] is None
+    office = _cell(plain, "2022-02-01", "office_a")
+    assert office["busy_hours"] == 6
+    assert office["criteria"]["busy_satisfaction"]["value"] == pytest.approx(1.0)
+    hotspot = _cell(plain, "2022-02-01", "hotspot")
+    assert hotspot["busy_hours"] == 5  # 17-22: the 11:00 download is outside
+    assert hotspot["criteria"]["busy_satisfaction"]["verdict"] == "n/a"
+
+
+def test_site_rates_put_the_site_that_failed_first_with_its_pass_line(trial: dict) -> None:
+    rates = site_rates(Acceptance.from_json(trial))
+    assert [r.name for r in rates][0] == "Office A"
+    a = rates[0]
+    # one day judged (Friday): asked 26.667, guaranteed 27.83, achieved 20, owed the lesser
+    assert (a.days, a.failed_days) == (1, 1)
+    assert a.asked == pytest.approx(26.6667, abs=1e-4)
+    assert a.owed == pytest.approx(a.asked) and a.lowest_ratio == pytest.approx(0.75)
+    hotspot = next(r for r in rates if r.kind == "hotspot")
+    # Friday 5 / 5.2 and Saturday 5 / 5.8 (failed): asked is the mean, 5.5
+    assert (hotspot.days, hotspot.failed_days) == (2, 1)
+    assert hotspot.asked == pytest.approx(5.5) and hotspot.lowest_ratio == pytest.approx(5 / 5.8)
+    assert rates[-1].name == "Office B"  # passed every day it was judged
+
+
+def test_the_site_chart_shows_asked_guaranteed_achieved_and_the_pass_line(trial: dict) -> None:
+    data = Acceptance.from_json(trial)
+    traces = {t.name: t for t in _sites_figure(site_rates(data), 0.95).data}
+    assert set(traces) == {"achieved", "asked", "guaranteed", "pass line"}
+    office_a = list(traces["achieved"].y).index("Office A")
+    assert traces["achieved"].orientation == "h"
+    assert traces["pass line"].x[office_a] == pytest.approx(0.95 * 26.6667, abs=1e-3)
+    assert traces["guaranteed"].x[office_a] == pytest.approx(29.1 / OVERHEAD)
+
+
+def test_the_page_shows_evenness_units_and_days_off(holiday: dict, tmp_path: Path) -> None:
+    (tmp_path / "acceptance.json").write_text(json.dumps(holiday))
+    html = write_acceptance_report(tmp_path).read_text()
+    for header in ("busy hours (h)", "asked (Mbit/s)", "guaranteed (Mbit/s)", "(% of purchase)"):
+        assert header in html
+    assert "evenness across sites (Jain&#x27;s index)" in html
+    assert "evenness across days (Jain&#x27;s index)" in html
+    # the record's period and day lines, the per-day table, and each of 3 sites' checks that day
+    assert html.count("Tahun Baru Imlek 2573 Kongzili") == 6
+    # the axes of the headroom plot (one per trace) and the heatmap, wrapped
+    assert html.count(r"Tahun Baru\u003cbr\u003eImlek 2573\u003cbr\u003eKongzili") == 5
+    assert "Jaminan menurut bobot" not in html and "Jaminan sama rata" in html  # htb-equal
+    for blank in ("Nama", "NIP", "Jabatan", "Tempat, tanggal"):
+        assert blank in html
+
+
+def test_every_policy_has_words_in_bahasa_indonesia() -> None:
+    assert set(POLICY_WORDS) == set(POLICY_NAMES)
+    assert set(CHECK_WORDS) == set(CHECKS)
+
+
+def test_every_holiday_in_the_calendar_has_its_name() -> None:
+    calendar = national()
+    assert calendar.holidays and all(calendar.holiday_name(d) for d in calendar.holidays)
+    assert set(calendar.names) == set(calendar.holidays)
+    assert calendar.holiday_name(dt.date(2022, 2, 2)) is None
+    regional = national((dt.date(2022, 2, 2),))
+    assert regional.holiday_name(dt.date(2022, 2, 2)) == "Libur daerah"

@@ -3,9 +3,13 @@ and evenly distributed? (acceptance.json; docs/architecture.md, "The results fol
 
 Every figure is taken in each site's busy windows of each local day (the hours in which its
 kind's activity profile is at least `busy_fraction` of its peak, as the objectives use), so an
-office is judged on weekday mornings and a hotspot on evenings and weekend days. Criteria,
-each with its value, threshold (`[acceptance]`) and verdict ("pass", "fail", or "n/a" when the
-day has no busy window for the site or nothing was asked):
+office is judged on working-day mornings and a hotspot on evenings and days off. Days follow
+the scenario's `[calendar]`: with it in use, a national holiday or collective leave is a day
+off like a weekend (the demand lives it so), so offices and sub-districts, which have no busy
+window on days off, are not judged on it; each day carries its type and the holiday's name.
+Criteria, each with its value, threshold (`[acceptance]`) and verdict ("pass", "fail", or
+"n/a" when the day has no busy window for the site or nothing was asked); the counts, over
+all and per criterion, take "pass" and "fail" only where the criterion applies:
 
 - per day and site, `busy_satisfaction`: delivered / offered bytes of the flows that started
   in the site's busy windows that day;
@@ -32,16 +36,21 @@ import numpy as np
 
 from sim.analysis.flows import FlowArrays
 from sim.analysis.metrics import jain
-from sim.analysis.objectives import busy_hours, in_busy_window, local_hours, site_kinds, weekend
+from sim.analysis.objectives import busy_hours, local_hours, site_kinds
+from sim.demand.profiles import scenario_calendar
+from sim.model.scenario import Scenario
 from sim.model.units import MBPS
 from sim.run import RunRecord
 
 PASS, FAIL, NA = "pass", "fail", "n/a"
+WORKING, WEEKEND, HOLIDAY = "working", "weekend", "holiday"  # a day's type
 CRITERIA = {
     "busy_satisfaction": "delivered / offered bytes in the site's busy windows of the day",
     "guarantee": "busy-window goodput over the lesser of the guarantee and the offered rate",
     "evenness": "Jain's index of busy satisfaction across sites (a day) or days (a site)",
 }
+# The checks counted apart: the two cell criteria, and evenness per day and per site.
+CHECKS = ("busy_satisfaction", "guarantee", "evenness_per_day", "evenness_per_site")
 
 
 @dataclass(frozen=True)
@@ -98,10 +107,13 @@ class Cell:
 
 @dataclass(frozen=True)
 class DaySummary:
-    """One day: evenness across sites, and the headroom (interval traffic over the purchase,
-    95th percentile and peak) per direction."""
+    """One day: its type (working, weekend or holiday, by the scenario's calendar) and the
+    holiday's name, evenness across sites, and the headroom (interval traffic over the
+    purchase, 95th percentile and peak) per direction."""
 
     day: str
+    day_type: str
+    holiday: str | None
     evenness: Criterion
     down_p95_utilisation: float
     down_peak_utilisation: float
@@ -134,6 +146,7 @@ class Acceptance:
     days_summary: list[DaySummary]
     sites_summary: list[SiteSummary]
     counts: dict[str, int]  # by verdict
+    counts_by_check: dict[str, dict[str, int]]  # CHECKS, each by verdict
     verdict: str
 
     def to_json(self) -> dict[str, Any]:
@@ -164,13 +177,19 @@ def acceptance(record: RunRecord) -> Acceptance:
     """The acceptance trial of a run (see the module docstring)."""
     scenario = record.scenario
     flows = FlowArrays.from_flows(record.flows, record.site_ids)
-    days, cells = _cells(record, flows)
+    calendar = _calendar_days(scenario, int(local_hours(record, record.times)[0].max()) + 1)
+    days, cells = _cells(record, flows, [day_type != WORKING for day_type, _ in calendar])
     satisfaction = {(c.day, c.site): c.busy_satisfaction for c in cells}
-    days_summary = _days(record, days, satisfaction)
+    days_summary = _days(record, days, calendar, satisfaction)
     sites_summary = _sites(record, days, satisfaction)
-    found = [c for cell in cells for c in cell.criteria.values()]
-    found += [d.evenness for d in days_summary] + [s.evenness for s in sites_summary]
-    verdicts = [c.verdict for c in found]
+    checks = {
+        "busy_satisfaction": [cell.busy_satisfaction for cell in cells],
+        "guarantee": [cell.guarantee for cell in cells],
+        "evenness_per_day": [d.evenness for d in days_summary],
+        "evenness_per_site": [s.evenness for s in sites_summary],
+    }
+    by_check = {name: _count(found) for name, found in checks.items()}
+    counts = {v: sum(count[v] for count in by_check.values()) for v in (PASS, FAIL, NA)}
     return Acceptance(
         scenario=scenario.name,
         start=scenario.start.isoformat(),
@@ -182,19 +201,44 @@ def acceptance(record: RunRecord) -> Acceptance:
         cells=cells,
         days_summary=days_summary,
         sites_summary=sites_summary,
-        counts={v: verdicts.count(v) for v in (PASS, FAIL, NA)},
-        verdict=FAIL if FAIL in verdicts else PASS,
+        counts=counts,
+        counts_by_check=by_check,
+        verdict=FAIL if counts[FAIL] else PASS,
     )
 
 
-def _intervals(record: RunRecord) -> tuple[np.ndarray, np.ndarray]:
-    """Per interval and site: the day index, and True when the interval starts in a busy
-    window of the site's kind."""
+def _count(found: list[Criterion]) -> dict[str, int]:
+    verdicts = [c.verdict for c in found]
+    return {v: verdicts.count(v) for v in (PASS, FAIL, NA)}
+
+
+def _calendar_days(scenario: Scenario, count: int) -> list[tuple[str, str | None]]:
+    """Per local day of the run: its type and, on a holiday, the holiday's name. Without the
+    scenario's calendar in use, a day is a weekend or a working day by its weekday alone."""
+    calendar = scenario_calendar(scenario)
+    out: list[tuple[str, str | None]] = []
+    for d in range(count):
+        date = scenario.start.date() + dt.timedelta(days=d)
+        if calendar is not None and calendar.day_type(date) == HOLIDAY:
+            out.append((HOLIDAY, calendar.holiday_name(date)))
+        else:
+            out.append((WEEKEND if date.weekday() >= 5 else WORKING, None))
+    return out
+
+
+def _windows(
+    record: RunRecord, flows: FlowArrays, off: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Day index of each interval, [interval, site] True when the interval starts in a busy
+    window of the site's kind, and the same per flow by its start. `off` is 1 on each day off
+    (weekend or holiday), which takes the kind's weekend profile, as the demand does."""
     table = busy_hours(record, record.scenario.spec.optimize.objectives.busy_fraction)
-    days, hours = local_hours(record, record.times)
     kinds = site_kinds(record)
-    busy = table[kinds[None, :], weekend(record, days)[:, None], hours[:, None]]
-    return days, busy
+    step_days, step_hours = local_hours(record, record.times)
+    busy_steps = table[kinds[None, :], off[step_days][:, None], step_hours[:, None]]
+    flow_days, flow_hours = local_hours(record, flows.start)
+    flow_busy = table[kinds[flows.site], off[flow_days], flow_hours]
+    return step_days, busy_steps, flow_days, flow_busy
 
 
 def _guarantees_bps(record: RunRecord) -> np.ndarray:
@@ -210,24 +254,22 @@ def _guarantees_bps(record: RunRecord) -> np.ndarray:
     return guarantees
 
 
-def _cells(record: RunRecord, flows: FlowArrays) -> tuple[list[str], list[Cell]]:
-    """Day names and one cell a day and site."""
+def _cells(record: RunRecord, flows: FlowArrays, off: list[bool]) -> tuple[list[str], list[Cell]]:
+    """Day names and one cell a day and site; `off` marks each day off (weekend, holiday)."""
     scenario = record.scenario
     thresholds = scenario.spec.acceptance
-    step_days, busy_steps = _intervals(record)
-    flow_days, _ = local_hours(record, flows.start)
-    flow_busy = in_busy_window(record, flows)
+    days_off = np.array(off, dtype=np.intp)
+    step_days, busy_steps, flow_days, flow_busy = _windows(record, flows, days_off)
     lengths = np.minimum(record.times + record.interval, scenario.duration) - record.times
     goodput = record.wire_bytes["down"] * 8.0 / scenario.spec.network.overhead
     guarantee = _guarantees_bps(record) * lengths[:, None]  # bits in each interval
     offered = flows.offered  # bytes each flow asked for
     step_of_flow = np.minimum((flows.start // record.interval).astype(np.intp), lengths.size - 1)
     first = scenario.start.date()
-    count = int(step_days.max()) + 1
-    names = [(first + dt.timedelta(days=d)).isoformat() for d in range(count)]
+    names = [(first + dt.timedelta(days=d)).isoformat() for d in range(len(off))]
     info = {site.id: site for site in scenario.sites}
     cells = []
-    for d in range(count):
+    for d in range(len(off)):
         for i, site_id in enumerate(record.site_ids):
             steps = busy_steps[:, i] & (step_days == d)
             seconds = float(lengths[steps].sum())
@@ -282,9 +324,13 @@ def _guarantee_ratio(rates: dict[str, float | None]) -> float | None:
 
 
 def _days(
-    record: RunRecord, days: list[str], satisfaction: dict[tuple[str, str], Criterion]
+    record: RunRecord,
+    days: list[str],
+    calendar: list[tuple[str, str | None]],
+    satisfaction: dict[tuple[str, str], Criterion],
 ) -> list[DaySummary]:
-    """Per day: evenness across sites, and the headroom against the purchase per direction."""
+    """Per day: its type and holiday, evenness across sites, and the headroom against the
+    purchase per direction."""
     thresholds = record.scenario.spec.acceptance
     step_days, _ = local_hours(record, record.times)
     lengths = np.minimum(record.times + record.interval, record.scenario.duration) - record.times
@@ -301,7 +347,8 @@ def _days(
             )
             headroom[f"{direction}_peak_utilisation"] = float(rate.max()) / purchase
         evenness = criterion(jain(values) if values else None, thresholds.evenness)
-        out.append(DaySummary(day=day, evenness=evenness, **headroom))
+        day_type, holiday = calendar[d]
+        out.append(DaySummary(day, day_type, holiday, evenness, **headroom))
     return out
 
 

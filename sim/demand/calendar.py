@@ -1,23 +1,26 @@
 """The working calendar: which days are working days and how office hours bend on them.
 
 Data, not code: `calendar_id.toml` beside this module lists Indonesia's national holidays,
-collective leave and Ramadan by year (2022 onward), Friday prayer and Ramadan office hours. A
-holiday or collective-leave day is lived as a weekend; on Fridays offices pause for prayer; in
-Ramadan office activity outside the shorter working hours drops. Hotspots keep their profile
-on every day but weekends and holidays (visitors are not office staff).
+collective leave (each day with its name) and Ramadan by year (2022 onward), Friday prayer and
+Ramadan office hours. A holiday or collective-leave day is lived as a weekend; on Fridays
+offices pause for prayer; in Ramadan office activity outside the shorter working hours drops.
+Hotspots keep their profile on every day but weekends and holidays (visitors are not office
+staff).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
 DATA = Path(__file__).with_name("calendar_id.toml")
 OFFICE_KINDS = ("office", "subdistrict")
+REGIONAL = "Libur daerah"  # the name of a scenario's extra (regional) holiday
 DayType = Literal["workday", "friday", "ramadan", "weekend", "holiday"]
 
 
@@ -30,6 +33,7 @@ class Calendar:
     friday: tuple[float, float, float]  # start hour, end hour (fractions), factor
     ramadan_hours: tuple[float, float, float]
     years: frozenset[int]
+    names: Mapping[dt.date, str] = field(default_factory=dict, compare=False)
 
     def day_type(self, date: dt.date) -> DayType:
         """What kind of day `date` is for an office."""
@@ -40,6 +44,10 @@ class Calendar:
         if date in self.ramadan:
             return "ramadan"
         return "friday" if date.weekday() == 4 else "workday"
+
+    def holiday_name(self, date: dt.date) -> str | None:
+        """The name of the holiday or collective leave on `date`, None on other days."""
+        return self.names.get(date) if date in self.holidays else None
 
     def with_friday_factor(self, factor: float) -> Calendar:
         """This calendar with office activity during Friday prayer at `factor` (fitted)."""
@@ -89,7 +97,9 @@ def national(extra: tuple[dt.date, ...] = ()) -> Calendar:
     """Indonesia's calendar from calendar_id.toml, with extra (regional) holidays."""
     data = tomllib.loads(DATA.read_text(encoding="utf-8"))
     holidays, ramadan = set(extra), set[dt.date]()
+    names = dict.fromkeys(extra, REGIONAL)
     for year in data["years"].values():
+        names.update((dt.date.fromisoformat(d), n) for d, n in year["names"].items())
         holidays.update(dt.date.fromisoformat(d) for d in year["holidays"])
         holidays.update(dt.date.fromisoformat(d) for d in year["collective_leave"])
         first, last = (dt.date.fromisoformat(d) for d in year["ramadan"])
@@ -101,4 +111,5 @@ def national(extra: tuple[dt.date, ...] = ()) -> Calendar:
         (_hours(friday["start"]), _hours(friday["end"]), float(friday["factor"])),
         (_hours(hours["start"]), _hours(hours["end"]), float(hours["factor"])),
         frozenset(int(y) for y in data["years"]),
+        names,
     )
