@@ -11,11 +11,11 @@ from typing import Annotated
 import typer
 
 from sim.cli.console import fail, out
-from sim.cli.inputs import load
+from sim.cli.inputs import choose, load
 from sim.cli.options import app
 from sim.cli.tables import print_calibration, print_import
-from sim.measure.formats import FORMATS, parse_zone, read
-from sim.model.errors import ConfigError
+from sim.measure.formats import FORMATS, ZONES, parse_zone, read
+from sim.model.errors import ConfigError, nearest
 from sim.model.scenario import Scenario
 from sim.studies.calibrated_file import calibrated_text
 
@@ -54,8 +54,7 @@ def import_counters(
         --scenario scenarios/measured/kotim-deployed.toml
         --map scenarios/measured/kotim-synthetic/interfaces.toml --out results/measured
     """
-    if fmt not in FORMATS:
-        fail(f"--format: unknown format {fmt!r} (use {', '.join(FORMATS)})", 2)
+    choose("--format", fmt, FORMATS, "format")
     tz = _time_zone(zone)
     loaded = load(scenario)
     try:
@@ -145,4 +144,5 @@ def _time_zone(zone: str) -> dt.tzinfo:
     try:
         return parse_zone(zone)
     except ValueError as exc:
-        fail(f"--tz: {exc}", 2)
+        close = nearest(zone.upper(), ZONES)
+        fail(f"--tz: {exc}" + (f"; did you mean {close}?" if close else ""), 2)

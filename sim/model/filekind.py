@@ -32,7 +32,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "run": ("a run folder", ""),
     "whatif": ("a what-if result (whatif.json)", "whatif.html beside it draws it"),
     "import": ("a counter import report (import.json)", "netlab calibrate takes its folder"),
-    "sweep results": ("a sweep's results folder", "give the sweep file that wrote it"),
+    "sweep results": ("a sweep's results folder", "netlab sweep writes it from a sweep file"),
 }
 
 # what a command that expects the kind takes instead
