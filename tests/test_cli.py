@@ -67,7 +67,6 @@ BAD_INPUTS = [
         [],
         "policy.sites.office_a.rate_mbps: 80 Mbit/s is above the leaf's ceiling",
     ),
-    ("unknown policy", GOOD, ["--policy", "fair-ish"], "policy.name"),
     (
         "unknown site in weights",
         GOOD + "[policy.weights]\nnowhere = 2\n",
@@ -80,7 +79,6 @@ BAD_INPUTS = [
         [],
         "connect.nowhere: no such site",
     ),
-    ("bad duration", GOOD, ["--duration", "soon"], "scenario.duration: not a duration"),
 ]
 
 

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from sim.model.errors import ConfigError
 from tests.conftest import NETLAB, ROOT
 
 TINY = (ROOT / "topologies" / "tiny.toml").as_posix()
@@ -212,7 +218,7 @@ def test_too_long_duration_is_refused_before_running(netlab, tmp_path) -> None:
     out = tmp_path / "r"
     result = netlab("run", str(write(tmp_path, GOOD)), "--duration", "99999999d", "--out", str(out))
     line = one_error_line(result)
-    assert "scenario.duration" in line and "366d" in line
+    assert line.startswith("netlab: error: --duration 99999999d: ") and "366d" in line
     assert not out.exists()
 
 
@@ -285,7 +291,7 @@ def test_sweep_options_are_checked_before_anything_runs(netlab, tmp_path) -> Non
     line = one_error_line(netlab("sweep", str(path), "--workers", "-1", "--out", str(out)))
     assert "--workers" in line
     line = one_error_line(netlab("compare", str(path), "--by", "nosuch", "--out", str(out)))
-    assert "--by: 'nosuch' is not a grid key" in line and "policy.name" in line
+    assert "--by nosuch: not a grid key" in line and "policy.name" in line
     assert not out.exists()
 
 
@@ -335,3 +341,206 @@ def test_optimize_help_keeps_its_table_names(netlab) -> None:
     result = netlab("optimize", "--help", env={**os.environ, "COLUMNS": "200"})
     assert result.returncode == 0
     assert "[optimize]" in result.stdout
+
+
+# Issue 20, item 4: a bad option value names the option (not the file) and the value meant;
+# a file of another kind is named as what it is, with what to give instead.
+
+SMALL = (ROOT / "scenarios" / "small-workday.toml").as_posix()
+SCHEDULED = (ROOT / "scenarios" / "example-small.toml").as_posix()
+SWEEP_FILE = (ROOT / "scenarios" / "sweeps" / "tiny-policies.toml").as_posix()
+
+
+def option_error(result: subprocess.CompletedProcess[str], option: str, out: Path) -> str:
+    """The one line of a refused option: it starts with the option, and nothing was written."""
+    line = one_error_line(result)
+    assert line.startswith(f"netlab: error: {option}"), line
+    assert not out.exists()
+    return line
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "meant"),
+    [
+        (["run", "S", "--policy", "htb-wieghted"], "--policy htb-wieghted", "htb-weighted"),
+        (["check", "S", "--policy", "maxmin"], "--policy maxmin", "max-min"),
+        (["export", "S", "--format", "mikrotk"], "--format mikrotk", "mikrotik"),
+        (["export", "S", "--at", "Tux 09:00"], "--at tux", "tue"),
+        (["import-counters", "S", "-f", "mrgt", "--scenario", "S", "-o", "OUT"],
+         "--format", "mrtg"),
+        (["import-counters", "S", "-f", "csv", "--tz", "WIBB", "--scenario", "S", "-o", "OUT"],
+         "--tz", "WIB"),
+        (["whatif", SMALL, "--connect", "kec_seranu=vsat", "-o", "OUT"],
+         "--connect", "kec_seranau"),
+        (["whatif", SMALL, "--connect", "kec_seranau=vsatt", "-o", "OUT"], "--connect", "vsat"),
+    ],
+    ids=["run --policy", "check --policy", "--format", "--at", "counters --format", "--tz",
+         "--connect site", "--connect option"],
+)  # fmt: skip
+def test_a_misspelt_option_value_names_the_option_and_the_value_meant(
+    netlab, tmp_path, args, option, meant
+) -> None:
+    scenario, out = write(tmp_path, GOOD), tmp_path / "r"
+    args = [{"S": str(scenario), "OUT": str(out)}.get(a, a) for a in args]
+    line = option_error(netlab(*args), option, out)
+    assert f"did you mean {meant}?" in line and str(scenario) not in line, line
+
+
+def test_policy_lists_what_it_accepts_and_refuses_schedule_by_name(netlab, tmp_path) -> None:
+    """The list of a refused --policy is the registry of static policies, the one --help shows;
+    `schedule` is refused as such, since only a file can give its periods."""
+    from sim.shaping.policies import POLICIES
+
+    out = tmp_path / "r"
+    line = option_error(
+        netlab("run", SCHEDULED, "--policy", "htb-wieghted", "-o", str(out)), "--policy", out
+    )
+    assert line.endswith(f"(one of: {', '.join(POLICIES)})") and "schedule" not in line, line
+    line = option_error(
+        netlab("run", str(write(tmp_path, GOOD)), "-p", "schedule"), "--policy", out
+    )
+    assert "--policy schedule: a schedule is written in the scenario file" in line
+    assert "leave out --policy" not in line
+    line = option_error(netlab("check", SCHEDULED, "-p", "schedule"), "--policy schedule", out)
+    assert "it is this scenario's policy: leave out --policy" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "start", "words"),
+    [
+        (["run", "S", "--duration", "10days", "-o", "OUT"], "--duration: ", ["'10days'", "10d"]),
+        (["run", "S", "--seed", "-1", "-o", "OUT"], "--seed -1: ", ["greater than or equal to 0"]),
+        (["run", "S", "--duration", "10s", "-o", "OUT"], "--duration 10s: ",
+         ["S: scenario.sample_interval", "1m must lie between 1s and the duration (10s)"]),
+        (["gate", "S", "S", "--window", "9:00", "-o", "OUT"], "--window: ", ["'9:00'"]),
+    ],
+    ids=["--duration", "--seed", "--duration against the file's sample_interval", "--window"],
+)  # fmt: skip
+def test_a_bad_option_format_names_the_option(netlab, tmp_path, args, start, words) -> None:
+    """A value that is not a duration, seed or window is the option's fault, not the file's; a
+    value that only clashes with a key of the file names both."""
+    scenario, out = write(tmp_path, GOOD), tmp_path / "r"
+    args = [{"S": str(scenario), "OUT": str(out)}.get(a, a) for a in args]
+    line = option_error(netlab(*args), start, out)
+    assert all(word.replace("S: ", f"{scenario}: ") in line for word in words), line
+    assert (f"{scenario}:" in line) == any(word.startswith("S: ") for word in words), line
+
+
+def test_a_misspelt_by_key_suggests_the_grid_key(netlab, tmp_path) -> None:
+    out = tmp_path / "r"
+    result = netlab("compare", str(sweep_file(tmp_path)), "--by", "policy.nme", "-o", str(out))
+    line = option_error(result, "--by policy.nme: not a grid key", out)
+    assert "did you mean policy.name?" in line
+
+
+@pytest.fixture(scope="module")
+def run_folders(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """(scenario, the folder of a 25-hour `netlab run` with its acceptance.json, a copy of it
+    that also holds a recommendation.json with the scenario's plan, as `optimize` leaves)."""
+    root = tmp_path_factory.mktemp("runs")
+    scenario = write(root, GOOD)
+    ran = subprocess.run(
+        [str(NETLAB), "run", str(scenario), "--duration", "25h", "-q", "-o", str(root / "r")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stderr
+    (plain,) = (root / "r").iterdir()
+    plan = subprocess.run(
+        [str(NETLAB), "export", str(scenario), "-f", "json"], capture_output=True, text=True
+    )
+    optimized = root / "optimized"
+    shutil.copytree(plain, optimized)
+    answer = {"feasible": True, "policy": "htb-priority", "mbps": 20.0, "split": []}
+    (optimized / "recommendation.json").write_text(
+        json.dumps(answer | {"plan": json.loads(plan.stdout)})
+    )
+    return scenario, plain, optimized
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["compare", "S"], ["S: a scenario, not a sweep file", "netlab compare take a sweep file"]),
+        (["sweep", "S", "--check"], ["S: a scenario, not a sweep file", "netlab sweep"]),
+        (["run", SWEEP_FILE], ["a sweep file, not a scenario", "netlab sweep or netlab compare"]),
+        (["run", "RUN"], ["RUN: a run folder, not a scenario", "the run's scenario is S"]),
+        (["run", "RUN/summary.json"], ["RUN/summary.json: a run summary", "not a scenario"]),
+        (["export", "RUN/summary.json"],
+         ["RUN/summary.json: a run summary", "no recommendation.json", "give its scenario, S"]),
+        (["export", "OPT/summary.json"],
+         ["OPT/summary.json: a run summary", "give OPT/recommendation.json"]),
+        (["export", "RUN/acceptance.json"], ["RUN/acceptance.json: an acceptance trial"]),
+        (["export", "RUN/manifest.json"], ["RUN/manifest.json: a run manifest"]),
+        (["export", "RUN"], ["RUN: a run folder, not a shaping plan", "give its scenario, S"]),
+        (["gate", "S", "OPT/summary.json"],
+         ["OPT/summary.json: a run summary", "not a shaping plan"]),
+        (["export", "OPT/recommendation.json", "--topology", "S"],
+         ["S: a scenario, not a topology file"]),
+    ],
+    ids=["compare", "sweep --check", "run a sweep", "run a run folder", "run a summary",
+         "export a summary", "export a summary beside a recommendation", "export acceptance.json",
+         "export manifest.json", "export a run folder without recommendation", "gate a summary",
+         "--topology a scenario"],
+)  # fmt: skip
+def test_a_file_of_another_kind_is_named_as_what_it_is(netlab, run_folders, args, words) -> None:
+    scenario, plain, optimized = run_folders
+    names = {"S": str(scenario), "RUN": str(plain), "OPT": str(optimized)}
+
+    def named(text: str) -> str:
+        for short, path in names.items():
+            text = re.sub(rf"\b{short}\b", path, text)
+        return text
+
+    line = one_error_line(netlab(*[named(a) for a in args]))
+    assert all(named(word) in line for word in words), line
+    assert "unknown key" not in line and "expected a TOML" not in line
+
+
+def test_export_of_a_run_folder_exports_its_recommendation(netlab, run_folders) -> None:
+    _, plain, optimized = run_folders
+    from_folder = netlab("export", str(optimized), "-f", "tc")
+    assert from_folder.returncode == 0, from_folder.stderr
+    assert f"exporting {optimized / 'recommendation.json'}" in from_folder.stderr
+    from_file = netlab("export", str(optimized / "recommendation.json"), "-f", "tc")
+    assert from_folder.stdout == from_file.stdout and "tc qdisc" in from_file.stdout
+
+
+def test_every_kind_netlab_writes_or_reads_is_told_apart(run_folders) -> None:
+    """The sniffer on the project's own files and on a real run folder, file by file."""
+    from sim.model.filekind import kind_of
+
+    _, plain, optimized = run_folders
+    expected = {
+        **{p: "scenario" for p in (ROOT / "scenarios").glob("*.toml")},
+        **{p: "sweep" for p in (ROOT / "scenarios" / "sweeps").glob("*.toml")},
+        **{p: "topology" for p in (ROOT / "topologies").glob("*.toml")},
+        ROOT / "tests" / "data" / "fuzz-plan.json": "plan",
+        plain: "run",
+        plain / "summary.json": "summary",
+        plain / "acceptance.json": "acceptance",
+        plain / "manifest.json": "manifest",
+        optimized / "recommendation.json": "recommendation",
+        plain / "flows.csv": None,
+        plain.parent: None,
+    }
+    assert {path: kind_of(path) for path in expected} == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.binary(max_size=200), st.dictionaries(st.text(max_size=8), st.integers())))
+def test_sniffing_never_fails_and_names_only_known_kinds(content) -> None:
+    """Every loader sniffs before reading, so the sniffer must take any file quietly: a kind it
+    knows, or None for the loader to explain."""
+    from sim.model.filekind import KINDS, expect_kind, kind_of
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f.json"
+        path.write_bytes(content if isinstance(content, bytes) else json.dumps(content).encode())
+        found = kind_of(path)
+        assert found is None or found in KINDS
+        try:
+            expect_kind(path, "scenario")
+        except ConfigError as exc:
+            assert found not in (None, "scenario") and KINDS[found][0] in str(exc)

@@ -50,7 +50,7 @@ def test_paired_differences_and_verdicts(combos) -> None:
 
 def test_unknown_option_is_a_config_error() -> None:
     scenario = load_scenario(SMALL)
-    with pytest.raises(ConfigError, match="unknown option 'radio'"):
+    with pytest.raises(ConfigError, match="--connect kec_seranau=radio: unknown last-mile option"):
         whatif(scenario, {"kec_seranau": ["radio"]}, [1, 2])
 
 

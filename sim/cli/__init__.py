@@ -11,7 +11,8 @@ The package:
   that several commands share (ScenarioArg, PolicyOpt, QuietOpt...).
 - `console.py`: the consoles, `fail` (one line on stderr, then an exit status), `say`, `warn`
   and the progress bar.
-- `inputs.py`: a scenario loaded with the command line's changes, --out and --window, checked.
+- `inputs.py`: a scenario loaded with the command line's changes, --out, --window and the
+  options that take one of a fixed set of names, checked; a bad value is blamed on its option.
 - `folders.py`: a run written to its folder with its reports.
 - `tables.py`: the tables the commands print.
 - one module per group of commands, listed in COMMAND_MODULES below.

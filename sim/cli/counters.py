@@ -11,11 +11,11 @@ from typing import Annotated, Any, TypedDict
 import typer
 
 from sim.cli.console import fail, out
-from sim.cli.inputs import load
+from sim.cli.inputs import choose, load
 from sim.cli.options import app
 from sim.cli.tables import print_calibration, print_import
-from sim.measure.formats import FORMATS, Format, is_format, parse_zone, read
-from sim.model.errors import ConfigError
+from sim.measure.formats import FORMATS, ZONES, Format, is_format, parse_zone, read
+from sim.model.errors import ConfigError, nearest
 from sim.model.scenario import Scenario
 from sim.studies.calibrated_file import calibrated_text
 
@@ -65,8 +65,8 @@ def import_counters(
         --scenario scenarios/measured/kotim-deployed.toml
         --map scenarios/measured/kotim-synthetic/interfaces.toml --out results/measured
     """
-    if not is_format(fmt):
-        fail(f"--format: unknown format {fmt!r} (use {', '.join(FORMATS)})", 2)
+    choose("--format", fmt, FORMATS, "format")
+    assert is_format(fmt)  # choose() refused every other value
     tz = _time_zone(zone)
     loaded = load(scenario)
     try:
@@ -156,4 +156,5 @@ def _time_zone(zone: str) -> dt.tzinfo:
     try:
         return parse_zone(zone)
     except ValueError as exc:
-        fail(f"--tz: {exc}", 2)
+        close = nearest(zone.upper(), ZONES)
+        fail(f"--tz: {exc}" + (f"; did you mean {close}?" if close else ""), 2)

@@ -12,10 +12,11 @@ import typer
 from rich.markup import escape
 
 from sim.cli.console import err, fail, out, warn
-from sim.cli.inputs import load
+from sim.cli.inputs import choose, load
 from sim.cli.options import PolicyOpt, ScenarioArg, app
 from sim.cli.tables import print_plan
 from sim.model.errors import ConfigError
+from sim.model.filekind import TAKES, kind_of, wrong_kind
 from sim.model.topology import Topology, load_topology
 from sim.shaping.deployment import Deployment, deployment
 from sim.shaping.export import FILE_SETS, FORMATS, placeholders, write_files
@@ -59,7 +60,8 @@ def export(
         Path,
         typer.Argument(
             help="A scenario (TOML; its plan is compiled), a plan file (JSON, from "
-            "`netlab export --format json`) or the optimiser's recommendation.json.",
+            "`netlab export --format json`), the optimiser's recommendation.json or the run "
+            "folder of `netlab optimize` that holds it.",
             show_default=False,
         ),
     ],
@@ -100,9 +102,9 @@ def export(
       netlab export plan.json --format tc --topology topologies/kotim.toml
       netlab export results/RUN/recommendation.json --format mikrotik
       netlab export scenarios/kotim-baseline.toml --format libreqos -o libreqos/
+      netlab export results/RUN --format tc   (the run folder's recommendation.json)
     """
-    if fmt not in FORMATS:
-        fail(f"--format: unknown format {fmt!r} (use one of: {', '.join(FORMATS)})", 2)
+    choose("--format", fmt, FORMATS, "format")
     if output is not None and output.is_dir() and fmt not in FILE_SETS:
         fail(f"--output: {output} is a directory; give a file name, e.g. {output / 'plan.sh'}", 2)
     plan, inventory = _export_input(plan_file, at, topology)
@@ -157,6 +159,8 @@ def _export_input(
 ) -> tuple[ShapingPlan, Topology | None]:
     """The plan to export and the Topology saying where it goes, or None (bad input: status 2)."""
     try:
+        if path.is_dir():
+            path = _recommendation_in(path)
         if path.suffix == ".json":
             inventory = load_topology(topology) if topology is not None else None
             return load_plan_file(path), inventory
@@ -169,17 +173,35 @@ def _export_input(
     return schedule.otherwise if at is None else schedule.plan_at(_moment(at)), scenario.topology
 
 
+def _recommendation_in(folder: Path) -> Path:
+    """A run folder's recommendation.json (what `netlab optimize` left to deploy); a folder
+    without one is named as what it is, with what to export instead (bad input: status 2)."""
+    recommendation = folder / "recommendation.json"
+    if recommendation.is_file():
+        err.print(f"exporting {recommendation}", markup=False, highlight=False, soft_wrap=True)
+        return recommendation
+    found = kind_of(folder)
+    if found is None:
+        raise ConfigError(
+            folder, "", f"a folder, not a run folder (no manifest.json): {TAKES['plan']}"
+        )
+    raise wrong_kind(folder, found, "plan")
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 def _moment(text: str) -> dt.datetime:
     """'Tue 09:00' or '09:00' as a moment in the week of 31 January 2022 (a Monday)."""
-    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    parts = text.lower().split()
-    day = days.index(parts[0][:3]) if len(parts) == 2 and parts[0][:3] in days else 0
-    clock = parts[-1]
+    *day, clock = text.lower().split() or [""]
     try:
+        if len(day) > 1:
+            raise ValueError(text)
+        weekday = DAYS.index(choose("--at", day[0][:3], DAYS, "day")) if day else 0
         hours, minutes = (int(x) for x in clock.split(":"))
         if not (0 <= hours < 24 and 0 <= minutes < 60):
             raise ValueError(clock)
-        return dt.datetime(2022, 1, 31) + dt.timedelta(days=day, hours=hours, minutes=minutes)
+        return dt.datetime(2022, 1, 31) + dt.timedelta(days=weekday, hours=hours, minutes=minutes)
     except ValueError:
         fail(f"--at: not a time: {text!r} (use e.g. '09:00' or 'Sat 19:00')", 2)
 

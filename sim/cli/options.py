@@ -31,7 +31,7 @@ PolicyOpt = Annotated[
         "--policy",
         "-p",
         help=f"Use this policy (the file's parameters if it is the file's policy, else its "
-        f"defaults): {', '.join(POLICIES)}.",
+        f"defaults): {', '.join(POLICIES)}. A schedule is written in the scenario file.",
         show_default=False,
     ),
 ]

@@ -14,7 +14,7 @@ from rich.table import Table
 from sim.cli.console import fail, out, progress_bar
 from sim.cli.inputs import check_out, window_span
 from sim.cli.options import QuietOpt, ResultsRootOpt, WorkersOpt, app
-from sim.model.errors import ConfigError
+from sim.model.errors import ConfigError, nearest
 from sim.studies.sweep import Sweep, load_sweep
 
 if TYPE_CHECKING:
@@ -131,10 +131,10 @@ def _load_sweep(path: Path, by: str | None) -> Sweep:
     keys = _by_keys(loaded, by)
     for key in keys:
         if key not in loaded.keys:
-            fail(
-                f"--by: {key!r} is not a grid key of {path} (grid keys: {', '.join(loaded.keys)})",
-                2,
-            )
+            close = nearest(key, loaded.keys)
+            hint = f"; did you mean {close}?" if close else ""
+            grid = ", ".join(loaded.keys)
+            fail(f"--by {key}: not a grid key of {path}{hint} (grid keys: {grid})", 2)
     pooled = pooled_keys([point.values for point in loaded.points], keys)
     if pooled:
         fail(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import stat
@@ -12,7 +11,7 @@ from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from sim.model.errors import ConfigError
+from sim.model.errors import ConfigError, nearest
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -138,9 +137,9 @@ def validate(path: Path, data: dict[str, Any], model: type[M]) -> M:
                 if e["type"] == "missing" and e["loc"][:-1] == first["loc"][:-1]
             ]
             known = missing or sorted(_fields_at(model, first["loc"][:-1]))
-            close = difflib.get_close_matches(str(first["loc"][-1]), known, n=1)
+            close = nearest(str(first["loc"][-1]), known)
             if close:
-                problem += f"; did you mean {close[0]!r}?"
+                problem += f"; did you mean {close!r}?"
         raise ConfigError(path, dotted(first["loc"]), problem) from None
 
 

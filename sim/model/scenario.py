@@ -17,6 +17,7 @@ from typing import Any
 from sim.model.demand import DEFAULT_DEMAND, merged
 from sim.model.errors import ConfigError
 from sim.model.fields import clock_seconds
+from sim.model.filekind import expect_kind
 from sim.model.loading import read_toml, validate
 from sim.model.resolve import check_references, lastmile_cost, with_connected_sites
 from sim.model.scenario_schema import ScenarioFile
@@ -138,8 +139,8 @@ class Scenario:
 def load_scenario(path: Path | str) -> Scenario:
     """Load, validate and resolve a scenario file (raises ConfigError)."""
     path = Path(path)
+    expect_kind(path, "scenario")  # a sweep, topology, run folder...: say what it is
     data = read_toml(path)
-    _check_kind_of_file(path, data)
     _check_demand_table(path, data)
     data["demand"] = merged(DEFAULT_DEMAND, data.get("demand", {}))
     spec = validate(path, data, ScenarioFile)
@@ -150,18 +151,6 @@ def _check_demand_table(path: Path, data: dict[str, Any]) -> None:
     """[demand] is merged into the defaults before validation, so its type is checked first."""
     if not isinstance(data.get("demand", {}), dict):
         raise ConfigError(path, "demand", "must be a table ([demand])")
-
-
-def _check_kind_of_file(path: Path, data: dict[str, Any]) -> None:
-    """A topology or sweep file given where a scenario belongs: say so, not "unknown key"."""
-    if "scenario" in data:
-        return
-    if "sites" in data or "hub" in data:
-        raise ConfigError(
-            path, "", "a topology file, not a scenario: a scenario names it in scenario.topology"
-        )
-    if "sweep" in data:
-        raise ConfigError(path, "", "a sweep file, not a scenario: run it with `netlab sweep`")
 
 
 def _load_topology(path: Path, spec: ScenarioFile) -> Topology:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from sim.model.filekind import expect_kind
 from sim.model.loading import Strict, read_toml, validate
 from sim.model.units import MAX_MBPS, mbps
 
@@ -146,4 +147,5 @@ class Topology(Strict):
 
 def load_topology(path: Path) -> Topology:
     """Load and validate a topology file (raises ConfigError)."""
+    expect_kind(path, "topology")  # a scenario given for it says so, not "unknown key"
     return validate(path, read_toml(path), Topology)

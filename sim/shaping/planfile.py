@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from sim.model.errors import ConfigError
+from sim.model.filekind import expect_kind
 from sim.model.loading import dotted
 from sim.shaping.plan import DIRECTIONS, ClassTree, HtbClass, ShapingPlan, finalize
 
@@ -177,6 +178,7 @@ def _check_tree(items: list[ClassSpec], direction: str) -> ClassTree:
 def load_plan_file(path: Path | str) -> ShapingPlan:
     """Read a plan, a file with a `plan` key, or a recommendation with a manifest beside it."""
     path = Path(path)
+    expect_kind(path, "plan", "recommendation")  # e.g. a summary.json: say what it is
     data = _read_json(path)
     try:
         if isinstance(data, dict) and "plan" in data:

@@ -20,7 +20,7 @@ from sim.analysis.compare import MeanCI, PairedDifference, ci_text, mean_ci, pai
 from sim.analysis.latency import GOOD_CALL_MOS
 from sim.analysis.metrics import summarize
 from sim.analysis.summary import Summary
-from sim.model.errors import ConfigError
+from sim.model.errors import ConfigError, unknown_choice
 from sim.model.scenario import Scenario
 from sim.run import run_scenario
 from sim.studies.optimize.recommend import recommend
@@ -90,22 +90,22 @@ class WhatIfResult:
 
 
 def check_options(scenario: Scenario, connect: dict[str, list[str]]) -> None:
-    """Each site must be unreached in the inventory and each option one of its last miles."""
+    """Each site must be unreached in the inventory and each option one of its last miles;
+    an error names the --connect value and the nearest site or option meant."""
     sites = {site.id: site for site in scenario.inventory.sites}
+    unreached = [site.id for site in scenario.inventory.sites if not site.reached]
     for site_id, options in connect.items():
         site = sites.get(site_id)
-        if site is None:
-            raise ConfigError(scenario.path, f"--connect {site_id}", "no such site")
-        if site.reached:
-            raise ConfigError(scenario.path, f"--connect {site_id}", "site is already reached")
+        if site is None or site.reached:
+            problem = unknown_choice("site to connect", site_id, unreached)
+            if site is not None:
+                problem = f"already reached (sites to connect: {', '.join(unreached)})"
+            raise ConfigError(f"--connect {site_id}", "", problem)
         known = [option.id for option in site.lastmile]
         for option in options:
             if option not in known:
-                raise ConfigError(
-                    scenario.path,
-                    f"--connect {site_id}",
-                    f"unknown option {option!r} (have: {', '.join(known)})",
-                )
+                problem = unknown_choice("last-mile option", option, known)
+                raise ConfigError(f"--connect {site_id}={option}", "", problem)
 
 
 def whatif(

@@ -36,6 +36,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, field_validator
 
 from sim.model.errors import ConfigError
+from sim.model.filekind import expect_kind
 from sim.model.loading import PathText, Strict, read_toml, validate
 from sim.model.scenario import Scenario, load_scenario
 from sim.model.scenario_schema import MAX_SEED
@@ -105,6 +106,7 @@ class Sweep:
 def load_sweep(path: Path | str) -> Sweep:
     """Read a sweep file and resolve every point (raises ConfigError naming file and key)."""
     path = Path(path)
+    expect_kind(path, "sweep")  # a scenario given for it says so, not "scenario: unknown key"
     section = validate(path, read_toml(path), SweepFile).sweep
     fixed = _flatten(section.set)
     grid = _flatten(section.grid)
