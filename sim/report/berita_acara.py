@@ -14,7 +14,7 @@ from html import escape
 
 from sim.analysis.acceptance import CHECKS, FAIL, HOLIDAY, NA, PASS, WEEKEND, Acceptance
 
-# Each static policy and `schedule` in plain words (a test holds this to POLICY_NAMES).
+# Each policy and `schedule` in plain words (a test holds this to POLICY_NAMES).
 POLICY_WORDS = {
     "equal-static": ("Batas tetap sama rata", "equal fixed caps"),
     "weighted-static": ("Batas tetap menurut bobot", "fixed caps by weight"),
@@ -28,6 +28,10 @@ POLICY_WORDS = {
     ),
     "htb-priority": ("Jaminan per tingkat prioritas", "guarantees by priority tier"),
     "max-min": ("Bagi rata tanpa jaminan (max-min)", "max-min fair sharing, no guarantees"),
+    "deployed": (
+        "Pengaturan yang berlaku di router (diimpor)",
+        "the shaping in force on the router (imported)",
+    ),
     "schedule": ("Kebijakan terjadwal menurut hari dan jam", "scheduled by day and hour"),
 }
 CHECK_WORDS = {
