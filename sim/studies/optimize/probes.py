@@ -8,7 +8,7 @@ from collections.abc import Hashable
 import numpy as np
 
 from sim.analysis.metrics import summarize
-from sim.analysis.objectives import AT_MOST
+from sim.analysis.objectives import met
 from sim.analysis.recommendation import Probe, SearchPoint
 from sim.analysis.summary import Summary
 from sim.model.scenario import Scenario
@@ -31,20 +31,13 @@ def meets_objectives(figures: Figures, objectives: Objectives) -> bool:
     )
 
 
-def met(value: float | None, target: float | None, name: str) -> bool | None:
-    """Whether one figure meets its target (None: no figure or no target to judge)."""
-    if value is None or target is None:
-        return None
-    return value <= target if name in AT_MOST else value >= target
-
-
 def search_seeds(spec: OptimizeSpec) -> list[int]:
     """The seeds every search probe runs on: 1..`seeds`."""
     return list(range(1, spec.seeds + 1))
 
 
 def probe(scenario: Scenario, mbps: float, seed: int, growth: float) -> Probe:
-    """Simulate the scenario (window and policy already set) at a purchase, seed and growth."""
+    """Simulate the scenario (policy already set) at a purchase, seed and growth."""
     point = resolved(scenario, mbps, seed, growth)
     return labelled(point, mbps, seed, growth, simulate(point))
 
