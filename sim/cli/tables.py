@@ -191,6 +191,8 @@ def print_recommendation(answer: Recommendation, summary: Summary, scenario: Sce
     for name, value in rows:
         table.add_row(name, value)
     out.print(table)
+    if answer.judged_on is not None:
+        out.print(answer.judged_on.line(), markup=False, highlight=False)
     print_frontier(answer)
 
 

@@ -52,6 +52,7 @@ def frontier(
                     for name, target in scenario.spec.optimize.objectives.targets().items()
                     if met(point.mean.get(name), target, name) is False
                 ],
+                seeds=[probe.seed for probe in point.probes],
             )
         )
     return out

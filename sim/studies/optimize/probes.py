@@ -1,5 +1,6 @@
 """One probe of the optimiser: the scenario at a purchase, seed and growth factor, simulated
-(in a worker process) and judged against the objectives; a purchase judged over its seeds."""
+(in a worker process) as `netlab run` simulates it, whole, and judged by the objectives of its
+summary; a purchase judged over its seeds."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def resolved(scenario: Scenario, mbps: float, seed: int, growth: float) -> Scena
 
 
 def simulate(point: Scenario) -> Figures:
-    """The objective figures of one simulated point (in a worker process)."""
+    """The objective figures of one simulated point (in a worker process): its whole run and
+    summary, as `netlab run` makes them."""
     return objective_figures(summarize(run_scenario(point)))
 
 

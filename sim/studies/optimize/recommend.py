@@ -1,6 +1,11 @@
 """`recommend`: every policy searched, the cheapest feasible purchase chosen and checked around
 (fresh seeds, growth, price tiers, sensitivities), and all of it written up as a Recommendation
-with the scenario at the answer."""
+with the scenario at the answer.
+
+Every probe is the scenario's own run (its start and duration) at the probe's purchase,
+policy, seed and growth, judged by the objectives every run's summary holds: the verdict on
+a purchase is the one `netlab run` gives on the same seeds, and `JudgedOn` says which run,
+busy windows and seeds each verdict rests on."""
 
 from __future__ import annotations
 
@@ -9,8 +14,10 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from sim.analysis.objectives import busy_windows, run_days
 from sim.analysis.recommendation import (
     FreshCheck,
+    JudgedOn,
     PolicyAnswer,
     Recommendation,
     SearchPoint,
@@ -59,9 +66,8 @@ class _Checked:
 async def _recommend(scenario: Scenario, workers: int, progress: Progress | None) -> Recommendation:
     """`recommend` on one ProbeQueue, closed whatever happens."""
     spec = scenario.spec.optimize
-    window = scenario.with_window()
     grid = purchase_grid(spec.min_mbps, spec.max_mbps, spec.step_mbps)
-    scenarios = {p: window.with_policy(p) for p in spec.policies}
+    scenarios = {p: scenario.with_policy(p) for p in spec.policies}
     queue: Queue = ProbeQueue(workers, simulate, progress)
     try:
         current = scenario.spec.purchase.upstream_mbps
@@ -86,7 +92,7 @@ async def _recommend(scenario: Scenario, workers: int, progress: Progress | None
         )
     finally:
         queue.close()
-    return _written_up(scenario, window, answers, policy, searched_mbps, checked)
+    return _written_up(scenario, answers, policy, searched_mbps, checked)
 
 
 async def _check(
@@ -112,7 +118,6 @@ async def _check(
 
 def _written_up(
     scenario: Scenario,
-    window: Scenario,
     answers: dict[str, PolicyAnswer],
     policy: str,
     searched_mbps: float,
@@ -136,7 +141,7 @@ def _written_up(
         searched_mbps=searched_mbps,
         monthly_idr=monthly_cost(scenario, mbps),
         yearly_idr=12 * monthly_cost(scenario, mbps),
-        window=window_json(window),
+        judged_on=judged_on(scenario, fresh.seeds),
         fresh_seeds=fresh,
         growth={str(b.key[1]): answer_of(b) for b in checked.grown},
         split=split_table(answer),
@@ -148,14 +153,22 @@ def _written_up(
     )
 
 
-def window_json(window: Scenario) -> dict[str, Any]:
-    """How recommendation.json states the evaluation window (as the scenario keys it sets)."""
-    return {
-        "scenario.start": window.start.isoformat(),
-        "scenario.duration": window.duration,
-        "scenario.sample_interval": float(window.spec.scenario.sample_interval),
-        "demand.growth": window.spec.demand.growth,
-    }
+def judged_on(scenario: Scenario, fresh: list[int]) -> JudgedOn:
+    """The run, busy windows and seeds the recommendation's verdicts rest on (`fresh`: the
+    seeds the answer was confirmed on)."""
+    spec = scenario.spec.optimize
+    seeds = {"search": search_seeds(spec), "fresh": fresh}
+    if spec.growth or spec.sensitivity:
+        seeds["growth and sensitivity"] = search_seeds(spec)[: spec.growth_seeds]
+    seeds["run at the answer"] = [scenario.seed]
+    return JudgedOn(
+        start=scenario.start.isoformat(),
+        duration_s=scenario.duration,
+        days=run_days(scenario),
+        busy_fraction=spec.objectives.busy_fraction,
+        busy_windows=busy_windows(scenario),
+        seeds=seeds,
+    )
 
 
 def split_table(scenario: Scenario) -> list[SplitRow]:
