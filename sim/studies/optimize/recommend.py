@@ -103,14 +103,19 @@ async def _check(
     mbps: float,
     grid: list[float],
 ) -> _Checked:
-    """Beside the growth searches (from the searched answer `mbps`), confirm the answer on
-    fresh seeds; then, at the confirmed answer, the price-tier edges beside the sensitivities."""
+    """Beside the growth searches, confirm the answer `mbps` on fresh seeds; then the
+    price-tier edges beside the sensitivities. Growth and sensitivity searches start from the
+    chosen policy's own need (its smallest feasible purchase, not a cheaper tier's point above
+    it; the confirmed purchase where the fresh seeds asked for more): the need they scale."""
     growth = scenario.spec.optimize.growth
-    growing = asyncio.gather(*(growth_search(queue, chosen, mbps, grid, g) for g in growth))
+    need = found.mbps if found.mbps is not None else mbps
+    growing = asyncio.gather(*(growth_search(queue, chosen, need, grid, g) for g in growth))
     fresh = await confirm(queue, scenario, chosen, mbps, grid)
+    if fresh.at_answer.mbps != mbps:
+        need = fresh.at_answer.mbps
     tiers, needs = await asyncio.gather(
         tier_points(queue, scenario, chosen, found, fresh, grid),
-        sensitivity_searches(queue, chosen, fresh.at_answer.mbps, grid),
+        sensitivity_searches(queue, chosen, need, grid),
     )
     grown = list(await growing)
     return _Checked(fresh, grown, tiers, sensitivities(chosen, needs, fresh, grid, grown))
