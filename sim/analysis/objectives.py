@@ -1,11 +1,13 @@
 """The service objectives of a run as data: each figure with its target and verdict.
 
 Every run evaluates the scenario's `[optimize.objectives]` (docs/scenario-reference.md) into
-summary.json's `objectives` table, and the optimiser judges purchases by the same figures.
-Figures are taken over each site kind's own busy windows across the whole run: the local
-hours in which the kind's activity profile is at least `busy_fraction` of its highest weight
-(office mornings and early afternoons, hotspot evenings and weekend days), weekdays and
-weekends apart. A flow belongs to a window when it starts in one of its site's kind.
+summary.json's `objectives` table, and the optimiser judges purchases by the same figures of
+the same whole runs (its probes simulate what `netlab run` simulates), so a purchase, policy
+and seed get one verdict everywhere. Figures are taken over each site kind's own busy windows
+across the whole run: the local hours in which the kind's activity profile is at least
+`busy_fraction` of its highest weight (office mornings and early afternoons, hotspot evenings
+and weekend days), weekdays and weekends apart (`busy_windows` says them as clock times). A
+flow belongs to a window when it starts in one of its site's kind.
 
 A figure with nothing to measure (no such site or flow in the busy windows) is null and does
 not fail its objective; a null target keeps a figure as information only.
@@ -13,6 +15,7 @@ not fail its objective; a null target keeps a figure as information only.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +25,7 @@ from sim.model.topology import SITE_KINDS
 
 if TYPE_CHECKING:
     from sim.analysis.flows import FlowArrays
+    from sim.model.scenario import Scenario
     from sim.run import RunRecord
 
 DAY = 86400.0
@@ -49,14 +53,55 @@ class ObjectiveRow:
 
 def busy_hours(record: RunRecord, fraction: float) -> np.ndarray:
     """[kind, weekend, hour]: True in the busy windows of each kind (SITE_KINDS order)."""
+    return kind_busy_hours(record.scenario, fraction)
+
+
+def kind_busy_hours(scenario: Scenario, fraction: float) -> np.ndarray:
+    """[kind, weekend, hour]: True where the kind's profile weight is at least `fraction` of
+    its highest (weekday and weekend profiles together)."""
     table = np.zeros((len(SITE_KINDS), 2, 24), dtype=bool)
     for k, kind in enumerate(SITE_KINDS):
-        profile = record.scenario.spec.demand.kinds.get(kind)
+        profile = scenario.spec.demand.kinds.get(kind)
         if profile is None:
             continue
         weights = np.array([profile.weekday, profile.weekend])
         table[k] = weights >= fraction * weights.max()
     return table
+
+
+def busy_windows(scenario: Scenario) -> dict[str, dict[str, list[str]]]:
+    """Each kind's busy windows as local clock ranges ("08:00-12:00"), weekdays and weekends
+    apart: the hours every objective's figure reads, in every run of the scenario."""
+    table = kind_busy_hours(scenario, scenario.spec.optimize.objectives.busy_fraction)
+    return {
+        kind: {day: _clock_ranges(table[k, w]) for w, day in enumerate(("weekday", "weekend"))}
+        for k, kind in enumerate(SITE_KINDS)
+        if kind in scenario.spec.demand.kinds
+    }
+
+
+def _clock_ranges(hours: np.ndarray) -> list[str]:
+    """Runs of True hours as "HH:00-HH:00" ranges (the last one may end at 24:00)."""
+    ranges, start = [], None
+    for hour, busy in enumerate([*hours.tolist(), False]):
+        if busy and start is None:
+            start = hour
+        elif not busy and start is not None:
+            ranges.append(f"{start:02d}:00-{hour:02d}:00")
+            start = None
+    return ranges
+
+
+def run_days(scenario: Scenario) -> dict[str, str]:
+    """Each local day the scenario's run touches, by ISO date, with the profile its busy
+    windows take there ("weekday" or "weekend", as `weekend` reads it)."""
+    start = scenario.start
+    end = start + dt.timedelta(seconds=scenario.duration)
+    days, day = {}, start.date()
+    while dt.datetime.combine(day, dt.time()) < end:
+        days[day.isoformat()] = "weekend" if day.weekday() >= 5 else "weekday"
+        day += dt.timedelta(days=1)
+    return days
 
 
 def local_hours(record: RunRecord, seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -94,14 +139,16 @@ def evaluate(record: RunRecord, flows: FlowArrays, offered: np.ndarray) -> list[
     for name, target in objectives.targets().items():
         value, site = figures.get(name, (None, None))
         better = "lower" if name in AT_MOST else "higher"
-        rows.append(ObjectiveRow(name, value, target, _met(value, target, better), better, site))
+        rows.append(ObjectiveRow(name, value, target, met(value, target, name), better, site))
     return rows
 
 
-def _met(value: float | None, target: float | None, better: str) -> bool | None:
+def met(value: float | None, target: float | None, name: str) -> bool | None:
+    """Whether the figure of objective `name` meets its target (None: no figure or no target
+    to judge): the one verdict rule of runs, the optimiser and their pages."""
     if value is None or target is None:
         return None
-    return value <= target if better == "lower" else value >= target
+    return value <= target if name in AT_MOST else value >= target
 
 
 Figure = tuple[float | None, str | None]

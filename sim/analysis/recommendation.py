@@ -2,9 +2,9 @@
 
 The optimiser (sim/studies/optimize/) builds these: every simulated `Probe`, the
 `SearchPoint`s that pool a purchase's seeds, each policy's `PolicyAnswer`, the `FreshCheck` of
-the answer on unseen seeds, the `SplitRow`s of the recommended plan, and the `Recommendation`
-around them. Each has `to_json` (plain data, keys in recommendation.json's order) and
-`from_json`.
+the answer on unseen seeds, the `SplitRow`s of the recommended plan, `JudgedOn` (the run, busy
+windows and seeds every verdict rests on), and the `Recommendation` around them. Each has
+`to_json` (plain data, keys in recommendation.json's order) and `from_json`.
 """
 
 from __future__ import annotations
@@ -149,6 +149,57 @@ class FrontierRow:
     feasible: bool
     role: str  # "search", "price tier edge", "answer (fresh seeds)", "next cheaper (fresh seeds)"
     missed: list[str]  # the objectives its mean figures miss
+    seeds: list[int] = field(default_factory=list)  # the seeds its mean figures are over
+
+
+@dataclass(frozen=True)
+class JudgedOn:
+    """What every verdict of a recommendation rests on: the scenario's own run (its start and
+    length; each day in it with the profile its busy windows take), each kind's busy windows
+    (`objectives.busy_windows`), and the seeds of each kind of verdict. A probe simulates what
+    `netlab run` simulates at its purchase, policy and seed, judged by the same objectives."""
+
+    start: str  # local time, ISO
+    duration_s: float
+    days: dict[str, str]  # ISO date: "weekday" or "weekend"
+    busy_fraction: float
+    busy_windows: dict[str, dict[str, list[str]]]  # kind: {"weekday": ["08:00-12:00"], ...}
+    seeds: dict[str, list[int]]  # "search", "fresh", "growth and sensitivity", "run at the answer"
+
+    def line(self) -> str:
+        """The whole of it in one line, for the command's screen and recommendation.html."""
+        present = set(self.days.values())  # the windows of day kinds the run has
+        used = {
+            kind: {day: ranges for day, ranges in by_day.items() if ranges and day in present}
+            for kind, by_day in self.busy_windows.items()
+        }
+        windows = "; ".join(
+            f"{kind} " + ", ".join(f"{', '.join(ranges)} on {day}s" for day, ranges in by.items())
+            for kind, by in used.items()
+            if by
+        )
+        seeds = ", ".join(f"{_seed_list(s)} ({role})" for role, s in self.seeds.items())
+        return (
+            f"judged on the whole run from {self.start[:16].replace('T', ' ')} for "
+            f"{self.duration_s / 3600:g} h ({_day_list(self.days)}), in each kind's busy "
+            f"windows ({windows}); seeds {seeds}"
+        )
+
+
+def _day_list(days: dict[str, str]) -> str:
+    """The days in words: one ISO date and its kind, or the first and last and the counts."""
+    dates = list(days)
+    if len(dates) == 1:
+        return f"{dates[0]}, a {days[dates[0]]}"
+    weekends = sum(kind == "weekend" for kind in days.values())
+    return f"{dates[0]} to {dates[-1]}: {len(dates) - weekends} weekdays, {weekends} weekend days"
+
+
+def _seed_list(seeds: list[int]) -> str:
+    """Consecutive seeds as a range ("1-3"), others listed."""
+    if len(seeds) > 1 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ", ".join(map(str, seeds))
 
 
 @dataclass(frozen=True)
@@ -182,7 +233,7 @@ class Recommendation:
     searched_mbps: float | None = None  # what the search alone found
     monthly_idr: float | None = None
     yearly_idr: float | None = None
-    window: dict[str, Any] = field(default_factory=dict)
+    judged_on: JudgedOn | None = None
     fresh_seeds: FreshCheck | None = None
     growth: dict[str, PolicyAnswer] = field(default_factory=dict)  # by growth factor
     split: list[SplitRow] = field(default_factory=list)
@@ -214,7 +265,7 @@ class Recommendation:
             "yearly_idr": self.yearly_idr,
             "objectives": self.objectives,
             "grid": self.grid,
-            "window": self.window,
+            "judged_on": None if self.judged_on is None else asdict(self.judged_on),
             "policies": policies,
             "fresh_seeds": self.fresh_seeds.to_json(),
             "growth": {factor: answer.to_json() for factor, answer in self.growth.items()},
@@ -227,7 +278,7 @@ class Recommendation:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Recommendation:
-        fresh = data.get("fresh_seeds")
+        fresh, judged = data.get("fresh_seeds"), data.get("judged_on")
         return cls(
             feasible=data["feasible"],
             policies={k: PolicyAnswer.from_json(v) for k, v in data["policies"].items()},
@@ -239,7 +290,7 @@ class Recommendation:
             searched_mbps=data.get("searched_mbps"),
             monthly_idr=data.get("monthly_idr"),
             yearly_idr=data.get("yearly_idr"),
-            window=data.get("window", {}),
+            judged_on=None if judged is None else JudgedOn(**judged),
             fresh_seeds=None if fresh is None else FreshCheck.from_json(fresh),
             growth={k: PolicyAnswer.from_json(v) for k, v in data.get("growth", {}).items()},
             split=[SplitRow(**row) for row in data.get("split", [])],

@@ -62,8 +62,9 @@ def optimize(
 ) -> None:
     """Find the cheapest purchase and split that meet the scenario's service objectives.
 
-    Searches each policy in \\[optimize] by bisection on the purchase grid (one search per seed;
-    the answer is the largest per-seed answer), prices it with the tiered price table, checks
+    Searches each policy in \\[optimize] by bisection on the purchase grid, every probe the
+    scenario's whole run judged as `netlab run` judges it (figures averaged over the seeds),
+    prices it with the tiered price table, checks
     it on fresh seeds (stepping up until they all pass) and the next cheaper option, finds the
     answer under demand growth, compares it with today's purchase and the budget ceiling, then
     simulates the whole scenario at the answer and writes a run folder with

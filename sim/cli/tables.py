@@ -77,7 +77,7 @@ def print_summary(summary: Summary, scenario: Scenario) -> None:
         if worst is not None:
             rows.append(
                 (
-                    f"{kind}s: worst satisfaction",
+                    f"{kind}s: worst satisfaction, whole run",
                     fmt_figure(worst.satisfaction, ".3f", suffix=f" ({worst.id})"),
                 )
             )
@@ -91,7 +91,9 @@ def print_summary(summary: Summary, scenario: Scenario) -> None:
 
 def print_objectives(summary: Summary) -> None:
     """summary.json's objectives: each figure against its target, the site that sets it."""
-    table = Table(title="objectives (each kind's busy windows)", title_justify="left")
+    table = Table(
+        title="objectives (each kind's busy windows, not the whole run)", title_justify="left"
+    )
     for column in ("objective", "value", "target", "verdict", "site"):
         table.add_column(column, justify="left" if column in ("objective", "site") else "right")
     for row in summary.objectives:
@@ -190,6 +192,8 @@ def print_recommendation(answer: Recommendation, summary: Summary, scenario: Sce
     for name, value in rows:
         table.add_row(name, value)
     out.print(table)
+    if answer.judged_on is not None:
+        out.print(answer.judged_on.line(), markup=False, highlight=False)
     print_frontier(answer)
 
 

@@ -33,7 +33,9 @@ def whatif(
     seeds: Annotated[int, typer.Option("--seeds", min=2, max=100, help="Seeds 1..N.")] = 5,
     window: Annotated[
         str | None,
-        typer.Option("--window", help="HH:MM+DURATION (default: the optimiser's window)."),
+        typer.Option(
+            "--window", help="HH:MM+DURATION (default: \\[optimize] window_start and window)."
+        ),
     ] = None,
     optimize: Annotated[
         bool,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from sim.analysis.objectives import ObjectiveRow
+from sim.analysis.objectives import ObjectiveRow, met
 from sim.analysis.recommendation import (
     Finance,
     FreshCheck,
@@ -39,8 +39,11 @@ def write_recommendation_report(run_dir: Path) -> Path:
     mbps, money, fresh = data.mbps, data.finance, data.fresh_seeds
     if mbps is None or money is None or fresh is None:
         raise ValueError(f"{source}: no purchase meets the objectives: nothing to recommend")
+    judged = data.judged_on
+    judged_line = "" if judged is None else f"<p>Every verdict is {escape(judged.line())}.</p>"
     body = [
         f"<h1>Recommended purchase: {mbps:g} Mbit/s with {escape(data.policy or '')}</h1>",
+        judged_line,
         _finance_table(data, money, fresh),
         "<h2>Frontier: cost against service</h2>",
         div(_frontier_figure(data, mbps, money)),
@@ -49,8 +52,9 @@ def write_recommendation_report(run_dir: Path) -> Path:
         div(_needs_figure(data, mbps)),
         *_tornado_section(data, mbps),
         "<h2>Objectives at the answer</h2>",
-        "<p>On the search window, mean over the fresh seeds; and over the whole run at the "
-        "answer, whose window holds every site kind's busy hours (summary.json).</p>",
+        "<p>Both over each site kind's busy windows of the whole run: the mean over the fresh "
+        "seeds (the verdict above), and the run at the answer on the scenario's own seed "
+        "(summary.json, report.html).</p>",
         _objectives_table(data, fresh, _run_objectives(run_dir)),
         "<h2>The split to deploy (downloads; uploads have the same shape)</h2>",
         "<p>Deploy with <code>netlab export recommendation.json -f tc</code> or "
@@ -222,7 +226,16 @@ def _tornado(rows: list[Sensitivity], answer: float, ceiling: float) -> go.Figur
 
 
 def _frontier_table(rows: list[FrontierRow]) -> str:
-    header = ["Mbit/s", "Rp a month", "Rp a year", "Rp per Mbit/s a month", "meets", "misses", ""]
+    header = [
+        "Mbit/s",
+        "Rp a month",
+        "Rp a year",
+        "Rp per Mbit/s a month",
+        "meets",
+        "misses",
+        "what",
+        "seeds (mean over)",
+    ]
     body = [
         (
             f"{r.mbps:g}",
@@ -232,6 +245,7 @@ def _frontier_table(rows: list[FrontierRow]) -> str:
             "yes" if r.feasible else "no",
             _missed(r.missed),
             r.role,
+            ", ".join(map(str, r.seeds)),
         )
         for r in rows
     ]
@@ -255,6 +269,7 @@ def _missed(names: list[str]) -> str:
 
 def _objectives_table(data: Recommendation, fresh: FreshCheck, run: dict[str, ObjectiveRow]) -> str:
     mean = fresh.at_answer.mean
+    verdicts = {True: "met", False: "MISSED", None: "-"}
     rows = []
     for name, target in data.objectives.items():
         if name == "busy_fraction":
@@ -266,12 +281,22 @@ def _objectives_table(data: Recommendation, fresh: FreshCheck, run: dict[str, Ob
                 name,
                 "information" if target is None else f"{target:g}",
                 "-" if value is None else f"{value:.3f}",
+                verdicts[met(value, target, name)],
                 "-" if measured is None else f"{measured:.3f}",
-                {True: "met", False: "MISSED", None: "-"}[None if whole is None else whole.met],
+                verdicts[None if whole is None else whole.met],
                 "" if whole is None else whole.site or "",
             )
         )
-    header = ["objective", "target", "search window", "whole run", "verdict", "site"]
+    seeds = ", ".join(map(str, fresh.seeds))
+    header = [
+        "objective",
+        "target",
+        f"fresh seeds {seeds} (mean)",
+        "verdict",
+        "run at the answer",
+        "verdict",
+        "site",
+    ]
     return _table(header, rows)
 
 

@@ -46,7 +46,7 @@ def write_report(run_dir: Path) -> Path:
         _warnings(manifest.get("warnings", [])),
         "<h2>Summary</h2>",
         _summary_table(summary),
-        "<h2>Objectives (each site kind's busy windows)</h2>",
+        "<h2>Objectives (each site kind's busy windows, not the whole run)</h2>",
         _objectives_table(summary.objectives),
         "<h2>Upstream</h2>",
         div(_utilisation_figure(root_series, start, float(manifest["purchase_mbps"]))),
@@ -171,7 +171,7 @@ def _satisfaction_figure(sites: list[SiteFigures]) -> go.Figure:
         )
     )
     fig.update_layout(
-        title="Satisfaction per site (delivered / offered bytes)",
+        title="Satisfaction per site over the whole run (delivered / offered bytes)",
         barmode="overlay",
         yaxis={"title": "satisfaction", "range": [0, 1.05]},
         height=420,
@@ -258,7 +258,7 @@ def _summary_table(summary: Summary) -> str:
     overall, cost, up = summary.overall, summary.cost, summary.upstream
     busy = overall.busy_hour
     rows = [
-        ("Satisfaction (delivered / offered)", _fmt(overall.satisfaction, ".4f")),
+        ("Satisfaction (delivered / offered), whole run", _fmt(overall.satisfaction, ".4f")),
         (
             "Offered / delivered / unmet",
             f"{_fmt(overall.offered_gb, '.2f')} / "
@@ -322,7 +322,7 @@ def _sites_table(sites: list[SiteFigures]) -> str:
         "users",
         "offered GB",
         "delivered GB",
-        "satisfaction",
+        "satisfaction, whole run",
         "busy-hour sat.",
         "p95 down Mbit/s",
         "abandoned",

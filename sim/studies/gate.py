@@ -133,7 +133,8 @@ def load_sides(baseline: Path, candidate: Path, scenario: Path | None = None) ->
 
 
 def default_window(scenario: Scenario) -> tuple[float, float]:
-    """The optimiser's evaluation window of the scenario: (start, length) in seconds."""
+    """The gate's and what-if's default window, `[optimize] window_start` and `window`: (start,
+    length) in seconds."""
     spec = scenario.spec.optimize
     return clock_seconds(spec.window_start), float(spec.window)
 

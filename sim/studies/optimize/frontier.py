@@ -3,10 +3,10 @@ and the answer on fresh seeds, priced."""
 
 from __future__ import annotations
 
+from sim.analysis.objectives import met
 from sim.analysis.recommendation import FreshCheck, FrontierRow, PolicyAnswer, SearchPoint
 from sim.model.scenario import Scenario
 from sim.studies.optimize.finance import monthly_cost
-from sim.studies.optimize.probes import met
 
 
 def tier_edges(
@@ -52,6 +52,7 @@ def frontier(
                     for name, target in scenario.spec.optimize.objectives.targets().items()
                     if met(point.mean.get(name), target, name) is False
                 ],
+                seeds=[probe.seed for probe in point.probes],
             )
         )
     return out

@@ -1,6 +1,11 @@
 """`recommend`: every policy searched, the cheapest feasible purchase chosen and checked around
 (fresh seeds, growth, price tiers, sensitivities), and all of it written up as a Recommendation
-with the scenario at the answer."""
+with the scenario at the answer.
+
+Every probe is the scenario's own run (its start and duration) at the probe's purchase,
+policy, seed and growth, judged by the objectives every run's summary holds: the verdict on
+a purchase is the one `netlab run` gives on the same seeds, and `JudgedOn` says which run,
+busy windows and seeds each verdict rests on."""
 
 from __future__ import annotations
 
@@ -9,8 +14,10 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from sim.analysis.objectives import busy_windows, run_days
 from sim.analysis.recommendation import (
     FreshCheck,
+    JudgedOn,
     PolicyAnswer,
     Recommendation,
     SearchPoint,
@@ -59,9 +66,8 @@ class _Checked:
 async def _recommend(scenario: Scenario, workers: int, progress: Progress | None) -> Recommendation:
     """`recommend` on one ProbeQueue, closed whatever happens."""
     spec = scenario.spec.optimize
-    window = scenario.with_window()
     grid = purchase_grid(spec.min_mbps, spec.max_mbps, spec.step_mbps)
-    scenarios: dict[str, Scenario] = {p: window.with_policy(p) for p in spec.policies}
+    scenarios: dict[str, Scenario] = {p: scenario.with_policy(p) for p in spec.policies}
     queue: Queue = ProbeQueue(workers, simulate, progress)
     try:
         current = scenario.spec.purchase.upstream_mbps
@@ -86,7 +92,7 @@ async def _recommend(scenario: Scenario, workers: int, progress: Progress | None
         )
     finally:
         queue.close()
-    return _written_up(scenario, window, answers, policy, searched_mbps, checked)
+    return _written_up(scenario, answers, policy, searched_mbps, checked)
 
 
 async def _check(
@@ -97,14 +103,19 @@ async def _check(
     mbps: float,
     grid: list[float],
 ) -> _Checked:
-    """Beside the growth searches (from the searched answer `mbps`), confirm the answer on
-    fresh seeds; then, at the confirmed answer, the price-tier edges beside the sensitivities."""
+    """Beside the growth searches, confirm the answer `mbps` on fresh seeds; then the
+    price-tier edges beside the sensitivities. Growth and sensitivity searches start from the
+    chosen policy's own need (its smallest feasible purchase, not a cheaper tier's point above
+    it; the confirmed purchase where the fresh seeds asked for more): the need they scale."""
     growth = scenario.spec.optimize.growth
-    growing = asyncio.gather(*(growth_search(queue, chosen, mbps, grid, g) for g in growth))
+    need = found.mbps if found.mbps is not None else mbps
+    growing = asyncio.gather(*(growth_search(queue, chosen, need, grid, g) for g in growth))
     fresh = await confirm(queue, scenario, chosen, mbps, grid)
+    if fresh.at_answer.mbps != mbps:
+        need = fresh.at_answer.mbps
     tiers, needs = await asyncio.gather(
         tier_points(queue, scenario, chosen, found, fresh, grid),
-        sensitivity_searches(queue, chosen, fresh.at_answer.mbps, grid),
+        sensitivity_searches(queue, chosen, need, grid),
     )
     grown = list(await growing)
     return _Checked(fresh, grown, tiers, sensitivities(chosen, needs, fresh, grid, grown))
@@ -112,7 +123,6 @@ async def _check(
 
 def _written_up(
     scenario: Scenario,
-    window: Scenario,
     answers: dict[str, PolicyAnswer],
     policy: str,
     searched_mbps: float,
@@ -136,7 +146,7 @@ def _written_up(
         searched_mbps=searched_mbps,
         monthly_idr=monthly_cost(scenario, mbps),
         yearly_idr=12 * monthly_cost(scenario, mbps),
-        window=window_json(window),
+        judged_on=judged_on(scenario, fresh.seeds),
         fresh_seeds=fresh,
         growth={str(b.key[1]): answer_of(b) for b in checked.grown},
         split=split_table(answer),
@@ -148,14 +158,22 @@ def _written_up(
     )
 
 
-def window_json(window: Scenario) -> dict[str, Any]:
-    """How recommendation.json states the evaluation window (as the scenario keys it sets)."""
-    return {
-        "scenario.start": window.start.isoformat(),
-        "scenario.duration": window.duration,
-        "scenario.sample_interval": float(window.spec.scenario.sample_interval),
-        "demand.growth": window.spec.demand.growth,
-    }
+def judged_on(scenario: Scenario, fresh: list[int]) -> JudgedOn:
+    """The run, busy windows and seeds the recommendation's verdicts rest on (`fresh`: the
+    seeds the answer was confirmed on)."""
+    spec = scenario.spec.optimize
+    seeds = {"search": search_seeds(spec), "fresh": fresh}
+    if spec.growth or spec.sensitivity:
+        seeds["growth and sensitivity"] = search_seeds(spec)[: spec.growth_seeds]
+    seeds["run at the answer"] = [scenario.seed]
+    return JudgedOn(
+        start=scenario.start.isoformat(),
+        duration_s=scenario.duration,
+        days=run_days(scenario),
+        busy_fraction=spec.objectives.busy_fraction,
+        busy_windows=busy_windows(scenario),
+        seeds=seeds,
+    )
 
 
 def split_table(scenario: Scenario) -> list[SplitRow]:
