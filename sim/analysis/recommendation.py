@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sim.model.scenario import Scenario
+from sim.model.scenario_schema import Target
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,7 @@ class Recommendation:
     frontier: list[FrontierRow] = field(default_factory=list)
     plan: dict[str, Any] = field(default_factory=dict)  # ShapingPlan.to_dict(): for export
     sensitivities: list[Sensitivity] = field(default_factory=list)  # largest swing first
+    target: Target = "linux"  # what the plan was simulated for: in the JSON only if RouterOS
     scenario: Scenario | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -274,6 +276,7 @@ class Recommendation:
             "frontier": [asdict(row) for row in self.frontier],
             "sensitivities": [asdict(row) for row in self.sensitivities],
             "plan": self.plan,
+            **({"target": self.target} if self.target != "linux" else {}),
         }
 
     @classmethod
@@ -298,4 +301,5 @@ class Recommendation:
             frontier=[FrontierRow(**row) for row in data.get("frontier", [])],
             plan=data.get("plan", {}),
             sensitivities=[Sensitivity(**row) for row in data.get("sensitivities", [])],
+            target=data.get("target", "linux"),
         )

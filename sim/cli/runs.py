@@ -4,10 +4,13 @@ write a run folder with its reports."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from sim.cli.console import fail, out, progress_bar, say, warn
 from sim.cli.folders import simulate_and_write
-from sim.cli.inputs import check_out, load
+from sim.cli.inputs import check_out, choose, load
 from sim.cli.options import (
     DurationOpt,
     PolicyOpt,
@@ -19,6 +22,7 @@ from sim.cli.options import (
     app,
 )
 from sim.cli.tables import print_acceptance, print_recommendation, print_summary
+from sim.model.scenario_schema import TARGETS
 from sim.shaping.schedule import compile_schedule
 
 # The optimiser and its report are imported where used: they bring in NumPy, SimPy, asyncio
@@ -59,6 +63,15 @@ def optimize(
     workers: WorkersOpt = None,
     out_dir: RunFoldersOpt = Path("results"),
     quiet: QuietOpt = False,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="Where the plan is deployed: linux (tc) or routeros, whose queues have no "
+            "quantum (default: the scenario's \\[network] target).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Find the cheapest purchase and split that meet the scenario's service objectives.
 
@@ -76,11 +89,15 @@ def optimize(
 
       netlab optimize scenarios/kotim-baseline.toml
       netlab optimize scenarios/example-small.toml --workers 1
+      netlab optimize scenarios/kotim-baseline.toml --target routeros
     """
     from sim.report.recommendation import write_recommendation_report
     from sim.studies.optimize.recommend import recommend
 
     loaded = load(scenario)
+    if target is not None:
+        chosen = TARGETS.index(choose("--target", target, TARGETS, "target"))
+        loaded = loaded.with_target(TARGETS[chosen])
     check_out(out_dir)
     with progress_bar(quiet, "searching purchases") as report:
         answer = recommend(loaded, workers, report)

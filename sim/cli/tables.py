@@ -13,6 +13,7 @@ from rich.text import Text
 
 from sim.cli.console import err, one_line, out, warn
 from sim.model.scenario import Scenario
+from sim.model.scenario_schema import TARGET_NAMES
 from sim.model.topology import SITE_KINDS
 from sim.shaping.plan import ShapingPlan, kernel_quantum
 
@@ -156,6 +157,7 @@ def print_recommendation(answer: Recommendation, summary: Summary, scenario: Sce
     searched = answer.searched_mbps
     rows = [
         ("recommended purchase", f"{answer.mbps:g} Mbit/s with {answer.policy}"),
+        ("simulated for", TARGET_NAMES[answer.target]),
         ("cost", f"Rp{answer.monthly_idr:,.0f}/month, Rp{answer.yearly_idr:,.0f}/year"),
         (
             f"against today's {money.current_mbps:g} Mbit/s "
@@ -172,7 +174,7 @@ def print_recommendation(answer: Recommendation, summary: Summary, scenario: Sce
     ]
     if money.budget_yearly_idr is not None and money.below_budget_yearly_idr is not None:
         rows.insert(
-            3,
+            4,
             (
                 f"against the ceiling of Rp{money.budget_yearly_idr:,.0f}/year",
                 f"Rp{money.below_budget_yearly_idr:,.0f}/year below it"

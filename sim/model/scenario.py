@@ -20,7 +20,7 @@ from sim.model.fields import clock_seconds
 from sim.model.filekind import expect_kind
 from sim.model.loading import read_toml, validate
 from sim.model.resolve import check_references, lastmile_cost, with_connected_sites
-from sim.model.scenario_schema import ScenarioFile
+from sim.model.scenario_schema import ScenarioFile, Target
 from sim.model.topology import Site, Topology, load_topology
 from sim.model.units import mbps
 
@@ -80,6 +80,10 @@ class Scenario:
         data = self.spec.model_dump()
         data["connect"] = {**data["connect"], site: option}
         return self.edited(data)
+
+    def with_target(self, target: Target) -> Scenario:
+        """Deploy (and so simulate) the plan on `target`: RouterOS gives every leaf one quantum."""
+        return self._with_table("network", target=target)
 
     def with_run(self, **fields: Any) -> Scenario:
         """Change keys of the [scenario] table: seed, start, duration, description..."""

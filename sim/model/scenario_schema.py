@@ -113,6 +113,11 @@ class Purchase(Strict):
         return self
 
 
+Target = Literal["linux", "routeros"]  # where a plan is deployed: tc on Linux, or RouterOS
+TARGETS: tuple[Target, ...] = ("linux", "routeros")
+TARGET_NAMES: dict[str, str] = {"linux": "Linux tc", "routeros": "RouterOS (MikroTik)"}
+
+
 class Network(Strict):
     """How bytes on the wire relate to bytes delivered, and how the root is shaped."""
 
@@ -121,7 +126,7 @@ class Network(Strict):
     root_headroom: float = Field(
         default=0.97, gt=0, le=1, description="shape the root this far below the purchase"
     )
-    target: Literal["linux", "routeros"] = Field(
+    target: Target = Field(
         default="linux", description="where the plan is deployed (RouterOS has no HTB quantum)"
     )
     # Latency (sim/model/tcp.py, sim/analysis/emodel.py): stated assumptions, overridable.

@@ -26,6 +26,7 @@ from sim.analysis.recommendation import (
     SplitRow,
 )
 from sim.analysis.summary import Summary
+from sim.model.scenario_schema import TARGET_NAMES
 from sim.report.page import div, page
 
 MILLION = 1e6
@@ -57,13 +58,28 @@ def write_recommendation_report(run_dir: Path) -> Path:
         "(summary.json, report.html).</p>",
         _objectives_table(data, fresh, _run_objectives(run_dir)),
         "<h2>The split to deploy (downloads; uploads have the same shape)</h2>",
-        "<p>Deploy with <code>netlab export recommendation.json -f tc</code> or "
-        "<code>-f mikrotik</code>.</p>",
+        _deploy_note(data),
         _split_table(data.split),
     ]
     path = run_dir / "recommendation.html"
     path.write_text(page(f"recommendation {mbps:g} Mbit/s", body), encoding="utf-8")
     return path
+
+
+def _deploy_note(data: Recommendation) -> str:
+    """How to deploy the split on the target it was simulated for, and what RouterOS needs."""
+    if data.target == "routeros":
+        return (
+            "<p>Simulated for RouterOS (every leaf one quantum, as RouterOS queues have): "
+            "deploy with <code>netlab export recommendation.json -f mikrotik</code> "
+            "(<code>-f tc</code> deploys the same split on Linux).</p>"
+        )
+    return (
+        "<p>Simulated for Linux tc: deploy with <code>netlab export recommendation.json -f tc"
+        "</code>. RouterOS has no HTB quantum: for a MikroTik router run <code>netlab optimize "
+        "--target routeros</code>, since <code>-f mikrotik</code> refuses a plan whose spare "
+        "capacity is split by quantum.</p>"
+    )
 
 
 def _rp(value: float | None) -> str:
@@ -73,6 +89,7 @@ def _rp(value: float | None) -> str:
 def _finance_table(data: Recommendation, money: Finance, fresh: FreshCheck) -> str:
     rows = [
         ("Recommended", f"{data.mbps:g} Mbit/s each way, {data.policy}"),
+        ("Simulated for", TARGET_NAMES[data.target]),
         ("Cost", f"{_rp(data.monthly_idr)} a month, {_rp(data.yearly_idr)} a year"),
         (
             f"Today's purchase ({money.current_mbps:g} Mbit/s)",

@@ -87,13 +87,20 @@ def quantum_notes(plan: ShapingPlan) -> list[str]:
         "# capacity among leaves of one priority is not split by the plan's quantum weights.",
         '# Simulate this deployment with [network] target = "routeros" (equal leaf quanta).',
     ]
+    return out + [f"# WARNING: {line}" for line in quantum_losses(plan)]
+
+
+def quantum_losses(plan: ShapingPlan) -> list[str]:
+    """Where the plan splits spare capacity by quantum, which RouterOS cannot set: one line per
+    direction and priority whose leaves differ in quantum (none: it deploys as simulated)."""
+    out = []
     for direction in DIRECTIONS:
         leaves = plan.tree(direction).leaves
         for prio in sorted({c.prio for c in leaves}):
             quanta = {kernel_quantum(c) for c in leaves if c.prio == prio}
             if len(quanta) > 1:
                 out.append(
-                    f"# WARNING: {LABEL[direction]}s at priority {prio + 1} are weighted by"
+                    f"{LABEL[direction]}s at priority {prio + 1} are weighted by"
                     f" quantum ({min(quanta)}..{max(quanta)} bytes) in the plan: on RouterOS"
                     " their spare is not split in those ratios."
                 )

@@ -154,6 +154,7 @@ def _written_up(
         frontier=frontier(scenario, answers[policy], fresh, checked.tiers),
         plan=compile_schedule(answer).otherwise.to_dict(),
         sensitivities=checked.swings,
+        target=scenario.spec.network.target,
         scenario=answer,
     )
 
