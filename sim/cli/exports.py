@@ -26,6 +26,15 @@ from sim.shaping.planfile import load_plan_file
 from sim.shaping.routeros import quantum_losses
 from sim.shaping.schedule import compile_schedule
 
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="With -f mikrotik: write a plan that splits spare capacity by HTB quantum, which "
+        "RouterOS has not, anyway (the difference in its header; else refused).",
+    ),
+]
+
 
 @app.command()
 def check(scenario: ScenarioArg, policy: PolicyOpt = None) -> None:
@@ -89,14 +98,7 @@ def export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            help="Write a RouterOS script of a plan that relies on HTB quanta anyway (the "
-            "difference is in its header).",
-        ),
-    ] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Turn a shaping plan into deployable configuration.
 
@@ -112,31 +114,25 @@ def export(
       netlab export results/RUN/recommendation.json --format mikrotik
       netlab export scenarios/kotim-baseline.toml --format libreqos -o libreqos/
       netlab export results/RUN --format tc   (the run folder's recommendation.json)
-
-    A plan that splits spare capacity by HTB quantum (simulated for Linux) is refused with
-    --format mikrotik, as RouterOS has no quantum: simulate it for RouterOS (`netlab optimize
-    --target routeros`) or add --force.
     """
     choose("--format", fmt, FORMATS, "format")
     if output is not None and output.is_dir() and fmt not in FILE_SETS:
         fail(f"--output: {output} is a directory; give a file name, e.g. {output / 'plan.sh'}", 2)
     plan, inventory = _export_input(plan_file, at, topology)
-    if fmt == "mikrotik" and not force:
-        _deploys_as_simulated(plan_file, plan)
     where = deployment(plan, inventory)
     assumed = "; ".join(placeholders(fmt, where))
     if fmt in FILE_SETS and output is not None:
         _deliver_files(plan, fmt, where, output, assumed)
         return
-    _deliver(_render(plan, fmt, where), output, assumed)
+    _deliver(_render(plan, fmt, where, force), output, assumed)
 
 
-def _deploys_as_simulated(path: Path, plan: ShapingPlan) -> None:
+def _deploys_as_simulated(plan: ShapingPlan) -> None:
     """Refuse (status 2) a RouterOS script of a plan whose spare split relies on quanta."""
     lost = quantum_losses(plan)
     if lost:
         fail(
-            f"{path}: --format mikrotik: the plan was simulated for Linux tc, and RouterOS has "
+            "--format mikrotik: the plan was simulated for Linux tc, and RouterOS has "
             f"no HTB quantum: {lost[0]} Simulate it for RouterOS (netlab optimize --target "
             'routeros, or [network] target = "routeros") or add --force to write it anyway '
             "with the difference in its header",
@@ -144,8 +140,11 @@ def _deploys_as_simulated(path: Path, plan: ShapingPlan) -> None:
         )
 
 
-def _render(plan: ShapingPlan, fmt: str, where: Deployment) -> str:
-    """The export as text; a plan the format cannot hold is one line (status 2)."""
+def _render(plan: ShapingPlan, fmt: str, where: Deployment, force: bool) -> str:
+    """The export as text; a plan the format cannot hold, or RouterOS cannot deploy as
+    simulated (unless forced), is one line (status 2)."""
+    if fmt == "mikrotik" and not force:
+        _deploys_as_simulated(plan)
     try:
         return render(plan, fmt, where)
     except ValueError as exc:

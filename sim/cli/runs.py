@@ -28,6 +28,16 @@ from sim.shaping.schedule import compile_schedule
 # The optimiser and its report are imported where used: they bring in NumPy, SimPy, asyncio
 # and plotly, which `netlab --help` does not need.
 
+TargetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        help="Where the plan is deployed: linux (tc) or routeros, whose queues have no "
+        "quantum (default: the scenario's \\[network] target).",
+        show_default=False,
+    ),
+]
+
 
 @app.command()
 def run(
@@ -63,15 +73,7 @@ def optimize(
     workers: WorkersOpt = None,
     out_dir: RunFoldersOpt = Path("results"),
     quiet: QuietOpt = False,
-    target: Annotated[
-        str | None,
-        typer.Option(
-            "--target",
-            help="Where the plan is deployed: linux (tc) or routeros, whose queues have no "
-            "quantum (default: the scenario's \\[network] target).",
-            show_default=False,
-        ),
-    ] = None,
+    target: TargetOpt = None,
 ) -> None:
     """Find the cheapest purchase and split that meet the scenario's service objectives.
 
