@@ -258,10 +258,15 @@ def _count(record: RunRecord, site: str, direction: str) -> int:
 
 
 def measure_greedy(
-    backend: Any, busy: list[str], direction: Direction, warm_s: float, measure_s: float
+    backend: Any,
+    busy: list[str],
+    direction: Direction,
+    warm_s: float,
+    measure_s: float,
+    flows: int = GREEDY_FLOWS,
 ) -> dict[str, float]:
     """L2 bits/s through every class of the tree in force (by class id) while the `busy` sites
-    each run GREEDY_FLOWS endless TCP flows: read over measure_s after warm_s of real time.
+    each run `flows` endless TCP flows: read over measure_s after warm_s of real time.
 
     `backend` is a MininetBackend. The flows give up just after the measurement and the
     queues drain before this returns, so measurements can follow one another.
@@ -270,7 +275,7 @@ def measure_greedy(
     began = env.now
     patience = warm_s + measure_s + 0.2
     for site in busy:
-        for _ in range(GREEDY_FLOWS):
+        for _ in range(flows):
             flow = Flow(next(_flow_ids), site, "bulk", direction, began, 1e12, patience=patience)
             backend.transfer(flow)
     env.run(until=began + warm_s)

@@ -25,7 +25,7 @@ import simpy.rt
 from sim.model.flow import Flow
 from sim.shaping.htb import CompiledTree
 from sim.shaping.plan import ClassTree, HtbClass, ShapingPlan, finalize
-from sim.studies.emulate import measure_greedy
+from sim.studies.emulate import GREEDY_FLOWS, measure_greedy
 
 pytestmark = pytest.mark.emulation
 
@@ -69,11 +69,14 @@ def check(
     plan_tree: ClassTree,
     expect: dict[str, float],
     direction: str = "down",
+    warm_s: float = WARM_S,
+    measure_s: float = MEASURE_S,
+    flows: int = GREEDY_FLOWS,
 ) -> None:
     """Busy sites are the keys of `expect` (hand-computed leaf Mbit/s); the rest stay idle."""
     busy = list(expect)
     backend.apply_plan(ShapingPlan("test", plan_tree, plan_tree))
-    measured = measure_greedy(backend, busy, direction, WARM_S, MEASURE_S)
+    measured = measure_greedy(backend, busy, direction, warm_s, measure_s, flows)
     compiled = CompiledTree(plan_tree, ACCESS)
     alloc = compiled.allocate([math.inf if c.site in busy else 0.0 for c in plan_tree.classes])
     predicted = dict(zip(compiled.ids, alloc, strict=True))
@@ -117,11 +120,17 @@ def test_oversubscribed_guarantees_all_delivered(backend):
 
 def test_small_ceiling_keeps_its_quantum_share(backend):
     # a's ceil of 25 Mbit/s holds 156 kB in 50 ms, less than its 400 kB quantum: the compiler
-    # sizes cburst to a quantum, or a loses round-robin turns (measured: 11.4 instead of 20)
+    # sizes cburst to a quantum, or a loses round-robin turns (measured: 11.4 instead of 20).
+    # A round of five 400 kB turns lasts 160 ms, so each leaf's TCP flows wait that long between
+    # bursts; a leaf whose flows all back off after one overflow of its FIFO went short of backlog
+    # in CI (13 Mbit/s for 4 s). Twice the flows and a longer warm-up and window keep every leaf
+    # backlogged, which is what the case is about.
     plan = tree(
         100, leaf("a", 1, 25, quantum=400_000), *(leaf(s, 1, 100, quantum=400_000) for s in "bcef")
     )
-    check(backend, plan, dict.fromkeys("abcef", 20))
+    check(
+        backend, plan, dict.fromkeys("abcef", 20), warm_s=4.0, measure_s=8.0, flows=2 * GREEDY_FLOWS
+    )
 
 
 def test_site_capped_by_access_link(backend):
