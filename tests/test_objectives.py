@@ -76,6 +76,17 @@ def test_run_days_name_each_day_and_its_profile(window) -> None:
     assert run_days(window) == {window.start.date().isoformat(): "weekday"}
 
 
+def test_a_holiday_takes_the_weekend_windows(window) -> None:
+    """Monday 31 January to Wednesday 2 February 2022: Tuesday is Imlek (Chinese New Year),
+    lived as a weekend by the demand model when the calendar is in use, so judged as one."""
+    three = window.with_run(start=dt.datetime(2022, 1, 31), duration=3 * 86400.0)
+    days = {"2022-01-31": "weekday", "2022-02-01": "weekend", "2022-02-02": "weekday"}
+    assert run_days(three) == days
+    data = three.spec.model_dump()
+    data["calendar"]["use"] = False
+    assert run_days(three.edited(data))["2022-02-01"] == "weekday"
+
+
 def test_met_reads_the_direction_from_the_name() -> None:
     assert met(5.0, 5.0, "web_fct_p95_s") and not met(5.1, 5.0, "web_fct_p95_s")
     assert met(0.98, 0.98, "video_at_rate_share") and not met(0.979, 0.98, "video_at_rate_share")

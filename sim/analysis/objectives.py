@@ -7,7 +7,9 @@ and seed get one verdict everywhere. Figures are taken over each site kind's own
 across the whole run: the local hours in which the kind's activity profile is at least
 `busy_fraction` of its highest weight (office mornings and early afternoons, hotspot evenings
 and weekend days), weekdays and weekends apart (`busy_windows` says them as clock times). A
-flow belongs to a window when it starts in one of its site's kind.
+flow belongs to a window when it starts in one of its site's kind. With the scenario's
+`[calendar]` in use, a holiday or collective-leave day takes the weekend windows, as the demand
+model lives it as a weekend (and the acceptance trial counts it as a day off).
 
 A figure with nothing to measure (no such site or flow in the busy windows) is null and does
 not fail its objective; a null target keeps a figure as information only.
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.demand.profiles import scenario_calendar
 from sim.model.topology import SITE_KINDS
 
 if TYPE_CHECKING:
@@ -97,11 +100,23 @@ def run_days(scenario: Scenario) -> dict[str, str]:
     windows take there ("weekday" or "weekend", as `weekend` reads it)."""
     start = scenario.start
     end = start + dt.timedelta(seconds=scenario.duration)
-    days, day = {}, start.date()
-    while dt.datetime.combine(day, dt.time()) < end:
-        days[day.isoformat()] = "weekend" if day.weekday() >= 5 else "weekday"
-        day += dt.timedelta(days=1)
-    return days
+    count = (end.date() - start.date()).days + (end.time() != dt.time())
+    off = weekend_days(scenario, count)
+    return {
+        (start.date() + dt.timedelta(days=d)).isoformat(): "weekend" if off[d] else "weekday"
+        for d in range(count)
+    }
+
+
+def weekend_days(scenario: Scenario, count: int) -> np.ndarray:
+    """1 for each of the run's first `count` local days that lives the weekend profile: a
+    Saturday or Sunday, or a holiday or collective leave when the calendar is in use; else 0."""
+    calendar = scenario_calendar(scenario)
+    first = scenario.start.date()
+    dates = [first + dt.timedelta(days=d) for d in range(count)]
+    if calendar is None:
+        return np.array([date.weekday() >= 5 for date in dates], dtype=np.intp)
+    return np.array([not calendar.uses_weekday_profile(d) for d in dates], dtype=np.intp)
 
 
 def local_hours(record: RunRecord, seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,8 +128,9 @@ def local_hours(record: RunRecord, seconds: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def weekend(record: RunRecord, days: np.ndarray) -> np.ndarray:
-    """1 where a day index (see local_hours) falls on a Saturday or Sunday, else 0."""
-    return ((record.scenario.start.weekday() + days) % 7 >= 5).astype(np.intp)
+    """1 where a day index (see local_hours) lives the weekend profile (weekend_days), else 0."""
+    count = int(days.max()) + 1 if days.size else 0
+    return weekend_days(record.scenario, count)[days]
 
 
 def site_kinds(record: RunRecord) -> np.ndarray:
