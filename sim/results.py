@@ -28,6 +28,7 @@ from typing import Any
 
 from sim.analysis.series import class_series, flow_completion
 from sim.model.errors import ConfigError
+from sim.model.scenario import Scenario
 from sim.run import RunRecord
 from sim.studies.pool import process_exists
 
@@ -62,9 +63,40 @@ CLASS_COLUMNS = [
 
 def run_name(record: RunRecord, now: dt.datetime) -> str:
     """<scenario>-<UTC time>-<hash of the resolved scenario, seed and backend>."""
-    resolved = json.dumps(record.scenario.spec.model_dump(mode="json"), sort_keys=True)
-    digest = hashlib.sha256(f"{resolved}|{record.backend}".encode()).hexdigest()[:7]
-    return f"{record.scenario.name}-{now:%Y%m%dT%H%M%SZ}-{digest}"
+    return folder_name(record.scenario, record.backend, now)
+
+
+def folder_name(scenario: Scenario, backend: str, now: dt.datetime) -> str:
+    """<scenario>-<UTC time>-<hash of the resolved scenario, seed and backend>."""
+    resolved = json.dumps(scenario.spec.model_dump(mode="json"), sort_keys=True)
+    digest = hashlib.sha256(f"{resolved}|{backend}".encode()).hexdigest()[:7]
+    return f"{scenario.name}-{now:%Y%m%dT%H%M%SZ}-{digest}"
+
+
+class StagedFolder:
+    """A run folder written under a hidden name in `root` and renamed into place when the
+    `with` block ends without error (`final` is then its path); on error it is removed."""
+
+    def __init__(self, root: Path, name: str) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        remove_dead_partials(root)
+        self.root, self.name = root, name
+        self.path = root / f".{name}{PARTIAL}{os.getpid()}"
+        self.final: Path | None = None
+
+    def __enter__(self) -> Path:
+        self.path.mkdir()
+        return self.path
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            try:
+                self.final = _rename_unique(self.path, self.root, self.name)
+                return
+            except BaseException:
+                shutil.rmtree(self.path, ignore_errors=True)
+                raise
+        shutil.rmtree(self.path, ignore_errors=True)
 
 
 def write_run(
@@ -89,12 +121,12 @@ def write_run(
     temporary = root / f".{name}{PARTIAL}{os.getpid()}"
     try:
         temporary.mkdir()
-        _write_json(temporary / "manifest.json", manifest(record, now))
+        write_json(temporary / "manifest.json", manifest(record, now))
         _write_csv(temporary / "flows.csv", FLOW_COLUMNS, flow_rows(record))
         _write_csv(temporary / "classes.csv", CLASS_COLUMNS, class_rows(record))
-        _write_json(temporary / "summary.json", summary)
+        write_json(temporary / "summary.json", summary)
         for file_name, data in (extra or {}).items():
-            _write_json(temporary / file_name, data)
+            write_json(temporary / file_name, data)
         if report is not None:
             report(temporary)
         if also is not None:
@@ -279,7 +311,8 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-def _write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: Any) -> None:
+    """`data` as indented JSON (a results folder's files)."""
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 

@@ -47,17 +47,28 @@ def run(
     duration: DurationOpt = None,
     out_dir: RunFoldersOpt = Path("results"),
     quiet: QuietOpt = False,
+    workers: WorkersOpt = None,
 ) -> None:
     """Simulate a scenario with the fluid HTB backend and write a run folder with a report.
+
+    A scenario with \\[scenario] by_day = true (a year: scenarios/kotim-year.toml) runs as
+    independent days on --workers processes and writes the year's figures and year.html.
 
     [bold]Examples[/bold]
 
       netlab run scenarios/kotim-baseline.toml
       netlab run scenarios/kotim-baseline.toml --policy max-min --seed 2
       netlab run scenarios/kotim-trial-10d.toml --duration 2d --out /tmp/runs
+      netlab run scenarios/kotim-year.toml --duration 14d --workers 2
     """
     loaded = load(scenario, policy, seed, duration)
     check_out(out_dir)
+    if loaded.spec.scenario.by_day:
+        from sim.cli.by_day import simulate_by_day
+
+        folder = simulate_by_day(loaded, out_dir, quiet, workers)
+        out.print(f"year: {folder / 'year.html'}", markup=False, highlight=False, soft_wrap=True)
+        return
     for warning in compile_schedule(loaded).warnings:
         warn(warning)
     summary, folder = simulate_and_write(loaded, out_dir, quiet)

@@ -18,6 +18,8 @@ from sim.model.demand import KindProfile
 from sim.model.scenario import Scenario
 from sim.model.topology import Site
 
+YEAR_DAYS = 365.0
+
 
 def site_profile(scenario: Scenario, site: Site) -> KindProfile:
     """The site's kind profile with its calibration (scale, fitted hours, mix) applied."""
@@ -47,8 +49,11 @@ def scenario_calendar(scenario: Scenario) -> Calendar | None:
 
 def site_clock(scenario: Scenario, site: Site) -> SessionClock:
     profile = site_profile(scenario, site)
-    growth = scenario.spec.demand.growth
-    return SessionClock(profile, growth, scenario.start, scenario_calendar(scenario), site.kind)
+    demand = scenario.spec.demand
+    calendar = scenario_calendar(scenario)
+    return SessionClock(
+        profile, demand.growth, scenario.start, calendar, site.kind, demand.growth_per_year
+    )
 
 
 class SessionClock:
@@ -58,6 +63,8 @@ class SessionClock:
     Monday of the start's week (the weekday or weekend profile, bent by the calendar); sim time
     0 is `start`, `offset` seconds after that Monday's midnight.
     Gaps are drawn exactly (inverting the integrated rate), so quiet hours cost nothing.
+    `yearly` (`[demand] growth_per_year`) grows the rates by that factor a year, compounded
+    day by day from the start's date.
     """
 
     def __init__(
@@ -67,6 +74,7 @@ class SessionClock:
         start: dt.datetime,
         calendar: Calendar | None = None,
         kind: str = "office",
+        yearly: float = 1.0,
     ) -> None:
         per_hour = profile.sessions_per_user_hour * growth
         self.weekday = [w * per_hour / 3600.0 for w in profile.weekday]
@@ -76,6 +84,8 @@ class SessionClock:
         self.first_day = monday.date()
         self.offset = (start - monday).total_seconds()
         self.calendar, self.kind = calendar, kind
+        self.start_day = start.date()
+        self.yearly = yearly  # growth over a year, compounded daily from the start's date
         self.idle = not any(self.weekday + self.weekend)
         self._days: dict[int, list[float]] = {}
 
@@ -91,6 +101,9 @@ class SessionClock:
                 base = self.weekday if working else self.weekend
                 factors = self.calendar.factors(date, self.kind)
                 rates = [r * f for r, f in zip(base, factors, strict=True)]
+            if self.yearly != 1.0:
+                grown = self.yearly ** ((date - self.start_day).days / YEAR_DAYS)
+                rates = [r * grown for r in rates]
             self._days[day] = rates
         return rates
 

@@ -79,6 +79,9 @@ class DemandSpec(Strict):
     """The whole demand model of a scenario."""
 
     growth: float = Field(default=1.0, gt=0, le=100, description="multiplies every session rate")
+    growth_per_year: float = Field(
+        default=1.0, gt=0, le=100, description="demand's growth over a year, compounded daily"
+    )
     apps: dict[str, AppSpec]
     kinds: dict[SiteKind, KindProfile]
 

@@ -24,6 +24,7 @@ MAX_DURATION_S = 366 * 86400.0  # a year: the 10-day trial takes about two minut
 MIN_SAMPLE_S = 1.0
 MAX_SAMPLES = 100_000  # per class: classes.csv has this many rows per class and direction
 MAX_SEED = 2**32 - 1
+DAY_S = 86400.0
 
 
 class ScenarioSection(Strict):
@@ -33,6 +34,10 @@ class ScenarioSection(Strict):
     seed: int = Field(default=1, ge=0, le=MAX_SEED)
     start: LocalDateTime = dt.datetime(2022, 2, 1)
     duration: Duration = 86400.0
+    by_day: bool = Field(
+        default=False,
+        description="run the duration as independent days, in parallel, results streamed",
+    )
     sample_interval: Duration = 60.0
 
     @field_validator("duration")
@@ -48,6 +53,8 @@ class ScenarioSection(Strict):
         length = info.data.get("duration")
         if length is None:  # the duration is bad itself: that error is the one to report
             return step
+        if info.data.get("by_day"):  # each day is a run of its own
+            length = min(length, DAY_S)
         if step < MIN_SAMPLE_S or step > length:
             raise ValueError(
                 f"{format_duration(step)} must lie between 1s and the duration "
@@ -60,6 +67,12 @@ class ScenarioSection(Strict):
                 f"{format_duration(math.ceil(length / MAX_SAMPLES))})"
             )
         return step
+
+    @model_validator(mode="after")
+    def _whole_days(self) -> ScenarioSection:
+        if self.by_day and (self.start.time() != dt.time() or self.duration % DAY_S):
+            raise ValueError("by_day: start must be at 00:00 and duration whole days (e.g. 365d)")
+        return self
 
 
 class PriceTier(Strict):
