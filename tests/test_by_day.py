@@ -120,6 +120,11 @@ def test_the_year_by_hand() -> None:
     assert feb.satisfaction["office"] == 0.5 and feb.satisfaction["hotspot"] is None
     # the week of 31 January (4 days) against 7 February: offices at 0.5 in both, the
     # earlier first; sub-districts at 1.0
+    assert [(w.monday, w.days) for w in year.weeks] == [
+        ("2022-01-24", 1),
+        ("2022-01-31", 3),
+        ("2022-02-07", 1),
+    ]
     worst = {w.kind: (w.monday, w.satisfaction) for w in year.worst_weeks}
     assert worst["office"] == ("2022-01-24", 0.5)
     assert worst["subdistrict"][1] == 1.0 and "hotspot" not in worst
@@ -152,4 +157,5 @@ def test_netlab_run_writes_the_year_folder(netlab, tmp_path) -> None:
     assert year["days"] == 2 and [m["month"] for m in year["months"]] == ["2022-02"]
     html = (folder / "year.html").read_text()
     assert "first month it breaks" in html and "Worst week per kind" in html
+    assert "holds in every month" in html
     assert "least busy-hour headroom" in result.stdout

@@ -40,6 +40,13 @@ class MonthFigures:
 
 
 @dataclass(frozen=True)
+class WeekFigures:
+    monday: str  # ISO date of the week's Monday
+    days: int  # of the run's days in it
+    satisfaction: dict[str, float | None]  # per kind, busy-window delivered / asked
+
+
+@dataclass(frozen=True)
 class WorstWeek:
     kind: str
     monday: str  # ISO date of the week's Monday
@@ -52,6 +59,7 @@ class YearSummary:
     days: int
     flows: int
     months: list[MonthFigures]
+    weeks: list[WeekFigures]
     worst_weeks: list[WorstWeek]
     first_break: dict[str, str | None]  # objective: the first month it breaks in
 
@@ -70,12 +78,14 @@ def summarize_year(days: list[DayFigures], purchase_mbps: float) -> YearSummary:
         name: next((m.month for m in months if m.missed_share.get(name, 0.0) > 0.5), None)
         for name in objectives
     }
+    weeks = _weeks(days)
     return YearSummary(
         purchase_mbps=purchase_mbps,
         days=len(days),
         flows=sum(day.flows for day in days),
         months=months,
-        worst_weeks=_worst_weeks(days),
+        weeks=weeks,
+        worst_weeks=_worst_weeks(weeks),
         first_break=first_break,
     )
 
@@ -106,16 +116,23 @@ def _satisfaction(days: list[DayFigures], kind: str) -> float | None:
     return round(sum(day.got[kind] for day in days) / asked, 4) if asked > 0 else None
 
 
-def _worst_weeks(days: list[DayFigures]) -> list[WorstWeek]:
+def _weeks(days: list[DayFigures]) -> list[WeekFigures]:
+    """Monday-to-Sunday weeks of the run's days, in order."""
     weeks: dict[str, list[DayFigures]] = defaultdict(list)
     for day in days:
         date = dt.date.fromisoformat(day.date)
         weeks[(date - dt.timedelta(days=date.weekday())).isoformat()].append(day)
+    return [
+        WeekFigures(monday, len(chosen), {kind: _satisfaction(chosen, kind) for kind in SITE_KINDS})
+        for monday, chosen in weeks.items()
+    ]
+
+
+def _worst_weeks(weeks: list[WeekFigures]) -> list[WorstWeek]:
+    """Per kind the week of lowest satisfaction (the earliest of equals)."""
     worst = []
     for kind in SITE_KINDS:
-        scored = [
-            (s, monday) for monday, w in weeks.items() if (s := _satisfaction(w, kind)) is not None
-        ]
+        scored = [(s, w.monday) for w in weeks if (s := w.satisfaction[kind]) is not None]
         if scored:
             satisfaction, monday = min(scored)
             worst.append(WorstWeek(kind, monday, satisfaction))

@@ -30,14 +30,13 @@ def write_year_report(folder: Path, title: str, year: YearSummary) -> Path:
         div(_per_direction(months, year, "headroom", "headroom, Mbit/s")),
         div(_per_direction(months, year, "billing", "95th-percentile rate, Mbit/s")),
         "<h2>Satisfaction per kind of site</h2>",
-        "<p>Delivered over asked in each kind's busy windows, by month.</p>",
-        div(_satisfaction(months, year)),
+        "<p>Delivered over asked in each kind's busy windows, week by week (Monday to Sunday).</p>",
+        div(_satisfaction(year)),
         _worst_weeks(year),
         "<h2>When growth breaks an objective</h2>",
         "<p>An objective breaks in a month when it is missed on more than half of the days "
         "that measured it.</p>",
         _breaks(year),
-        _missed_table(year),
     ]
     path = folder / "year.html"
     path.write_text(page(f"{title} year", body), encoding="utf-8")
@@ -55,23 +54,28 @@ def _per_direction(months: list[str], year: YearSummary, what: str, axis: str) -
     if what == "billing":
         fig.add_hline(y=year.purchase_mbps, line_dash="dash", annotation_text="purchase")
     fig.update_layout(height=320, yaxis_title=axis, barmode="group", margin={"t": 30})
+    fig.update_xaxes(type="category", title="month")
     return fig
 
 
-def _satisfaction(months: list[str], year: YearSummary) -> go.Figure:
+def _satisfaction(year: YearSummary) -> go.Figure:
     fig = go.Figure()
-    kinds = sorted({kind for m in year.months for kind in m.satisfaction})
-    for kind in kinds:
-        fig.add_scatter(
-            x=months, y=[m.satisfaction.get(kind) for m in year.months], name=kind, mode="lines"
-        )
-    fig.update_layout(height=320, yaxis_title="busy-window satisfaction", margin={"t": 30})
+    mondays = [w.monday for w in year.weeks]
+    for kind in sorted({kind for w in year.weeks for kind in w.satisfaction}):
+        values = [w.satisfaction.get(kind) for w in year.weeks]
+        fig.add_scatter(x=mondays, y=values, name=kind, mode="lines+markers")
+    fig.update_layout(
+        height=320,
+        yaxis_title="busy-window satisfaction",
+        xaxis_title="week from Monday",
+        margin={"t": 30},
+    )
     return fig
 
 
 def _worst_weeks(year: YearSummary) -> str:
     rows = "".join(
-        f"<tr><td>{escape(w.kind)}</td><td>{w.monday}</td><td>{w.satisfaction:.3f}</td></tr>"
+        f"<tr><td>{escape(w.kind)}</td><td>{w.monday}</td><td>{w.satisfaction:.4f}</td></tr>"
         for w in year.worst_weeks
     )
     return (
@@ -81,23 +85,16 @@ def _worst_weeks(year: YearSummary) -> str:
 
 
 def _breaks(year: YearSummary) -> str:
+    """Per objective the month it first breaks, then its share of missed days per month."""
+    head = "".join(f"<th>{m.month}</th>" for m in year.months)
     rows = "".join(
-        f"<tr><td>{escape(name)}</td><td>{escape(month or 'holds all year')}</td></tr>"
+        f"<tr><td>{escape(name)}</td><td>{escape(month or 'holds in every month')}</td>"
+        + "".join(f"<td>{m.missed_share.get(name, 0.0):.0%}</td>" for m in year.months)
+        + "</tr>"
         for name, month in year.first_break.items()
     )
-    return f"<table><tr><th>objective</th><th>first month it breaks</th></tr>{rows}</table>"
-
-
-def _missed_table(year: YearSummary) -> str:
-    names = list(year.first_break)
-    head = "".join(f"<th>{escape(n)}</th>" for n in names)
-    rows = "".join(
-        f"<tr><td>{m.month}</td>"
-        + "".join(f"<td>{m.missed_share.get(n, 0.0):.0%}</td>" for n in names)
-        + "</tr>"
-        for m in year.months
-    )
     return (
-        "<h3>Share of days each objective was missed, per month</h3>"
-        f"<table><tr><th>month</th>{head}</tr>{rows}</table>"
+        "<table><tr><th>objective</th><th>first month it breaks</th>"
+        f"{head}</tr>{rows}</table><p>The month columns: the share of the days that "
+        "measured the objective on which it was missed.</p>"
     )
