@@ -123,6 +123,13 @@ def summarize(record: RunRecord) -> Summary:
     )
 
 
+def busy_hour_of(record: RunRecord, flows: FlowArrays) -> BusyHourFigures | None:
+    """The run's busy hour (summary.json's overall.busy_hour) from its flow arrays alone."""
+    scenario = record.scenario
+    busy = _busy_hour(flows.start, flows.offered, scenario.start, scenario.duration)
+    return _busy_hour_figures(flows, flows.offered, busy, scenario.start)
+
+
 def _interval_lengths(record: RunRecord) -> np.ndarray:
     """Seconds each sample interval covers (the last one may be cut short by the run's end)."""
     return np.minimum(record.times + record.interval, record.scenario.duration) - record.times

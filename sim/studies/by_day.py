@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.analysis.day_figures import DayFigures, day_figures
-from sim.analysis.metrics import summarize
 from sim.demand.profiles import YEAR_DAYS, scenario_calendar, site_profile
 from sim.model.scenario import Scenario
 from sim.run import run_scenario
@@ -116,4 +115,4 @@ def _one_day(scenario: Scenario, chunk: DayChunk, folder: Path, sink: Sink | Non
     record = run_scenario(day_scenario(scenario, chunk))
     if sink is not None:
         sink(record, folder)
-    return day_figures(record, summarize(record), chunk.index, chunk.day_type, chunk.growth)
+    return day_figures(record, chunk.index, chunk.day_type, chunk.growth)
