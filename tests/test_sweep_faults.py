@@ -274,4 +274,3 @@ def test_resume_refuses_a_sweep_never_started_or_changed(tmp_path: Path) -> None
     changed = write_sweep(tmp_path, grid='\n"purchase.upstream_mbps" = [20, 40]\n')
     with pytest.raises(ConfigError, match=r"--resume: .* holds runs of 1 point\(s\) this sweep"):
         run_sweep(changed, workers=1, out_root=tmp_path / "r", resume=True)
-
