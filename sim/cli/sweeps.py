@@ -67,13 +67,12 @@ def sweep(
     same command again after an interruption and only the rest is run. A failed run is
     recorded with its error and does not stop the sweep; so is a run whose Dask workers kept
     dying under it (three times with --dask local; a run that lost one worker is given to
-    another). If the Dask
-    scheduler is lost, the sweep says so and exits with status 3, keeping its finished runs:
-    --resume finishes it (on a new scheduler, or without --dask on this machine). Writes
-    results.csv (and results.parquet with pyarrow) and comparison.html
+    another). If the Dask scheduler is lost, the sweep says so and exits with status 3,
+    keeping its finished runs: --resume finishes it (on a new scheduler, or without --dask on
+    this machine). Writes results.csv (and results.parquet with pyarrow) and comparison.html
     (comparison-by-KEY.html with --by KEY); a start that ran anything appends the table's
-    figures to OUT/history.sqlite. With --check, every point is
-    validated and its plans compiled, the grid is printed, and nothing runs or is written.
+    figures to OUT/history.sqlite. With --check, every point is validated and its plans
+    compiled, the grid is printed, and nothing runs or is written.
 
     [bold]Examples[/bold]
 
