@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
+from sim.analysis.labels import objective_label
 from sim.cli.console import err, one_line, out, warn
 from sim.model.scenario import Scenario
 from sim.model.scenario_schema import TARGET_NAMES
@@ -95,13 +96,16 @@ def print_objectives(summary: Summary) -> None:
     table = Table(
         title="objectives (each kind's busy windows, not the whole run)", title_justify="left"
     )
-    for column in ("objective", "value", "target", "verdict", "site"):
-        table.add_column(column, justify="left" if column in ("objective", "site") else "right")
+    for column in ("objective, unit", "value", "target", "verdict", "site"):
+        table.add_column(
+            column, justify="left" if column in ("objective, unit", "site") else "right"
+        )
     for row in summary.objectives:
         sign = "<=" if row.better == "lower" else ">="
         verdict = {True: "met", False: "[bold red]MISSED[/bold red]", None: "-"}[row.met]
+        found = objective_label(row.name)
         table.add_row(
-            row.name,
+            f"{found.text()}\n[dim]{row.name}[/dim]",
             fmt_figure(row.value, ".3f"),
             "info" if row.target is None else f"{sign} {row.target:g}",
             verdict,
@@ -162,7 +166,7 @@ def print_recommendation(answer: Recommendation, summary: Summary, scenario: Sce
         (
             f"against today's {money.current_mbps:g} Mbit/s "
             f"(Rp{money.current_yearly_idr:,.0f}/year)",
-            f"saves Rp{money.savings_yearly_idr:,.0f}/year",
+            money.against_today(),
         ),
         ("idle capacity (a year at this day's use)", f"Rp{summary.idle_yearly_idr:,.0f}"),
         (
