@@ -247,3 +247,24 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_run(
         record, summarize(record).to_json(), tmp_path_factory.mktemp("results"), report=write_report
     )
+
+
+def test_the_headroom_labels_of_the_two_directions_sit_apart() -> None:
+    """Each day the higher p95 is labelled above its point and the lower below it, so the two
+    numbers never meet however close the directions run."""
+    from types import SimpleNamespace
+
+    from sim.report.acceptance import _headroom_figure
+
+    days = [
+        SimpleNamespace(day=f"2022-02-0{n}", day_type="working", holiday=None,
+                        down_p95_utilisation=down, down_peak_utilisation=down + 0.1,
+                        up_p95_utilisation=up, up_peak_utilisation=up + 0.1)
+        for n, (down, up) in enumerate(((0.80, 0.78), (0.40, 0.42), (0.9, 0.2)), start=1)
+    ]  # fmt: skip
+    fig = _headroom_figure(SimpleNamespace(days_summary=days, purchase_mbps=500.0))
+    labelled = {t.name: list(t.textposition) for t in fig.data if t.text is not None}
+    assert labelled == {
+        "down p95": ["top center", "bottom center", "top center"],
+        "up p95": ["bottom center", "top center", "bottom center"],
+    }
