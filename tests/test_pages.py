@@ -154,7 +154,7 @@ def test_report_explains_the_marker_heads_every_column_and_names_sites(
     table = html[html.index("<h2>Objectives") : html.index("<h2>Upstream")].replace("&#x27;", "'")
     for row in summary.objectives:
         label = objective_label(row.name)
-        assert f"<td>{label.label}</td><td>{row.name}</td><td>{label.unit}</td>" in table
+        assert f"<td>{label.label}, {label.unit}</td><td>{row.name}</td>" in table
     names = {s.id: s.name for s in summary.sites}
     for row in summary.objectives:
         if row.site:

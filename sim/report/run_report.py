@@ -336,9 +336,8 @@ def _objectives_table(objectives: list[ObjectiveRow], names: dict[str, str]) -> 
     verdicts = {True: "met", False: "MISSED", None: "-"}
     rows = [
         (
-            objective_label(o.name).label,
+            objective_label(o.name).text(),
             o.name,
-            objective_label(o.name).unit,
             _fmt(o.value, ".3f"),
             "information"
             if o.target is None
@@ -348,7 +347,7 @@ def _objectives_table(objectives: list[ObjectiveRow], names: dict[str, str]) -> 
         )
         for o in objectives
     ]
-    return _table(["objective", "code name", "unit", "value", "target", "verdict", "site"], rows)
+    return _table(["objective, unit", "code name", "value", "target", "verdict", "site"], rows)
 
 
 def _sites_table(sites: list[SiteFigures]) -> str:

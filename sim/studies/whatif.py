@@ -188,10 +188,7 @@ def verdicts(combos: list[Combination], new_sites: list[str]) -> list[str]:
         if diff.ci is None or diff.mean is None:
             parts.append("too few seeds to tell what it takes from the others")
         elif not diff.significant:
-            parts.append(
-                "the others' satisfaction does not change significantly "
-                f"({estimate_text(diff.mean, diff.ci)})"
-            )
+            parts.append(f"the others' satisfaction: change {estimate_text(diff.mean, diff.ci)}")
         else:
             amount, spread = ci_text(-diff.mean, diff.ci)
             parts.append(f"the others lose {amount} ± {spread} of their satisfaction")
