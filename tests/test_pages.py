@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import struct
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -268,3 +272,22 @@ def test_the_headroom_labels_of_the_two_directions_sit_apart() -> None:
         "down p95": ["top center", "bottom center", "top center"],
         "up p95": ["bottom center", "top center", "bottom center"],
     }
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed")
+def test_the_screenshot_script_shoots_the_page_of_a_run_folder(tmp_path: Path) -> None:
+    """tools/screenshots.py --from a folder writes the README's image at the stated size; a
+    folder without the page exits 2 naming it."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    script = [sys.executable, str(ROOT / "tools" / "screenshots.py"), "--into", str(tmp_path)]
+    refused = subprocess.run([*script, "--from", str(folder)], capture_output=True, text=True)
+    assert refused.returncode == 2 and "no recommendation.html" in refused.stdout
+    (folder / "recommendation.html").write_text("<h1 style='color:#d62728'>525 Mbit/s</h1>")
+    subprocess.run([*script, "--from", str(folder)], check=True, capture_output=True)
+    png = (tmp_path / "docs" / "recommendation.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (1000, 1500)  # IHDR: width, height

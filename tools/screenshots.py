@@ -2,6 +2,7 @@
 
     .venv/bin/python tools/screenshots.py            # runs the commands below, then shoots
     .venv/bin/python tools/screenshots.py --from DIR # shoots DIR's pages (a run folder)
+    .venv/bin/python tools/screenshots.py --into OUT # writes OUT/docs/... instead
     make screenshots                                  # the first
 
 docs/recommendation.png is the top of recommendation.html from
@@ -35,6 +36,7 @@ SHOTS = (
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from", dest="folder", type=Path, help="a run folder already made")
+    parser.add_argument("--into", type=Path, default=ROOT, help="where docs/ is (the repository)")
     args = parser.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -45,7 +47,8 @@ def main() -> int:
         if not (folder / page).exists():
             print(f"screenshots: {folder}: no {page} (made by netlab {' '.join(command)})")
             return 2
-        _shoot(chromium, folder / page, ROOT / image, size)
+        (args.into / image).parent.mkdir(parents=True, exist_ok=True)
+        _shoot(chromium, folder / page, args.into / image, size)
         print(f"{image}: {page} of {folder} (netlab {' '.join(command)})")
     return 0
 
