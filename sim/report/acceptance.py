@@ -266,10 +266,10 @@ def _day_label(day: DaySummary) -> str:
 
 
 def _headroom_figure(data: Acceptance) -> go.Figure:
-    """Each direction's p95 and peak use per day; the p95s carry their numbers, the higher
-    of the two above its point and the lower below, so the two labels never meet."""
+    """Each direction's p95 and peak use per day; the p95s carry their numbers below their
+    points (the peaks run above), downloads' to the left and uploads' to the right, so the two
+    never meet however close the directions run."""
     days = [_day_label(row) for row in data.days_summary]
-    higher = [row.down_p95_utilisation >= row.up_p95_utilisation for row in data.days_summary]
     fig = go.Figure()
     for direction, colour in (("down", "#1f77b4"), ("up", "#d62728")):
         for stat, dash in (("p95", "solid"), ("peak", "dot")):
@@ -282,10 +282,8 @@ def _headroom_figure(data: Acceptance) -> go.Figure:
                     name=f"{direction} {stat}",
                     mode="lines+markers+text" if stat == "p95" else "lines+markers",
                     text=[f"{v:.0f}%" for v in values] if stat == "p95" else None,
-                    textposition=[
-                        "top center" if h == (direction == "down") else "bottom center"
-                        for h in higher
-                    ],
+                    textposition="bottom left" if direction == "down" else "bottom right",
+                    cliponaxis=False,
                     line={"color": colour, "dash": dash},
                 )
             )
