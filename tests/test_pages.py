@@ -211,7 +211,7 @@ def _row(mbps: float, role: str, feasible: bool, seeds: list[int]) -> FrontierRo
 FRONTIER = [
     _row(450, "search", False, [1, 2]),
     _row(500, "next cheaper (fresh seeds)", False, [7, 8, 9]),
-    _row(500, "search", False, [1, 2]),
+    _row(500, "search", True, [1, 2]),  # the search's two seeds pass, the fresh three do not
     _row(525, "answer (fresh seeds)", True, [7, 8, 9]),
     _row(525, "search", True, [1, 2]),
 ]
@@ -229,6 +229,9 @@ def test_the_frontier_lists_each_purchase_once_with_both_verdicts() -> None:
     assert "<th></th>" not in html
     answer = html[html.index("<tr><td>525</td>") :]
     assert "answer (fresh seeds), seeds 7, 8, 9: meets; search, seeds 1, 2: meets" in answer
+    cheaper = html[html.index("<tr><td>500</td>") : html.index("<tr><td>525</td>")]
+    assert "<td>misses</td>" in cheaper  # the verdict on fresh seeds stands
+    assert "seeds 7, 8, 9: misses video_at_rate_share; search, seeds 1, 2: meets" in cheaper
 
 
 def test_the_frontier_plot_has_a_row_per_purchase_so_labels_cannot_overlap() -> None:
@@ -243,6 +246,7 @@ def test_the_frontier_plot_has_a_row_per_purchase_so_labels_cannot_overlap() -> 
     assert fig.layout.height >= 3 * 2 * ROW_PX
     colours = {y: t.marker.color for t in fig.data for y in t.y}
     assert colours["525 Mbit/s (answer)"] == "#2ca02c" and colours["450 Mbit/s"] == "#d62728"
+    assert colours["500 Mbit/s (next cheaper, today's)"] == "#d62728"  # fresh seeds' verdict
 
 
 @pytest.fixture(scope="module")
@@ -289,3 +293,17 @@ def test_the_screenshot_script_shoots_the_page_of_a_run_folder(tmp_path: Path) -
     png = (tmp_path / "docs" / "recommendation.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", png[16:24]) == (1000, 1500)  # IHDR: width, height
+
+
+def test_the_command_line_frontier_shows_each_purchase_once(capsys) -> None:
+    from rich.console import Console
+
+    wide = Console(width=200)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sim.cli.tables.out", wide)
+        from sim.cli.tables import print_frontier
+
+        print_frontier(_recommendation(FRONTIER))
+    lines = [line for line in capsys.readouterr().out.splitlines() if re.match(r"│\s+\d", line)]
+    assert [line.split("│")[1].strip() for line in lines] == ["450", "500", "525"]
+    assert "next cheaper (fresh seeds) + search" in lines[1] and "│    no │" in lines[1]

@@ -164,6 +164,20 @@ class FrontierRow:
     seeds: list[int] = field(default_factory=list)  # the seeds its mean figures are over
 
 
+def frontier_purchases(rows: list[FrontierRow]) -> list[tuple[FrontierRow, list[FrontierRow]]]:
+    """The frontier a purchase at a time, in order: the row whose verdict stands (the one on
+    fresh seeds where the purchase was also checked on them) and all its rows. A purchase
+    the search probed and then confirmed (the answer, the next cheaper option) has two rows,
+    one per set of seeds: one purchase, not two."""
+    by_mbps: dict[float, list[FrontierRow]] = {}
+    for row in rows:
+        by_mbps.setdefault(row.mbps, []).append(row)
+    return [
+        (next((r for r in runs if "fresh seeds" in r.role), runs[-1]), runs)
+        for runs in by_mbps.values()
+    ]
+
+
 @dataclass(frozen=True)
 class JudgedOn:
     """What every verdict of a recommendation rests on: the scenario's own run (its start and

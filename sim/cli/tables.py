@@ -223,12 +223,16 @@ def _needs(answer: Recommendation) -> list[tuple[str, str]]:
 
 
 def print_frontier(answer: Recommendation) -> None:
-    """Every purchase simulated for the chosen policy, the answer among them: cost and verdict."""
+    """Every purchase simulated for the chosen policy, the answer among them: cost and verdict,
+    a row per purchase (one searched and then checked on fresh seeds shows the fresh verdict,
+    both roles named)."""
+    from sim.analysis.recommendation import frontier_purchases
+
     assert answer.policy is not None
     frontier = Table(title=f"frontier ({answer.policy}, mean over seeds)", title_justify="left")
     for column in ("Mbit/s", "Rp/month", "Rp/Mbit/s", "meets", "misses", "what"):
         frontier.add_column(column, justify="left" if column in ("misses", "what") else "right")
-    for row in answer.frontier:
+    for row, rows in frontier_purchases(answer.frontier):
         frontier.add_row(
             f"{row.mbps:g}",
             f"{row.monthly_idr:,.0f}",
@@ -237,7 +241,7 @@ def print_frontier(answer: Recommendation) -> None:
             (", ".join(row.missed) or "-")
             if len(row.missed) <= 2
             else f"{len(row.missed)} objectives",
-            row.role,
+            " + ".join(dict.fromkeys(r.role for r in rows)),
         )
     out.print(frontier)
 

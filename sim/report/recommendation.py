@@ -25,6 +25,7 @@ from sim.analysis.recommendation import (
     Recommendation,
     Sensitivity,
     SplitRow,
+    frontier_purchases,
 )
 from sim.analysis.summary import Summary
 from sim.model.scenario_schema import TARGET_NAMES
@@ -125,10 +126,10 @@ def _finance_table(data: Recommendation, money: Finance, fresh: FreshCheck) -> s
 def _frontier_figure(data: Recommendation, mbps: float, money: Finance) -> go.Figure:
     """One horizontal bar per purchase simulated (its yearly cost, coloured by the verdict it
     is known by: on fresh seeds where it was checked on them), so no two labels share a row."""
-    purchases = _by_purchase(data.frontier)
-    names = [_purchase_name(m, rows, money.current_mbps) for m, rows in purchases.items()][::-1]
-    verdicts = [rows[-1].feasible for rows in purchases.values()][::-1]
-    costs = [12 * rows[0].monthly_idr / MILLION for rows in purchases.values()][::-1]
+    purchases = frontier_purchases(data.frontier)
+    names = [_purchase_name(row.mbps, rows, money.current_mbps) for row, rows in purchases][::-1]
+    verdicts = [row.feasible for row, _ in purchases][::-1]
+    costs = [12 * row.monthly_idr / MILLION for row, _ in purchases][::-1]
     fig = go.Figure()
     for feasible, colour, label in ((True, MEETS, "meets"), (False, MISSES, "misses")):
         mine = [i for i, v in enumerate(verdicts) if v == feasible]
@@ -161,15 +162,6 @@ def _frontier_figure(data: Recommendation, mbps: float, money: Finance) -> go.Fi
         height=160 + 2 * ROW_PX * len(names),
     )
     return fig
-
-
-def _by_purchase(rows: list[FrontierRow]) -> dict[float, list[FrontierRow]]:
-    """The frontier's rows by purchase, in order: a purchase the search probed and then
-    checked on fresh seeds (the answer, the next cheaper option) has two."""
-    out: dict[float, list[FrontierRow]] = {}
-    for row in rows:
-        out.setdefault(row.mbps, []).append(row)
-    return out
 
 
 def _purchase_name(mbps: float, rows: list[FrontierRow], current: float) -> str:
@@ -275,15 +267,14 @@ def _frontier_table(rows: list[FrontierRow]) -> str:
         "simulated as: seeds (mean over) and verdict",
     ]
     body = []
-    for mbps, runs in _by_purchase(rows).items():
-        first = runs[0]
+    for stands, runs in frontier_purchases(rows):
         body.append(
             (
-                f"{mbps:g}",
-                f"{first.monthly_idr:,.0f}",
-                f"{12 * first.monthly_idr:,.0f}",
-                f"{first.idr_per_mbps_month:,.0f}",
-                "meets" if runs[-1].feasible else "misses",
+                f"{stands.mbps:g}",
+                f"{stands.monthly_idr:,.0f}",
+                f"{12 * stands.monthly_idr:,.0f}",
+                f"{stands.idr_per_mbps_month:,.0f}",
+                "meets" if stands.feasible else "misses",
                 "; ".join(
                     f"{r.role}, seeds {', '.join(map(str, r.seeds))}: "
                     + ("meets" if r.feasible else f"misses {_missed(r.missed)}")
