@@ -23,6 +23,7 @@ FOLDER_PAGES = (
     ("recommendation.html", "recommendation", "recommendation.json"),
     ("acceptance.html", "acceptance trial", "acceptance.json"),
     ("whatif.html", "what-if", "whatif.json"),
+    ("year.html", "year", "year.json"),
 )  # a calibration page, named by its scenario, links these when written into such a folder
 
 STYLE = """
