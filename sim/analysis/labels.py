@@ -27,8 +27,14 @@ class Label:
 LABEL_KEYS = ("label", "unit")  # what objective_fields adds to a row of the JSON
 SHARE = "share of time"
 SATISFACTION = "share of bytes"
-# Every objective of [optimize.objectives] (a test holds this to the schema's fields).
+# Every key of [optimize.objectives] (a test holds this to the schema's fields): the
+# objectives, and the setting that says which hours they read.
 OBJECTIVES = {
+    "busy_fraction": Label(
+        "busy windows: hours at least this share of the kind's busiest",
+        "share of the peak",
+        "Jam sibuk: jam dengan aktivitas sekurangnya porsi ini dari jam tersibuk",
+    ),
     "office_busy_hour_satisfaction": Label(
         "busy-hour satisfaction that 95 % of offices reach",
         SATISFACTION,
