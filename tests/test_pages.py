@@ -291,7 +291,7 @@ def test_the_screenshot_script_shoots_the_page_of_a_run_folder(tmp_path: Path) -
     subprocess.run([*script, "--from", str(folder)], check=True, capture_output=True)
     png = (tmp_path / "docs" / "recommendation.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    assert struct.unpack(">II", png[16:24]) == (1000, 1500)  # IHDR: width, height
+    assert struct.unpack(">II", png[16:24]) == (1200, 1500)  # IHDR: width, height
 
 
 def test_the_command_line_frontier_shows_each_purchase_once(capsys) -> None:

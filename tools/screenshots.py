@@ -28,7 +28,7 @@ SHOTS = (
         "docs/recommendation.png",
         ["optimize", "scenarios/kotim-baseline.toml", "--quiet"],
         "recommendation.html",
-        (1000, 1500),
+        (1200, 1500),
     ),
 )
 
