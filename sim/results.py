@@ -1,10 +1,10 @@
 """Run folders: results/<scenario>-<UTC time>-<short hash>/, written whole or not at all.
 
-Files (docs/architecture.md, "The results folder"): manifest.json, flows.csv, classes.csv,
-summary.json, report.html. This module only writes: every figure comes from
-sim.analysis.metrics. The folder is written under a hidden temporary name and renamed when
-complete; on any failure the temporary folder is removed, so a half-written result never
-appears.
+Files (docs/architecture.md, "The results folder"): manifest.json, flows.parquet (or flows.csv,
+or none: `--flows`), classes.csv, summary.json, report.html. This module only writes: every
+figure comes from sim.analysis.metrics. The folder is written under a hidden temporary name and
+renamed when complete; on any failure the temporary folder is removed, so a half-written result
+never appears.
 """
 
 from __future__ import annotations
@@ -26,28 +26,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from sim.analysis.flowfile import FILE_NAMES, ROW_GROUP, Columns, FlowFormat, writing
 from sim.analysis.series import class_series, flow_completion
 from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
 from sim.run import RunRecord
 from sim.studies.pool import process_exists
 
-FLOW_COLUMNS = [
-    "id",
-    "site",
-    "kind",
-    "app",
-    "direction",
-    "start_s",
-    "end_s",
-    "size_bytes",
-    "delivered_bytes",
-    "needed_bps",
-    "time_at_rate_s",
-    "status",
-    "fct_s",
-    "slowdown",
-]
 CLASS_COLUMNS = [
     "time_s",
     "direction",
@@ -107,13 +94,18 @@ def write_run(
     extra: dict[str, Any] | None = None,
     also: Callable[[Path], object] | None = None,
     now: dt.datetime | None = None,
+    flows: FlowFormat = "parquet",
+    step: Callable[[str], object] | None = None,
 ) -> Path:
     """Write the run folder under `root` atomically and return its path.
 
     `extra` maps further JSON file names to their data (e.g. the optimiser's recommendation);
-    `also` writes further files into the folder before it is renamed into place. Partial
-    folders that killed runs left behind are removed first.
+    `also` writes further files into the folder before it is renamed into place; `flows` is
+    the flows file's format (sim.analysis.flowfile); `step(what)` is told each stage (a file's
+    name, "the other pages") before it starts: at most four stages. Partial folders that
+    killed runs left behind are removed first.
     """
+    tell = step or (lambda name: None)
     now = now or dt.datetime.now(dt.UTC)
     root.mkdir(parents=True, exist_ok=True)
     remove_dead_partials(root)
@@ -122,15 +114,17 @@ def write_run(
     try:
         temporary.mkdir()
         write_json(temporary / "manifest.json", manifest(record, now))
-        _write_csv(temporary / "flows.csv", FLOW_COLUMNS, flow_rows(record))
+        tell(FILE_NAMES.get(flows, "no flows file"))
+        write_flows(record, temporary, flows)
+        tell("classes.csv")
         _write_csv(temporary / "classes.csv", CLASS_COLUMNS, class_rows(record))
         write_json(temporary / "summary.json", summary)
         for file_name, data in (extra or {}).items():
             write_json(temporary / file_name, data)
-        if report is not None:
-            report(temporary)
-        if also is not None:
-            also(temporary)
+        for page, write in (("report.html", report), ("the other pages", also)):
+            if write is not None:
+                tell(page)
+                write(temporary)
         return _rename_unique(temporary, root, name)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
@@ -249,27 +243,57 @@ def _info(record: RunRecord) -> dict[str, Any]:
     return info
 
 
-def flow_rows(record: RunRecord) -> Iterator[list[object]]:
-    """One row a flow; fct and slowdown only for completed elastic flows."""
+# flows.parquet/csv's numeric columns, in the order flow_batches takes them from each Flow
+NUMBER_COLUMNS = (
+    "start_s",
+    "end_s",
+    "size_bytes",
+    "delivered_bytes",
+    "needed_bps",
+    "time_at_rate_s",
+)
+
+
+def write_flows(record: RunRecord, folder: Path, fmt: FlowFormat) -> None:
+    """The record's flows as folder's flows file in `fmt` (none: nothing), in row groups."""
+    with writing(folder, fmt) as writer:
+        if writer is not None:
+            for batch in flow_batches(record):
+                writer.append(batch)
+
+
+def write_day_flows(record: RunRecord, folder: Path, fmt: FlowFormat = "parquet") -> None:
+    """A by-day run's sink (sim.studies.by_day): the day's flows in `fmt` as
+    folder/days/<date>/flows.parquet (or .csv), written by the worker that ran the day."""
+    if fmt == "none":
+        return
+    day = folder / "days" / record.scenario.start.date().isoformat()
+    day.mkdir(parents=True)
+    write_flows(record, day, fmt)
+
+
+def flow_batches(record: RunRecord, rows: int = ROW_GROUP) -> Iterator[Columns]:
+    """The record's flows as columns (sim.analysis.flowfile.FLOW_COLUMNS), `rows` flows a
+    batch; completion time and slowdown only for finished elastic flows (NaN otherwise)."""
     kinds = {site.id: site.kind for site in record.scenario.sites}
     fct, slowdowns = flow_completion(record)
-    for f, fct_s, ratio in zip(record.flows, fct, slowdowns, strict=True):
-        yield [
-            f.id,
-            f.site,
-            kinds[f.site],
-            f.app,
-            f.direction,
-            _num(f.start),
-            _num(f.end),
-            _num(f.size),
-            _num(f.delivered),
-            _num(f.rate),
-            _num(f.time_at_rate),
-            f.status,
-            _num(float(fct_s)),
-            _num(float(ratio)),
-        ]
+    for first in range(0, len(record.flows), rows):
+        flows = record.flows[first : first + rows]
+        numbers = np.array(
+            [(f.start, f.end, f.size, f.delivered, f.rate, f.time_at_rate) for f in flows],
+            dtype=float,
+        ).reshape(len(flows), 6)
+        yield {
+            "id": np.array([f.id for f in flows], dtype=np.int64),
+            "site": np.array([f.site for f in flows], dtype=str),
+            "kind": np.array([kinds[f.site] for f in flows], dtype=str),
+            "app": np.array([f.app for f in flows], dtype=str),
+            "direction": np.array([f.direction for f in flows], dtype=str),
+            **dict(zip(NUMBER_COLUMNS, numbers.T, strict=True)),
+            "status": np.array([f.status for f in flows], dtype=str),
+            "fct_s": fct[first : first + rows],
+            "slowdown": slowdowns[first : first + rows],
+        }
 
 
 def class_rows(record: RunRecord) -> Iterator[list[object]]:

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from sim.analysis.day_figures import DayFigures
+from sim.analysis.flowfile import read_flows
 from sim.analysis.year import summarize_year
 from sim.demand.profiles import SessionClock
 from sim.model.errors import ConfigError
@@ -148,11 +149,16 @@ def test_netlab_run_writes_the_year_folder(netlab, tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     (folder,) = tmp_path.iterdir()
     assert sorted(p.name for p in folder.iterdir()) == [
+        "days",
         "days.json",
         "manifest.json",
         "year.html",
         "year.json",
     ]
+    days = json.loads((folder / "days.json").read_text())
+    for day in days:  # each day's flows streamed by its worker, as many as the day counted
+        kept = read_flows(folder / "days" / day["date"], ["id"])
+        assert kept is not None and len(kept["id"]) == day["flows"] > 0
     year = json.loads((folder / "year.json").read_text())
     assert year["days"] == 2 and [m["month"] for m in year["months"]] == ["2022-02"]
     html = (folder / "year.html").read_text()

@@ -113,7 +113,7 @@ def test_same_seed_same_summary_other_seed_differs(netlab, tmp_path) -> None:
         (folder,) = (tmp_path / out).iterdir()
         assert {p.name for p in folder.iterdir()} == {
             "manifest.json",
-            "flows.csv",
+            "flows.parquet",
             "classes.csv",
             "summary.json",
             "report.html",
@@ -121,9 +121,9 @@ def test_same_seed_same_summary_other_seed_differs(netlab, tmp_path) -> None:
         assert "report.html" in result.stdout
         summaries.append(json.loads((folder / "summary.json").read_text()))
         if out == "r1":
-            flows_first = (folder / "flows.csv").read_text()
+            flows_first = (folder / "flows.parquet").read_bytes()
         if out == "r2":
-            assert (folder / "flows.csv").read_text() == flows_first
+            assert (folder / "flows.parquet").read_bytes() == flows_first
     assert summaries[0] == summaries[1]
     assert summaries[0] != summaries[2]
 

@@ -522,7 +522,7 @@ def test_every_kind_netlab_writes_or_reads_is_told_apart(run_folders) -> None:
         plain / "acceptance.json": "acceptance",
         plain / "manifest.json": "manifest",
         optimized / "recommendation.json": "recommendation",
-        plain / "flows.csv": None,
+        plain / "flows.parquet": None,
         plain.parent: None,
     }
     assert {path: kind_of(path) for path in expected} == expected

@@ -7,21 +7,23 @@ sites' ports, 64-bit on the upstream) with noise, the park's hotspot flat at its
 a counter reset, a gap, a duplicated row and rows out of order: counters.csv.gz, in netlab's
 generic CSV format, mapped to sites by interfaces.toml. Run from the repository's root:
 
-    .venv/bin/python scenarios/measured/make_synthetic.py [OUT_DIR]
+    .venv/bin/python scenarios/measured/make_synthetic.py [OUT_DIR] [-q]
 
 The counters (2.6 MB) are not kept in git: this makes them, byte for byte the same every
-time, in OUT_DIR (default kotim-synthetic/), in 2 s.
+time, in OUT_DIR (default kotim-synthetic/), in 2 s, with a progress bar over its stages on a
+terminal (none with -q).
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import gzip
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from sim.cli.console import progress_steps
 from sim.model.scenario import Scenario, load_scenario
 from sim.studies.calibrated_file import calibrated_text
 from sim.studies.synthetic import Synthetic, counter_csv
@@ -58,15 +60,23 @@ def interfaces(scenario: Scenario) -> dict[str, str]:
     return out
 
 
-def main(out: Path = OUT) -> None:
-    deployed = load_scenario(HERE / "kotim-deployed.toml")
-    truth = known(deployed)
-    out.mkdir(exist_ok=True)
-    text = calibrated_text(HERE / "kotim-deployed.toml", truth, out / "known.toml", TRUTH, "known")
-    (out / "known.toml").write_text(KNOWN + text, encoding="utf-8")
-    names = interfaces(deployed)
-    csv = counter_csv(truth, Synthetic(DAYS), names)
-    (out / "counters.csv.gz").write_bytes(gzip.compress(csv.encode(), mtime=0))
+def main(out: Path = OUT, quiet: bool = False) -> None:
+    with progress_steps(quiet, "synthetic counters", 4) as step:
+        step("drawing the known demand")
+        deployed = load_scenario(HERE / "kotim-deployed.toml")
+        truth = known(deployed)
+        out.mkdir(exist_ok=True)
+        text = calibrated_text(
+            HERE / "kotim-deployed.toml", truth, out / "known.toml", TRUTH, "known"
+        )
+        (out / "known.toml").write_text(KNOWN + text, encoding="utf-8")
+        names = interfaces(deployed)
+        step(f"counters of {len(names)} interfaces over {len(DAYS)} days")
+        csv = counter_csv(truth, Synthetic(DAYS), names)
+        step("compressing counters.csv.gz")
+        packed = gzip.compress(csv.encode(), mtime=0)
+        step("writing")
+        (out / "counters.csv.gz").write_bytes(packed)
     mapping = [f'{name} = "{site}"' for site, name in names.items()]
     (out / "interfaces.toml").write_text(
         "# SYNTHETIC example: the hub's ports and the sites behind them.\n"
@@ -76,4 +86,8 @@ def main(out: Path = OUT) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)
+    parser = argparse.ArgumentParser(description="Make the synthetic counters example.")
+    parser.add_argument("out", nargs="?", type=Path, default=OUT, help="folder to write")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    arguments = parser.parse_args()
+    main(arguments.out, arguments.quiet)

@@ -2,6 +2,7 @@
 year's figures and page. `netlab run` comes here when the scenario asks for it.
 
 Files: manifest.json (the scenario, the hour the days are cut at, each day's seed, timings),
+days/<date>/flows.parquet (each day's flows, written by its worker, in `--flows`'s format),
 days.json (every day's figures, sim/analysis/day_figures.py), year.json (the year's,
 sim/analysis/year.py) and year.html. Written whole or not at all (sim/results.StagedFolder).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,24 +21,28 @@ from sim.model.scenario import Scenario
 
 if TYPE_CHECKING:
     from sim.analysis.year import YearSummary
+    from sim.model.flow import FlowFormat
 
 # The simulation, the figures and the page are imported where used: they bring in NumPy,
 # SimPy and plotly, which `netlab --help` does not need.
 
 
-def simulate_by_day(scenario: Scenario, out_dir: Path, quiet: bool, workers: int | None) -> Path:
-    """Run every day of `scenario` on `workers` processes, write the run folder and print the
-    year in a few lines."""
+def simulate_by_day(
+    scenario: Scenario, out_dir: Path, quiet: bool, workers: int | None, flows: FlowFormat
+) -> Path:
+    """Run every day of `scenario` on `workers` processes, write the run folder (each day's
+    flows in `flows`'s format under days/<date>/) and print the year in a few lines."""
     from sim.analysis.year import summarize_year
     from sim.report.year_report import write_year_report
-    from sim.results import StagedFolder, folder_name, write_json
+    from sim.results import StagedFolder, folder_name, write_day_flows, write_json
     from sim.studies.by_day import quietest_hour, run_by_day, split_days
 
     began = time.perf_counter()
     staged = StagedFolder(out_dir, folder_name(scenario, "fluid-by-day", dt.datetime.now(dt.UTC)))
     with staged as folder:
         with progress_bar(quiet, f"simulating {scenario.name} day by day") as report:
-            days = run_by_day(scenario, workers or os.cpu_count() or 1, folder, progress=report)
+            sink = partial(write_day_flows, fmt=flows)
+            days = run_by_day(scenario, workers or os.cpu_count() or 1, folder, sink, report)
         year = summarize_year(days, scenario.spec.purchase.upstream_mbps)
         write_json(folder / "days.json", [day.to_json() for day in days])
         write_json(folder / "year.json", year.to_json())

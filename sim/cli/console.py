@@ -61,6 +61,23 @@ def progress_bar(
         yield report
 
 
+@contextlib.contextmanager
+def progress_steps(quiet: bool, label: str, total: int) -> Iterator[Callable[[str], None]]:
+    """A bar over `total` named stages, as the callback step(what) called as each starts: the
+    stages before it count as done and the bar reads `label: what`, so a long stage is never
+    mistaken for a hang."""
+    with _progress(quiet) as bar:
+        task = bar.add_task(label, total=total)
+        started = 0
+
+        def step(what: str) -> None:
+            nonlocal started
+            bar.update(task, completed=started, description=f"{label}: {what}")
+            started += 1
+
+        yield step
+
+
 def _progress(quiet: bool) -> Progress:
     """A transient bar on stderr, shown only on a terminal and without --quiet."""
     return Progress(

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import typer
 
-from sim.cli.console import fail, out
+from sim.cli.console import fail, out, progress_steps
 from sim.cli.inputs import choose, load
-from sim.cli.options import app
+from sim.cli.options import QuietOpt, app
 from sim.cli.tables import print_calibration, print_import
 from sim.measure.formats import FORMATS, ZONES, Format, is_format, parse_zone, read
 from sim.model.errors import ConfigError, nearest
@@ -51,6 +52,7 @@ def import_counters(
     interface: Annotated[
         str | None, typer.Option("--interface", help="Name for one-interface files (MRTG, RRD).")
     ] = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Read interface counters into OUT/measured.csv (per site, down and up bytes).
 
@@ -70,7 +72,8 @@ def import_counters(
     tz = _time_zone(zone)
     loaded = load(scenario)
     try:
-        report = _import(files, fmt, tz, interface, loaded, mapping, out_dir)
+        with progress_steps(quiet, "importing counters", len(files) + 3) as step:
+            report = _import(files, fmt, tz, interface, loaded, mapping, out_dir, step)
     except ConfigError as exc:
         fail(str(exc), 2)
     print_import(report)
@@ -85,15 +88,22 @@ def _import(
     scenario: Scenario,
     mapping: Path | None,
     out_dir: Path,
+    step: Callable[[str], None],
 ) -> ImportReport:
-    """Read, clean, map and write; returns what import.json holds."""
+    """Read, clean, map and write, telling `step` each stage; returns what import.json holds."""
     from sim.measure.counters import clean
     from sim.measure.sites import interface_map, to_sites, write_measured
 
-    readings = [r for path in files for r in read(path, fmt, tz, interface)]
+    readings = []
+    for path in files:
+        step(f"reading {path.name}")
+        readings.extend(read(path, fmt, tz, interface))
+    step("cleaning")
     intervals, events = clean(readings, max_bps=scenario.topology.hub.link_mbps * 1e6 * 10)
     hub = scenario.topology.hub.id
+    step("mapping to sites")
     rows, unmapped = to_sites(intervals, interface_map(scenario.topology, mapping), hub)
+    step("writing measured.csv")
     out_dir.mkdir(parents=True, exist_ok=True)
     write_measured(out_dir / "measured.csv", rows, tz)
     report: ImportReport = {

@@ -15,9 +15,10 @@ from rich.table import Table
 
 from sim.cli.console import fail, out, progress_bar, warn
 from sim.cli.folders import write_record
-from sim.cli.inputs import check_out, load, window_span
-from sim.cli.options import PolicyOpt, RunFoldersOpt, ScenarioArg, app
+from sim.cli.inputs import check_out, flows_format, load, window_span
+from sim.cli.options import FlowsOpt, PolicyOpt, RunFoldersOpt, ScenarioArg, app
 from sim.cli.tables import fmt_figure, print_summary
+from sim.model.flow import FlowFormat
 from sim.model.scenario import Scenario
 
 # sim.studies.emulate and the validation report are imported where used: they bring in NumPy, SimPy,
@@ -48,6 +49,7 @@ def emulate(
     cleanup_only: Annotated[
         bool, typer.Option("--cleanup", help="Only remove leftovers of killed earlier runs.")
     ] = False,
+    flows: FlowsOpt = "parquet",
 ) -> None:
     """Run a window of a scenario on real Mininet hosts: kernel HTB, real TCP (needs root).
 
@@ -69,13 +71,14 @@ def emulate(
         return
     if scenario is None:
         fail("emulate: give a scenario file (or --cleanup)", 2)
+    kept = flows_format(flows)
     loaded = load(scenario)
     check_out(out_dir)
     start, length = window_span(window)
     label = f"emulating {loaded.name} (real time)"
     with _emulation_errors(scenario), progress_bar(False, label, length) as report:
         record = run_window(loaded, start, length, scale, report)
-    summary, folder = write_record(record, out_dir)
+    summary, folder = write_record(record, out_dir, flows=kept)
     for warning in record.warnings:
         warn(warning)
     print_summary(summary, record.scenario)
@@ -106,6 +109,7 @@ def validate(
     ] = False,
     scale: ScaleOpt = 1.0,
     out_dir: RunFoldersOpt = Path("results"),
+    flows: FlowsOpt = "parquet",
 ) -> None:
     """Run a scenario on both backends and compare them class by class (needs root).
 
@@ -120,26 +124,32 @@ def validate(
       sudo netlab validate scenarios/example-small.toml --window 09:00+2m
       sudo netlab validate scenarios/kotim-baseline.toml --policy htb-priority --stress --scale 0.2
     """
+    kept = flows_format(flows)
     loaded = load(scenario, policy)
     start, length = window_span(window or ("09:00+10s" if stress else "09:00+2m"))
     if stress:
         _validate_stress(scenario, loaded, start, length, scale, out_dir)
     else:
-        _validate_window(scenario, loaded, start, length, scale, out_dir)
+        _validate_window(scenario, loaded, (start, length), scale, out_dir, kept)
 
 
 def _validate_window(
-    path: Path, loaded: Scenario, start: float, length: float, scale: float, out_dir: Path
+    path: Path,
+    loaded: Scenario,
+    span: tuple[float, float],
+    scale: float,
+    out_dir: Path,
+    flows: FlowFormat,
 ) -> None:
     """`validate` without --stress: the same window of demand on both backends."""
     from sim.report.validation import write_validation
     from sim.studies.emulate import validate as compare_window
 
     with _emulation_errors(path):
-        result = compare_window(loaded, start, length, scale)
+        result = compare_window(loaded, *span, scale)
     rows = [r.as_dict() for r in result.rows]
     _, folder = write_record(
-        result.kernel, out_dir, also=lambda f: write_validation(f, rows, loaded.name)
+        result.kernel, out_dir, also=lambda f: write_validation(f, rows, loaded.name), flows=flows
     )
     table = Table(title="fluid vs kernel, busiest classes", title_justify="left")
     for column in ("site", "dir", "fluid Mbit/s", "kernel Mbit/s", "difference"):

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.cli.console import progress_bar
+from sim.cli.console import progress_bar, progress_steps
 from sim.model.scenario import Scenario
 
 if TYPE_CHECKING:
     from sim.analysis.summary import Summary
+    from sim.model.flow import FlowFormat
     from sim.run import RunRecord
 
 # The simulation, the metrics and the reports are imported where used: they bring in NumPy,
@@ -26,15 +27,43 @@ def simulate_and_write(
     quiet: bool,
     extra: dict[str, object] | None = None,
     also: Callable[[Path], object] | None = None,
+    flows: FlowFormat = "parquet",
 ) -> tuple[Summary, Path]:
-    """Run on the fluid backend with a progress bar; write the run folder and its reports."""
+    """Run on the fluid backend with a progress bar; write the run folder and its reports,
+    with a second bar over the stages of writing them."""
     from sim.run import run_scenario
 
     with progress_bar(quiet, f"simulating {scenario.name}", scenario.duration) as report:
         record = run_scenario(scenario, progress=report)
-    if scenario.duration > DAY_S:
-        extra, also = _with_acceptance(record, extra, also)
-    return write_record(record, out_dir, extra, also)
+    return write_record(record, out_dir, extra, also, flows, quiet)
+
+
+def write_record(
+    record: RunRecord,
+    out_dir: Path,
+    extra: dict[str, object] | None = None,
+    also: Callable[[Path], object] | None = None,
+    flows: FlowFormat = "parquet",
+    quiet: bool = False,
+) -> tuple[Summary, Path]:
+    """Summarise a record and write its run folder with the report (and a multi-day run's
+    acceptance trial), under a progress bar of stages."""
+    from sim.analysis.metrics import summarize
+    from sim.report.run_report import write_report
+    from sim.results import write_run
+
+    trial = record.scenario.duration > DAY_S
+    stages = 4 + trial + (trial or also is not None)
+    with progress_steps(quiet, f"writing {record.scenario.name}", stages) as step:
+        step("summary")
+        summary = summarize(record)
+        if trial:
+            step("acceptance trial")
+            extra, also = _with_acceptance(record, extra, also)
+        folder = write_run(
+            record, summary.to_json(), out_dir, write_report, extra, also, flows=flows, step=step
+        )
+    return summary, folder
 
 
 def _with_acceptance(
@@ -50,18 +79,3 @@ def _with_acceptance(
             also(folder)
 
     return {**(extra or {}), "acceptance.json": acceptance(record).to_json()}, both
-
-
-def write_record(
-    record: RunRecord,
-    out_dir: Path,
-    extra: dict[str, object] | None = None,
-    also: Callable[[Path], object] | None = None,
-) -> tuple[Summary, Path]:
-    """Summarise a record and write its run folder with the report."""
-    from sim.analysis.metrics import summarize
-    from sim.report.run_report import write_report
-    from sim.results import write_run
-
-    summary = summarize(record)
-    return summary, write_run(record, summary.to_json(), out_dir, write_report, extra, also)

@@ -1,5 +1,5 @@
 """The command line's inputs, checked before anything runs: a scenario with the command line's
-changes, --out, --window and every option that takes one of a fixed set of names. Bad input
+changes, --out, --window, --flows and every option that takes one of a fixed set of names. Bad input
 exits with status 2, and a bad option value is blamed on the option, not on the file."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 
 from sim.cli.console import fail
 from sim.model.errors import ConfigError, unknown_choice
+from sim.model.flow import FLOW_FORMATS, FlowFormat
 from sim.model.policy_spec import SCHEDULE
 from sim.model.scenario import Scenario, load_scenario
 from sim.shaping.policies import POLICIES
@@ -80,6 +81,11 @@ def choose(option: str, value: str, choices: Iterable[str], what: str) -> str:
     if value not in known:
         fail(f"{option} {value}: {unknown_choice(what, value, known)}", 2)
     return value
+
+
+def flows_format(value: str) -> FlowFormat:
+    """--flows as a format name; anything else exits 2 with the nearest name."""
+    return FLOW_FORMATS[FLOW_FORMATS.index(choose("--flows", value, FLOW_FORMATS, "format"))]
 
 
 def check_out(out_dir: Path) -> None:

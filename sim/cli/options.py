@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from sim.model.flow import FLOW_FORMATS
 from sim.shaping.policies import POLICIES
 
 app = typer.Typer(
@@ -51,3 +52,11 @@ WorkersOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 RunFoldersOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for run folders.")]
 ResultsRootOpt = Annotated[Path, typer.Option("--out", "-o", help="Results root.")]
+FlowsOpt = Annotated[
+    str,
+    typer.Option(
+        "--flows",
+        help=f"How the run folder keeps one row a flow: {', '.join(FLOW_FORMATS)} (not kept: "
+        "report.html then leaves out the completion-time plots).",
+    ),
+]

@@ -10,9 +10,10 @@ import typer
 
 from sim.cli.console import fail, out, progress_bar, say, warn
 from sim.cli.folders import simulate_and_write
-from sim.cli.inputs import check_out, choose, load
+from sim.cli.inputs import check_out, choose, flows_format, load
 from sim.cli.options import (
     DurationOpt,
+    FlowsOpt,
     PolicyOpt,
     QuietOpt,
     RunFoldersOpt,
@@ -47,6 +48,7 @@ def run(
     duration: DurationOpt = None,
     out_dir: RunFoldersOpt = Path("results"),
     quiet: QuietOpt = False,
+    flows: FlowsOpt = "parquet",
     workers: WorkersOpt = None,
 ) -> None:
     """Simulate a scenario with the fluid HTB backend and write a run folder with a report.
@@ -58,20 +60,21 @@ def run(
 
       netlab run scenarios/kotim-baseline.toml
       netlab run scenarios/kotim-baseline.toml --policy max-min --seed 2
-      netlab run scenarios/kotim-trial-10d.toml --duration 2d --out /tmp/runs
+      netlab run scenarios/kotim-trial-10d.toml --duration 2d --out /tmp/runs --flows none
       netlab run scenarios/kotim-year.toml --duration 14d --workers 2
     """
+    kept = flows_format(flows)
     loaded = load(scenario, policy, seed, duration)
     check_out(out_dir)
     if loaded.spec.scenario.by_day:
         from sim.cli.by_day import simulate_by_day
 
-        folder = simulate_by_day(loaded, out_dir, quiet, workers)
+        folder = simulate_by_day(loaded, out_dir, quiet, workers, kept)
         out.print(f"year: {folder / 'year.html'}", markup=False, highlight=False, soft_wrap=True)
         return
     for warning in compile_schedule(loaded).warnings:
         warn(warning)
-    summary, folder = simulate_and_write(loaded, out_dir, quiet)
+    summary, folder = simulate_and_write(loaded, out_dir, quiet, flows=kept)
     print_summary(summary, loaded)
     out.print(f"report: {folder / 'report.html'}", markup=False, highlight=False, soft_wrap=True)
     if (folder / "acceptance.json").exists():
@@ -85,6 +88,7 @@ def optimize(
     out_dir: RunFoldersOpt = Path("results"),
     quiet: QuietOpt = False,
     target: TargetOpt = None,
+    flows: FlowsOpt = "parquet",
 ) -> None:
     """Find the cheapest purchase and split that meet the scenario's service objectives.
 
@@ -107,6 +111,7 @@ def optimize(
     from sim.report.recommendation import write_recommendation_report
     from sim.studies.optimize.recommend import recommend
 
+    kept = flows_format(flows)
     loaded = load(scenario)
     if target is not None:
         chosen = TARGETS.index(choose("--target", target, TARGETS, "target"))
@@ -127,6 +132,7 @@ def optimize(
         quiet,
         extra={"recommendation.json": answer.to_json()},
         also=write_recommendation_report,
+        flows=kept,
     )
     print_recommendation(answer, summary, loaded)
     print_summary(summary, answer.scenario)

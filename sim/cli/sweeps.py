@@ -24,6 +24,14 @@ if TYPE_CHECKING:
 # bring in NumPy, SimPy, multiprocessing and plotly (and Dask for --dask), which
 # `netlab --help` and `netlab sweep --check` do not need.
 
+ResumeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--resume",
+        help="Finish an interrupted sweep (a lost Dask scheduler, a kill): refused when it "
+        "has no earlier start or its points changed since.",
+    ),
+]
 DaskOpt = Annotated[
     str | None,
     typer.Option(
@@ -51,14 +59,20 @@ def sweep(
         bool,
         typer.Option("--check", help="Validate every point and print the grid; run nothing."),
     ] = False,
+    resume: ResumeOpt = False,
 ) -> None:
     """Run a grid of scenario variants over seeds; resumable, on all cores or on Dask.
 
     Finished runs are recorded in results/sweeps/NAME/index.sqlite as they arrive: run the
     same command again after an interruption and only the rest is run. A failed run is
-    recorded with its error and does not stop the sweep. Writes results.csv (and
-    results.parquet with pyarrow) and comparison.html (comparison-by-KEY.html with --by
-    KEY). With --check, every point is
+    recorded with its error and does not stop the sweep; so is a run whose Dask workers kept
+    dying under it (three times with --dask local; a run that lost one worker is given to
+    another). If the Dask
+    scheduler is lost, the sweep says so and exits with status 3, keeping its finished runs:
+    --resume finishes it (on a new scheduler, or without --dask on this machine). Writes
+    results.csv (and results.parquet with pyarrow) and comparison.html
+    (comparison-by-KEY.html with --by KEY); a start that ran anything appends the table's
+    figures to OUT/history.sqlite. With --check, every point is
     validated and its plans compiled, the grid is printed, and nothing runs or is written.
 
     [bold]Examples[/bold]
@@ -67,12 +81,13 @@ def sweep(
       netlab sweep scenarios/sweeps/tiny-policies.toml
       netlab sweep scenarios/sweeps/kotim-purchase.toml --workers 2
       netlab sweep scenarios/sweeps/tiny-policies.toml --dask local
+      netlab sweep scenarios/sweeps/kotim-purchase.toml --dask tcp://10.0.0.5:8786 --resume
     """
     loaded = _load_sweep(sweep_file, by)
     if check_only:
         print_grid(loaded)
         return
-    result = _run_sweep(loaded, workers, dask, out_dir, quiet)
+    result = _run_sweep(loaded, workers, dask, out_dir, quiet, resume)
     report = _comparison(result, _by_keys(loaded, by))
     out.print(
         f"{result.sweep.name}: ran {result.ran}, already done {result.skipped}, failed "
@@ -99,6 +114,7 @@ def compare(
     dask: DaskOpt = None,
     out_dir: ResultsRootOpt = Path("results"),
     quiet: QuietOpt = False,
+    resume: ResumeOpt = False,
 ) -> None:
     """Compare policies (or any grid key) side by side over seeds, with a plain verdict.
 
@@ -114,7 +130,7 @@ def compare(
 
     loaded = _load_sweep(sweep_file, by)
     keys = _by_keys(loaded, by)
-    result = _run_sweep(loaded, workers, dask, out_dir, quiet)
+    result = _run_sweep(loaded, workers, dask, out_dir, quiet, resume)
     report = _comparison(result, keys)
     comparison = summarise_groups(result.rows, keys)
     for line in comparison.verdicts:
@@ -171,21 +187,34 @@ def print_grid(loaded: Sweep) -> None:
 
 
 def _run_sweep(
-    loaded: Sweep, workers: int | None, dask: str | None, out_dir: Path, quiet: bool
+    loaded: Sweep, workers: int | None, dask: str | None, out_dir: Path, quiet: bool, resume: bool
 ) -> SweepResult:
-    """Run what is missing of the sweep with a progress bar; an unusable --dask exits 3."""
-    from sim.studies.sweep import run_sweep
+    """Run what is missing of the sweep with a progress bar and, when it ran anything, append
+    its table to OUT/history.sqlite; an unusable or lost --dask scheduler exits 3, saying how
+    to resume."""
+    from sim.report.history import append, sweep_figures
+    from sim.studies.sweep import SchedulerLost, run_sweep
 
     check_out(out_dir)
     with progress_bar(quiet, f"sweeping {loaded.path.name}") as report:
         try:
-            return run_sweep(loaded, workers, dask, out_dir, report)
+            result = run_sweep(loaded, workers, dask, out_dir, report, resume)
+        except SchedulerLost as lost:
+            fail(
+                f"{lost} (kept in {lost.index}); to finish it, run `netlab "
+                f"sweep {loaded.path} --resume` with --dask and a live scheduler, or without "
+                "--dask on this machine",
+                3,
+            )
         except ImportError as exc:
             fail(f"--dask needs the cluster extra (pip install 'netlab[cluster]'): {exc}", 3)
         except OSError as exc:
             if dask is None:
                 raise
             fail(f"--dask {dask}: cannot reach the Dask scheduler: {exc}", 3)
+    if result.ran:
+        append(out_dir / "history.sqlite", "sweep", loaded.name, sweep_figures(result.rows))
+    return result
 
 
 def _comparison(result: SweepResult, keys: list[str]) -> Path:

@@ -2,7 +2,8 @@
 
 `Flow` is the record every layer shares: the demand model creates it, a backend fills in its
 end, delivered bytes and status, and the metrics read it. `Transport` is all the demand model
-needs of a backend, so demand depends on this module, not on the backends.
+needs of a backend, so demand depends on this module, not on the backends. `FlowFormat` names
+the ways a run folder keeps its flows.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Literal, Protocol
 
 Direction = Literal["down", "up"]  # down: towards the sites; up: from them
 FlowStatus = Literal["active", "done", "abandoned", "cut"]
+# How a run folder keeps its flows (`--flows`; sim/analysis/flowfile.py writes and reads them)
+FlowFormat = Literal["parquet", "csv", "none"]
+FLOW_FORMATS: tuple[FlowFormat, ...] = ("parquet", "csv", "none")
 
 
 @dataclass(slots=True, eq=False)

@@ -2,9 +2,13 @@
 its trend plot, so a slow drift shows before it crosses a gate.
 
 One row a figure: when, which gate (`bench` for `make bench-check`, `gate` for `netlab
-gate`), a label for the comparison (e.g. the candidate's file), the figure's name, its value,
-the baseline's value and the verdict. `trend_page` draws each figure's value over time (one
-line a figure, baseline dotted) as a self-contained offline page.
+gate`, `sweep` for `netlab sweep` and `compare`), a label for the comparison (e.g. the
+candidate's file, the sweep's name), the figure's name, its value, the baseline's value and
+the verdict. Gates, benchmark checks and sweeps may append at the same time from several
+processes: the file is in WAL mode (readers never block the writer), each append is one
+transaction that takes the write lock at its start (BEGIN IMMEDIATE), and a writer waits up to
+BUSY_S for another's, so concurrent appends queue and none is lost. `trend_page` draws each
+figure's value over time (one line a figure, baseline dotted) as a self-contained offline page.
 """
 
 from __future__ import annotations
@@ -12,17 +16,20 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 
+from sim.analysis.table import METRIC_COLUMNS
 from sim.report.page import div, page
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS figures (
     recorded_at TEXT NOT NULL,  -- UTC, ISO 8601
-    gate TEXT NOT NULL,         -- 'bench' or 'gate'
+    gate TEXT NOT NULL,         -- 'bench', 'gate' or 'sweep'
     label TEXT NOT NULL,        -- what was compared
     name TEXT NOT NULL,         -- the figure, e.g. 'test_check_allocator' or 'rsud/satisfaction'
     value REAL,
@@ -30,6 +37,7 @@ CREATE TABLE IF NOT EXISTS figures (
     verdict TEXT NOT NULL       -- 'pass', 'fail', 'new'...
 )
 """
+BUSY_S = 60.0  # how long an append waits for another process's transaction
 
 
 @dataclass(frozen=True)
@@ -43,30 +51,54 @@ class Figure:
 
 
 def append(db: Path, gate: str, label: str, figures: Iterable[Figure]) -> str:
-    """Append the figures of one check, stamped with the current UTC time (returned)."""
+    """Append the figures of one check in one transaction, stamped with the current UTC time
+    (returned)."""
     db.parent.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    with sqlite3.connect(db) as connection:
-        connection.execute(SCHEMA)
-        connection.executemany(
-            "INSERT INTO figures VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(stamp, gate, label, f.name, f.value, f.baseline, f.verdict) for f in figures],
-        )
-    connection.close()
+    values = [(stamp, gate, label, f.name, f.value, f.baseline, f.verdict) for f in figures]
+    with closing(_connect(db)) as connection:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany("INSERT INTO figures VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
     return stamp
+
+
+def sweep_figures(table: Iterable[dict[str, Any]]) -> list[Figure]:
+    """A sweep's table of runs as history figures: every figure of each done run, named
+    POINT_HASH/SEED/COLUMN (no baseline; verdict 'done')."""
+    return [
+        Figure(f"{row['point_hash']}/{row['seed']}/{column}", row[column], None, "done")
+        for row in table
+        if row["status"] == "done"
+        for column in METRIC_COLUMNS
+    ]
 
 
 def rows(db: Path, gate: str) -> list[tuple[str, str, str, float | None, float | None, str]]:
     """(recorded_at, label, name, value, baseline, verdict) of one gate, oldest first."""
-    with sqlite3.connect(db) as connection:
-        connection.execute(SCHEMA)
-        found = connection.execute(
+    with closing(_connect(db)) as connection:
+        return connection.execute(
             "SELECT recorded_at, label, name, value, baseline, verdict FROM figures "
             "WHERE gate = ? ORDER BY recorded_at, rowid",
             (gate,),
         ).fetchall()
-    connection.close()
-    return found
+
+
+def _connect(db: Path) -> sqlite3.Connection:
+    """The history in WAL mode with a busy timeout, its table made if missing; transactions
+    are the caller's (autocommit otherwise)."""
+    connection = sqlite3.connect(db, timeout=BUSY_S, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(SCHEMA)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 def trend_page(db: Path, gate: str, out: Path, title: str) -> Path:

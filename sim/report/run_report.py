@@ -1,11 +1,12 @@
 """report.html of a run folder, made only from the folder's files (Flent's rule).
 
-`write_report` reads manifest.json, summary.json, classes.csv and flows.csv, never a run in
-memory, so any run folder (an old one, or one copied from another machine) can be reported
-again. The page is self-contained: plotly.js is inlined once and every figure is a div that
-uses it, so it opens offline. Completion-time and slowdown distributions are drawn as ECDFs
-from quantiles of all flows (a few hundred points per application), which keeps the page near
-the size of plotly.js itself however many flows the run had.
+`write_report` reads manifest.json, summary.json, classes.csv and the flows (flows.parquet or
+flows.csv, through sim.analysis.flowfile.read_flows), never a run in memory, so any run folder
+(an old one, or one copied from another machine) can be reported again. The page is
+self-contained: plotly.js is inlined once and every figure is a div that uses it, so it opens
+offline. Completion-time and slowdown distributions are drawn as ECDFs from quantiles of all
+flows (a few hundred points per application), which keeps the page near the size of plotly.js
+itself however many flows the run had.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from sim.analysis.flowfile import read_flows
 from sim.analysis.labels import objective_label
 from sim.analysis.objectives import ObjectiveRow
 from sim.analysis.summary import AppFigures, SiteFigures, Summary, UnservedSite
@@ -46,7 +48,6 @@ def write_report(run_dir: Path) -> Path:
     summary = Summary.from_json(json.loads((run_dir / "summary.json").read_text()))
     start = dt.datetime.fromisoformat(manifest["scenario"]["scenario"]["start"])
     root_series = _root_series(run_dir / "classes.csv")
-    fct, slowdown = _elastic_distributions(run_dir / "flows.csv")
     body = [
         nav(run_dir, "report.html"),
         _header(manifest, summary),
@@ -63,10 +64,7 @@ def write_report(run_dir: Path) -> Path:
         _sites_table(summary.sites),
         _unserved(summary.unserved),
         "<h2>Applications</h2>",
-        div(_ecdf_figure(fct, "Flow completion time of finished transfers", "completion time (s)")),
-        div(
-            _ecdf_figure(slowdown, "Slowdown of finished transfers (time / time alone)", "slowdown")
-        ),
+        *_flow_figures(run_dir),
         div(_at_rate_figure(summary.apps)),
         _apps_table(summary.apps),
     ]
@@ -99,22 +97,26 @@ def _root_series(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def _elastic_distributions(path: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Per application: completion times and slowdowns of finished elastic flows."""
-    fct: dict[str, list[float]] = defaultdict(list)
-    slowdown: dict[str, list[float]] = defaultdict(list)
-    with path.open(newline="") as handle:
-        reader = csv.reader(handle)
-        column = {name: i for i, name in enumerate(next(reader))}
-        app, f, s = column["app"], column["fct_s"], column["slowdown"]
-        for row in reader:
-            if row[f]:  # set only for finished elastic flows
-                fct[row[app]].append(float(row[f]))
-                slowdown[row[app]].append(float(row[s]))
-    return (
-        {a: np.array(v) for a, v in sorted(fct.items())},
-        {a: np.array(v) for a, v in sorted(slowdown.items())},
-    )
+def _flow_figures(run_dir: Path) -> list[str]:
+    """The completion-time and slowdown ECDFs, or a plain note when the run kept no flows."""
+    flows = read_flows(run_dir, ("app", "fct_s", "slowdown"))
+    if flows is None:
+        return [
+            "<p>The flows were not kept (<code>--flows none</code>), so completion-time and "
+            "slowdown distributions cannot be drawn; the tables below hold their percentiles.</p>"
+        ]
+    finished = ~np.isnan(flows["fct_s"])  # set only for finished elastic flows
+    fct: dict[str, np.ndarray] = {}
+    slowdown: dict[str, np.ndarray] = {}
+    for app in sorted(set(flows["app"][finished].tolist())):
+        mine = finished & (flows["app"] == app)
+        fct[app], slowdown[app] = flows["fct_s"][mine], flows["slowdown"][mine]
+    return [
+        div(_ecdf_figure(fct, "Flow completion time of finished transfers", "completion time (s)")),
+        div(
+            _ecdf_figure(slowdown, "Slowdown of finished transfers (time / time alone)", "slowdown")
+        ),
+    ]
 
 
 # -- figures -----------------------------------------------------------------------------------

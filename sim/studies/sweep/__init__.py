@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 from sim.studies.sweep.spec import GridPoint, Sweep, load_sweep
 
 if TYPE_CHECKING:
-    from sim.studies.sweep.runner import SweepResult, run_sweep
+    from sim.studies.sweep.runner import SchedulerLost, SweepResult, run_sweep
 
-__all__ = ["GridPoint", "Sweep", "SweepResult", "load_sweep", "run_sweep"]
+__all__ = ["GridPoint", "SchedulerLost", "Sweep", "SweepResult", "load_sweep", "run_sweep"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("SweepResult", "run_sweep"):
+    if name in ("SchedulerLost", "SweepResult", "run_sweep"):
         from sim.studies.sweep import runner
 
         return getattr(runner, name)

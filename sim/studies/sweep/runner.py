@@ -20,12 +20,11 @@ import csv
 import json
 import multiprocessing
 import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import as_completed
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,10 +32,11 @@ from typing import Any
 from sim.analysis.metrics import summarize
 from sim.analysis.summary import Summary
 from sim.analysis.table import METRIC_COLUMNS, cell_text
+from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
 from sim.model.topology import SITE_KINDS
 from sim.run import run_scenario
-from sim.studies.pool import remove_dead_scratch, scratch_folder, worker_pool
+from sim.studies.pool import remove_dead_scratch, worker_pool
 from sim.studies.sweep.spec import GridPoint, Sweep, load_sweep
 
 Progress = Callable[[int, int], None]  # (jobs finished, including earlier starts; all jobs)
@@ -64,6 +64,14 @@ class Outcome:
     summary: Summary | None
     error: str | None
     runtime_s: float
+
+
+class SchedulerLost(Exception):
+    """The Dask scheduler went away mid-sweep; the runs committed before stay in the index."""
+
+    def __init__(self, address: str, done: int = 0, total: int = 0, index: Path | None = None):
+        self.address, self.done, self.total, self.index = address, done, total, index
+        super().__init__(f"lost the Dask scheduler at {address} after {done} of {total} runs")
 
 
 @dataclass(frozen=True)
@@ -103,17 +111,21 @@ def run_sweep(
     dask: str | None = None,
     out_root: Path = Path("results"),
     progress: Progress | None = None,
+    resume: bool = False,
 ) -> SweepResult:
     """Run what is not yet done of a sweep and write its table under out_root/sweeps/<name>/.
 
     sweep: a sweep file (loaded here; a bad one raises ConfigError before anything runs) or
     a loaded Sweep. workers: processes of the local pool (default: all available cores) or,
-    with dask="local", of the local cluster. dask: a scheduler address, or "local".
+    with dask="local", of the local cluster. dask: a scheduler address, or "local". resume:
+    insist on finishing an earlier start (ConfigError when there is none, or when its index
+    holds points this sweep no longer has). A lost Dask scheduler raises SchedulerLost.
     """
     began = time.perf_counter()
-    if not isinstance(sweep, Sweep):
-        sweep = load_sweep(sweep)
+    sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
     folder = out_root / "sweeps" / sweep.name
+    if resume:
+        _check_resume(sweep, folder / "index.sqlite")
     folder.mkdir(parents=True, exist_ok=True)
     remove_dead_scratch()  # of sweeps killed after their workers had finished
     with _open_index(folder / "index.sqlite") as db:
@@ -127,27 +139,25 @@ def run_sweep(
 
         def on_result(task: int, outcome: Outcome) -> None:
             nonlocal finished, run_s
-            _record(db, *jobs[task], outcome)
-            finished += 1
-            run_s += outcome.runtime_s
+            if _record(db, *jobs[task], outcome):  # else done already (by another start)
+                finished += 1
+                run_s += outcome.runtime_s
             if progress is not None:
                 progress(finished, total)
 
-        tasks = [(point.scenario, seed) for point, seed in jobs]
-        if tasks and dask is not None:
-            _run_dask(tasks, dask, workers or _cpus(), on_result)
-        elif tasks:
-            _run_local(tasks, min(workers or _cpus(), len(tasks)), on_result)
+        try:
+            _execute([(p.scenario, s) for p, s in jobs], workers, dask, on_result)
+        except SchedulerLost as lost:
+            raise SchedulerLost(lost.address, finished, total, folder / "index.sqlite") from None
         stored = _stored(db)
     columns = ["point", "point_hash", *sweep.keys, "seed", "status", *METRIC_COLUMNS, "error"]
     rows = _table(sweep, stored)
-    csv_path = _write_csv(folder / "results.csv", columns, rows)
     return SweepResult(
         sweep=sweep,
         folder=folder,
         columns=columns,
         rows=rows,
-        csv_path=csv_path,
+        csv_path=_write_csv(folder / "results.csv", columns, rows),
         parquet_path=_write_parquet(folder / "results.parquet", columns, rows),
         ran=len(jobs),
         skipped=total - len(jobs),
@@ -195,6 +205,16 @@ def headline(summary: Summary) -> dict[str, Any]:
 # -- executors: run tasks, call on_result in the parent as each finishes -----------------------
 
 
+def _execute(
+    tasks: list[tuple[Scenario, int]], workers: int | None, dask: str | None, on_result: OnResult
+) -> None:
+    """Run the tasks on Dask when an address (or "local") is given, else on the local pool."""
+    if tasks and dask is not None:
+        _run_dask(tasks, dask, workers or _cpus(), on_result)
+    elif tasks:
+        _run_local(tasks, min(workers or _cpus(), len(tasks)), on_result)
+
+
 def _run_local(tasks: list[tuple[Scenario, int]], workers: int, on_result: OnResult) -> None:
     """A process pool; workers fork from a server that has imported netlab once."""
     context = multiprocessing.get_context("forkserver")
@@ -217,33 +237,12 @@ def _run_local(tasks: list[tuple[Scenario, int]], workers: int, on_result: OnRes
 def _run_dask(
     tasks: list[tuple[Scenario, int]], address: str, workers: int, on_result: OnResult
 ) -> None:
-    """A Dask cluster at address, or a LocalCluster of worker processes for "local"."""
+    """On Dask (sim.studies.sweep.dask_executor), imported here: only Dask runs need it."""
     try:
-        import dask
-        from distributed import Client, LocalCluster
-        from distributed import as_completed as dask_completed
-
-        from sim.studies.sweep.dask_plugin import DieWithParent
+        from sim.studies.sweep.dask_executor import run_on_dask
     except ImportError as exc:
         raise ImportError("--dask needs dask[distributed]: pip install 'netlab[cluster]'") from exc
-    with ExitStack() as stack:
-        if address == "local":
-            scratch = scratch_folder()  # for the scheduler's and the workers' files
-            stack.callback(shutil.rmtree, scratch, ignore_errors=True)
-            stack.enter_context(dask.config.set({"temporary-directory": scratch}))
-            cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            )
-            stack.enter_context(cluster)
-            client = stack.enter_context(Client(cluster))
-            client.register_plugin(DieWithParent(os.getpid(), scratch))
-        else:
-            client = stack.enter_context(Client(address))
-        futures = [client.submit(run_job, *task, pure=False) for task in tasks]
-        number = {future.key: i for i, future in enumerate(futures)}
-        for future in dask_completed(futures):
-            on_result(number[future.key], future.result())
-            future.release()
+    run_on_dask(tasks, address, workers, on_result)
 
 
 def _cpus() -> int:
@@ -265,12 +264,16 @@ def _open_index(path: Path) -> Iterator[sqlite3.Connection]:
         db.close()
 
 
-def _record(db: sqlite3.Connection, point: GridPoint, seed: int, outcome: Outcome) -> None:
-    """Store one outcome and commit (a re-run of a failed job replaces its row)."""
+def _record(db: sqlite3.Connection, point: GridPoint, seed: int, outcome: Outcome) -> bool:
+    """Store one outcome and commit; whether it was stored. A failed run's row is replaced by
+    its re-run; a done run's row never is, so a run's result is written once."""
     summary = outcome.summary
     with db:
-        db.execute(
-            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        cursor = db.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (point_hash, seed) "
+            "DO UPDATE SET point = excluded.point, status = excluded.status, row = excluded.row, "
+            "summary = excluded.summary, error = excluded.error, runtime_s = excluded.runtime_s "
+            "WHERE runs.status = 'failed'",
             (
                 point.hash,
                 seed,
@@ -281,6 +284,27 @@ def _record(db: sqlite3.Connection, point: GridPoint, seed: int, outcome: Outcom
                 outcome.error,
                 outcome.runtime_s,
             ),
+        )
+    return cursor.rowcount == 1
+
+
+def _check_resume(sweep: Sweep, index: Path) -> None:
+    """--resume: refuse when there is no earlier start to finish, or when its index holds
+    runs of points this sweep file no longer has (the file changed since)."""
+    if not index.exists():
+        problem = (
+            f"nothing to resume: no earlier start of sweep {sweep.name!r} ({index} is missing)"
+        )
+        raise ConfigError(sweep.path, "--resume", problem)
+    with _open_index(index) as db:
+        stored = {h for (h,) in db.execute("SELECT DISTINCT point_hash FROM runs")}
+    stale = stored - {point.hash for point in sweep.points}
+    if stale:
+        raise ConfigError(
+            sweep.path,
+            "--resume",
+            f"{index} holds runs of {len(stale)} point(s) this sweep no longer has: the file "
+            "changed since they ran (without --resume the sweep goes on as the file is now)",
         )
 
 
