@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/kotim-baseline.toml
 
-.PHONY: setup core pure system-deps run test lint bench bench-check bench-update clean-results
+.PHONY: setup core pure system-deps run test lint bench bench-check bench-update clean-results screenshots
 
 $(BIN)/netlab: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,10 @@ system-deps:
 
 run: core
 	$(BIN)/netlab optimize $(SCENARIO)
+
+# The README's screenshots, from the commands they show, in headless Chromium.
+screenshots: core
+	$(BIN)/python tools/screenshots.py
 
 # mypy reads its settings from pyproject.toml ([tool.mypy]: all of sim/, strict on the seams)
 # and keeps its cache in build/mypy-cache, apart from the engine build's build/core/mypy-cache.

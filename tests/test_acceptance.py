@@ -18,12 +18,13 @@ import numpy as np
 import pytest
 
 from sim.analysis.acceptance import CHECKS, Acceptance, acceptance
+from sim.analysis.labels import POLICY_WORDS
 from sim.demand.calendar import national
 from sim.model.flow import Flow
 from sim.model.policy_spec import POLICY_NAMES
 from sim.model.scenario import load_scenario
 from sim.report.acceptance import _sites_figure, site_rates, write_acceptance_report
-from sim.report.berita_acara import CHECK_WORDS, POLICY_WORDS
+from sim.report.berita_acara import CHECK_WORDS
 from sim.run import RunRecord
 from sim.shaping.schedule import compile_schedule
 

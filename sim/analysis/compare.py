@@ -307,13 +307,31 @@ def pareto_front(points: list[tuple[float, float]]) -> list[int]:
 
 
 def ci_text(value: float, ci: float) -> tuple[str, str]:
-    """Value and half-width as text to the CI's precision: 1 significant digit (2 when it
-    starts 1-2), at most 6 decimals."""
+    """Value and half-width as text to the half-width's significant digit (two when it starts
+    with 1 or 2, so 0.15 is not shown as 0.2): what the interval can tell, and no more."""
     if ci <= 0:
         return f"{value:,.4g}", "0"
     exponent = math.floor(math.log10(ci))
-    decimals = min(6, max(0, -exponent + (1 if ci / 10**exponent < 3 else 0)))
-    return f"{value:,.{decimals}f}", f"{ci:,.{decimals}f}"
+    places = -exponent + (1 if ci / 10**exponent < 3 else 0)  # negative: tens, hundreds...
+    if places > 6:  # a tiny half-width: powers of ten rather than a row of zeros
+        scale = 10.0**-places
+        return f"{round(value / scale):d}e-{places:02d}", f"{round(ci / scale):d}e-{places:02d}"
+    decimals = max(0, places)
+    return f"{round(value, places):,.{decimals}f}", f"{round(ci, places):,.{decimals}f}"
+
+
+def estimate_text(mean: float | None, ci: float | None) -> str:
+    """A mean with its 95 % half-width as every page prints it: "12.3 ± 0.4", rounded by
+    `ci_text`; "not distinguishable from 0 (within ± 9)" when the interval includes 0;
+    the mean alone (3 significant digits) without an interval, "-" without a mean."""
+    if mean is None:
+        return "-"
+    if ci is None:
+        return f"{mean:,.3g}"
+    amount, spread = ci_text(mean, ci)
+    if abs(mean) <= ci and not (mean == 0.0 and ci == 0.0):
+        return f"not distinguishable from 0 (within ± {spread})"
+    return f"{amount} ± {spread}"
 
 
 def _difference(a: float, b: float) -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sim.analysis.labels import objective_fields
 from sim.model.scenario import Scenario
 from sim.model.scenario_schema import Target
 
@@ -139,6 +140,16 @@ class Finance:
     budget_yearly_idr: float | None
     below_budget_yearly_idr: float | None
 
+    def against_today(self) -> str:
+        """The answer's yearly cost against today's purchase in words: "saves Rp1,000 a
+        year", "costs Rp1,000 more a year" (never a negative saving), or "costs the same"."""
+        amount = round(self.savings_yearly_idr)
+        if amount == 0:
+            return "costs the same a year"
+        if amount > 0:
+            return f"saves Rp{amount:,d} a year"
+        return f"costs Rp{-amount:,d} more a year"
+
 
 @dataclass(frozen=True)
 class FrontierRow:
@@ -151,6 +162,20 @@ class FrontierRow:
     role: str  # "search", "price tier edge", "answer (fresh seeds)", "next cheaper (fresh seeds)"
     missed: list[str]  # the objectives its mean figures miss
     seeds: list[int] = field(default_factory=list)  # the seeds its mean figures are over
+
+
+def frontier_purchases(rows: list[FrontierRow]) -> list[tuple[FrontierRow, list[FrontierRow]]]:
+    """The frontier a purchase at a time, in order: the row whose verdict stands (the one on
+    fresh seeds where the purchase was also checked on them) and all its rows. A purchase
+    the search probed and then confirmed (the answer, the next cheaper option) has two rows,
+    one per set of seeds: one purchase, not two."""
+    by_mbps: dict[float, list[FrontierRow]] = {}
+    for row in rows:
+        by_mbps.setdefault(row.mbps, []).append(row)
+    return [
+        (next((r for r in runs if "fresh seeds" in r.role), runs[-1]), runs)
+        for runs in by_mbps.values()
+    ]
 
 
 @dataclass(frozen=True)
@@ -255,6 +280,7 @@ class Recommendation:
                 "policies": policies,
                 "grid": self.grid,
                 "objectives": self.objectives,
+                "objective_labels": self.objective_labels(),
             }
         params = {"policy_params": self.policy_params} if self.policy_params else {}
         return {
@@ -266,6 +292,7 @@ class Recommendation:
             "monthly_idr": self.monthly_idr,
             "yearly_idr": self.yearly_idr,
             "objectives": self.objectives,
+            "objective_labels": self.objective_labels(),
             "grid": self.grid,
             "judged_on": None if self.judged_on is None else asdict(self.judged_on),
             "policies": policies,
@@ -278,6 +305,10 @@ class Recommendation:
             "plan": self.plan,
             **({"target": self.target} if self.target != "linux" else {}),
         }
+
+    def objective_labels(self) -> dict[str, dict[str, str]]:
+        """Each objective's plain label and unit (from_json needs none: they follow the names)."""
+        return {name: objective_fields(name) for name in self.objectives}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Recommendation:

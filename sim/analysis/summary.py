@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sim.analysis.labels import LABEL_KEYS, objective_fields
 from sim.analysis.objectives import ObjectiveRow
 
 
@@ -126,8 +127,12 @@ class Summary:
         return 12 * self.cost.monthly_idr * (1 - min(1.0, self.upstream["down"].mean_utilisation))
 
     def to_json(self) -> dict[str, Any]:
-        """Plain JSON data, keys in summary.json's order."""
-        return asdict(self)
+        """Plain JSON data, keys in summary.json's order; each objective also carries its
+        plain `label` and `unit` (sim/analysis/labels.py), which from_json leaves aside."""
+        data = asdict(self)
+        rows = data["objectives"]
+        data["objectives"] = [{**row, **objective_fields(row["name"])} for row in rows]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Summary:
@@ -142,7 +147,10 @@ class Summary:
             upstream={d: UpstreamFigures(**u) for d, u in data["upstream"].items()},
             cost=CostFigures(**data["cost"]),
             unserved=[UnservedSite(**site) for site in data["unserved"]],
-            objectives=[ObjectiveRow(**row) for row in data.get("objectives", [])],
+            objectives=[
+                ObjectiveRow(**{k: v for k, v in row.items() if k not in LABEL_KEYS})
+                for row in data.get("objectives", [])
+            ],
             latency={k: SiteLatency(**v) for k, v in data.get("latency", {}).items()},
         )
 

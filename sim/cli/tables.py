@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
+from sim.analysis.labels import objective_label
 from sim.cli.console import err, one_line, out, warn
 from sim.model.scenario import Scenario
 from sim.model.scenario_schema import TARGET_NAMES
@@ -95,13 +96,16 @@ def print_objectives(summary: Summary) -> None:
     table = Table(
         title="objectives (each kind's busy windows, not the whole run)", title_justify="left"
     )
-    for column in ("objective", "value", "target", "verdict", "site"):
-        table.add_column(column, justify="left" if column in ("objective", "site") else "right")
+    for column in ("objective, unit", "value", "target", "verdict", "site"):
+        table.add_column(
+            column, justify="left" if column in ("objective, unit", "site") else "right"
+        )
     for row in summary.objectives:
         sign = "<=" if row.better == "lower" else ">="
         verdict = {True: "met", False: "[bold red]MISSED[/bold red]", None: "-"}[row.met]
+        found = objective_label(row.name)
         table.add_row(
-            row.name,
+            f"{found.text()}\n[dim]{row.name}[/dim]",
             fmt_figure(row.value, ".3f"),
             "info" if row.target is None else f"{sign} {row.target:g}",
             verdict,
@@ -162,7 +166,7 @@ def print_recommendation(answer: Recommendation, summary: Summary, scenario: Sce
         (
             f"against today's {money.current_mbps:g} Mbit/s "
             f"(Rp{money.current_yearly_idr:,.0f}/year)",
-            f"saves Rp{money.savings_yearly_idr:,.0f}/year",
+            money.against_today(),
         ),
         ("idle capacity (a year at this day's use)", f"Rp{summary.idle_yearly_idr:,.0f}"),
         (
@@ -219,12 +223,16 @@ def _needs(answer: Recommendation) -> list[tuple[str, str]]:
 
 
 def print_frontier(answer: Recommendation) -> None:
-    """Every purchase simulated for the chosen policy, the answer among them: cost and verdict."""
+    """Every purchase simulated for the chosen policy, the answer among them: cost and verdict,
+    a row per purchase (one searched and then checked on fresh seeds shows the fresh verdict,
+    both roles named)."""
+    from sim.analysis.recommendation import frontier_purchases
+
     assert answer.policy is not None
     frontier = Table(title=f"frontier ({answer.policy}, mean over seeds)", title_justify="left")
     for column in ("Mbit/s", "Rp/month", "Rp/Mbit/s", "meets", "misses", "what"):
         frontier.add_column(column, justify="left" if column in ("misses", "what") else "right")
-    for row in answer.frontier:
+    for row, rows in frontier_purchases(answer.frontier):
         frontier.add_row(
             f"{row.mbps:g}",
             f"{row.monthly_idr:,.0f}",
@@ -233,7 +241,7 @@ def print_frontier(answer: Recommendation) -> None:
             (", ".join(row.missed) or "-")
             if len(row.missed) <= 2
             else f"{len(row.missed)} objectives",
-            row.role,
+            " + ".join(dict.fromkeys(r.role for r in rows)),
         )
     out.print(frontier)
 

@@ -21,9 +21,8 @@ import plotly.graph_objects as go
 
 from sim.analysis.acceptance import FAIL, NA, Acceptance, Cell, Criterion, DaySummary
 from sim.report.berita_acara import STYLE, berita_acara
-from sim.report.page import div, page
+from sim.report.page import ROW_PX, div, nav, page, wrap_name
 
-ROW_PX = 18  # height of one line of a site's name in the per-site plots
 GUARANTEE_RULE = "achieved / the lesser of guaranteed and asked"
 SCREEN_STYLE = """
 table.data td.t, table.data th.t { text-align: left; } .date { white-space: nowrap; }
@@ -54,6 +53,7 @@ def write_acceptance_report(run_dir: Path) -> Path:
     threshold = data.thresholds["guarantee"]
     body = [
         f"<style>{STYLE}{SCREEN_STYLE}</style>",
+        nav(run_dir, "acceptance.html"),
         berita_acara(data, failures(data)),
         "<div class='screen'>",
         "<p class='en'>Printing this page prints the berita acara above (two A4 pages at most); "
@@ -130,7 +130,7 @@ def _sites_figure(sites: list[SiteRates], threshold: float) -> go.Figure:
     """Horizontal bars of the achieved rate (red where a day failed), markers for asked and
     guaranteed, the pass line, and at the right the lowest day's ratio that orders them."""
     shown = sites[::-1]  # plotly draws the first category at the bottom
-    names = [_wrap(s.name) for s in shown]
+    names = [wrap_name(s.name) for s in shown]
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
@@ -182,11 +182,6 @@ def _sites_figure(sites: list[SiteRates], threshold: float) -> go.Figure:
         height=140 + rows * len(sites),
     )
     return fig
-
-
-def _wrap(name: str, width: int = 48) -> str:
-    """A site's full name on lines of at most `width` characters, for a plot's axis."""
-    return "<br>".join(escape(line) for line in textwrap.wrap(name, width))
 
 
 def _sites_table(sites: list[SiteRates]) -> str:
@@ -271,6 +266,9 @@ def _day_label(day: DaySummary) -> str:
 
 
 def _headroom_figure(data: Acceptance) -> go.Figure:
+    """Each direction's p95 and peak use per day; the p95s carry their numbers below their
+    points (the peaks run above), downloads' to the left and uploads' to the right, so the two
+    never meet however close the directions run."""
     days = [_day_label(row) for row in data.days_summary]
     fig = go.Figure()
     for direction, colour in (("down", "#1f77b4"), ("up", "#d62728")):
@@ -284,7 +282,8 @@ def _headroom_figure(data: Acceptance) -> go.Figure:
                     name=f"{direction} {stat}",
                     mode="lines+markers+text" if stat == "p95" else "lines+markers",
                     text=[f"{v:.0f}%" for v in values] if stat == "p95" else None,
-                    textposition="bottom center",  # the peak runs above
+                    textposition="bottom left" if direction == "down" else "bottom right",
+                    cliponaxis=False,
                     line={"color": colour, "dash": dash},
                 )
             )
@@ -309,7 +308,7 @@ def _heatmap(data: Acceptance) -> go.Figure:
         go.Heatmap(
             z=z[::-1],
             x=[_day_label(day) for day in data.days_summary],
-            y=[_wrap(name) for name in sites[::-1]],
+            y=[wrap_name(name) for name in sites[::-1]],
             text=text[::-1],
             texttemplate="%{text}",
             zmin=0,

@@ -13,27 +13,8 @@ import datetime as dt
 from html import escape
 
 from sim.analysis.acceptance import CHECKS, FAIL, HOLIDAY, NA, PASS, WEEKEND, Acceptance
+from sim.analysis.labels import policy_words
 
-# Each policy and `schedule` in plain words (a test holds this to POLICY_NAMES).
-POLICY_WORDS = {
-    "equal-static": ("Batas tetap sama rata", "equal fixed caps"),
-    "weighted-static": ("Batas tetap menurut bobot", "fixed caps by weight"),
-    "htb-equal": (
-        "Jaminan sama rata, sisa kapasitas boleh dipinjam",
-        "equal guarantees, spare capacity borrowed",
-    ),
-    "htb-weighted": (
-        "Jaminan menurut bobot, sisa kapasitas dibagi menurut bobot",
-        "guarantees by weight, spare capacity shared by weight",
-    ),
-    "htb-priority": ("Jaminan per tingkat prioritas", "guarantees by priority tier"),
-    "max-min": ("Bagi rata tanpa jaminan (max-min)", "max-min fair sharing, no guarantees"),
-    "deployed": (
-        "Pengaturan yang berlaku di router (diimpor)",
-        "the shaping in force on the router (imported)",
-    ),
-    "schedule": ("Kebijakan terjadwal menurut hari dan jam", "scheduled by day and hour"),
-}
 CHECK_WORDS = {
     "busy_satisfaction": (
         "Kepuasan jam sibuk: data terkirim / diminta (per hari dan lokasi)",
@@ -157,7 +138,7 @@ def _period(data: Acceptance) -> str:
 
 
 def _facts(data: Acceptance) -> str:
-    bahasa, english = POLICY_WORDS.get(data.policy, (data.policy, data.policy))
+    bahasa, english = policy_words(data.policy)
     verdict = VERDICT_WORDS[data.verdict]
     rows = [
         (_pair("Skenario", "scenario"), escape(data.scenario)),

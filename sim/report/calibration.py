@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from sim.analysis.calibration import Calibration, SiteFit
-from sim.report.page import div, page
+from sim.report.page import div, nav, page
 
 HOURS = list(range(24))
 
@@ -148,6 +148,7 @@ def write_calibration_report(path: Path, result: Calibration, scenario: str) -> 
     """Write the goodness-of-fit page for a calibration of `scenario`."""
     censored = [f.site.id for f in result.sites if f.censored]
     body = [
+        nav(path.parent, path.name),
         f"<h1>Calibration of {escape(scenario)}</h1>",
         f'<p class="meta"><span>{len(result.days)} days measured, '
         f"{len(result.workdays)} working days</span><span>{len(result.sites)} sites fitted"

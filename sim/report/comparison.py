@@ -22,8 +22,8 @@ from sim.analysis.compare import (
     NOT_CONTEXT,
     Comparison,
     MeanCI,
-    ci_text,
     compare,
+    estimate_text,
     group_label,
     label,
     pareto_front,
@@ -197,10 +197,7 @@ def _means_table(comparison: Comparison) -> str:
 
 
 def _mean_text(stats: MeanCI) -> str:
-    if stats.ci is None or stats.mean is None:
-        return f"{stats.mean:,.4g} (n={stats.n})"
-    mean, ci = ci_text(stats.mean, stats.ci)
-    return f"{mean} ± {ci} (n={stats.n})"
+    return f"{estimate_text(stats.mean, stats.ci)} (n={stats.n})"
 
 
 def _hover(row: dict[str, Any], seed: bool = True) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from sim.analysis.labels import objective_label
 from sim.analysis.objectives import ObjectiveRow, met
 from sim.analysis.recommendation import (
     Finance,
@@ -24,10 +25,11 @@ from sim.analysis.recommendation import (
     Recommendation,
     Sensitivity,
     SplitRow,
+    frontier_purchases,
 )
 from sim.analysis.summary import Summary
 from sim.model.scenario_schema import TARGET_NAMES
-from sim.report.page import div, page
+from sim.report.page import ROW_PX, div, nav, page
 
 MILLION = 1e6
 MEETS, MISSES = "#2ca02c", "#d62728"
@@ -41,8 +43,10 @@ def write_recommendation_report(run_dir: Path) -> Path:
     if mbps is None or money is None or fresh is None:
         raise ValueError(f"{source}: no purchase meets the objectives: nothing to recommend")
     judged = data.judged_on
+    run, names = _run_summary(run_dir)
     judged_line = "" if judged is None else f"<p>Every verdict is {escape(judged.line())}.</p>"
     body = [
+        nav(run_dir, "recommendation.html"),
         f"<h1>Recommended purchase: {mbps:g} Mbit/s with {escape(data.policy or '')}</h1>",
         judged_line,
         _finance_table(data, money, fresh),
@@ -56,10 +60,10 @@ def write_recommendation_report(run_dir: Path) -> Path:
         "<p>Both over each site kind's busy windows of the whole run: the mean over the fresh "
         "seeds (the verdict above), and the run at the answer on the scenario's own seed "
         "(summary.json, report.html).</p>",
-        _objectives_table(data, fresh, _run_objectives(run_dir)),
+        _objectives_table(data, fresh, run, names),
         "<h2>The split to deploy (downloads; uploads have the same shape)</h2>",
         _deploy_note(data),
-        _split_table(data.split),
+        _split_table(data.split, names),
     ]
     path = run_dir / "recommendation.html"
     path.write_text(page(f"recommendation {mbps:g} Mbit/s", body), encoding="utf-8")
@@ -93,8 +97,7 @@ def _finance_table(data: Recommendation, money: Finance, fresh: FreshCheck) -> s
         ("Cost", f"{_rp(data.monthly_idr)} a month, {_rp(data.yearly_idr)} a year"),
         (
             f"Today's purchase ({money.current_mbps:g} Mbit/s)",
-            f"{_rp(money.current_yearly_idr)} a year: the answer saves "
-            f"{_rp(money.savings_yearly_idr)} a year",
+            f"{_rp(money.current_yearly_idr)} a year: the answer {money.against_today()}",
         ),
     ]
     margin = money.below_budget_yearly_idr
@@ -117,55 +120,61 @@ def _finance_table(data: Recommendation, money: Finance, fresh: FreshCheck) -> s
     if fresh.at_cheaper is not None:
         verdict = "meets them too" if fresh.at_cheaper.feasible else "misses them"
         rows.append((f"Next cheaper option, {fresh.cheaper_mbps:g} Mbit/s", verdict))
-    return _table(["", ""], rows)
+    return _table(["question", "answer"], rows)
 
 
 def _frontier_figure(data: Recommendation, mbps: float, money: Finance) -> go.Figure:
-    # the answer once: as confirmed on fresh seeds, not again as the search saw it
-    rows = [r for r in data.frontier if r.role != "search" or r.mbps != mbps]
+    """One horizontal bar per purchase simulated (its yearly cost, coloured by the verdict it
+    is known by: on fresh seeds where it was checked on them), so no two labels share a row."""
+    purchases = frontier_purchases(data.frontier)
+    names = [_purchase_name(row.mbps, rows, money.current_mbps) for row, rows in purchases][::-1]
+    verdicts = [row.feasible for row, _ in purchases][::-1]
+    costs = [12 * row.monthly_idr / MILLION for row, _ in purchases][::-1]
     fig = go.Figure()
     for feasible, colour, label in ((True, MEETS, "meets"), (False, MISSES, "misses")):
-        mine = [r for r in rows if r.feasible == feasible]
+        mine = [i for i, v in enumerate(verdicts) if v == feasible]
         fig.add_trace(
-            go.Scatter(
-                x=[r.mbps for r in mine],
-                y=[12 * r.monthly_idr / MILLION for r in mine],
-                mode="markers+text",
+            go.Bar(
+                y=[names[i] for i in mine],
+                x=[costs[i] for i in mine],
+                orientation="h",
                 name=f"{label} the objectives",
-                text=[_point_label(r) for r in mine],
-                textposition=[
-                    "top center" if n % 2 == 0 else "bottom center" for n in range(len(mine))
-                ],
-                marker={"color": colour, "size": 11, "symbol": [_symbol(r) for r in mine]},
+                marker_color=colour,
+                text=[f"Rp{costs[i]:,.0f}M" for i in mine],
+                textposition="outside",
+                cliponaxis=False,
             )
         )
     if money.budget_yearly_idr is not None:
-        fig.add_hline(
-            y=money.budget_yearly_idr / MILLION,
+        fig.add_vline(
+            x=money.budget_yearly_idr / MILLION,
             line_dash="dash",
             annotation_text="budget ceiling",
-            annotation_position="top left",
+            annotation_position="top",
         )
-    fig.add_vline(x=money.current_mbps, line_dash="dot", annotation_text="today's purchase")
-    top = max([12 * r.monthly_idr for r in rows] + [money.budget_yearly_idr or 0])
+    top = max([*costs, (money.budget_yearly_idr or 0) / MILLION])
     fig.update_layout(
-        title=f"{data.policy}: yearly cost of each purchase simulated (star: the answer)",
-        xaxis={"title": "purchase (Mbit/s each way)", "rangemode": "tozero"},
-        yaxis={"title": "cost (million Rp a year)", "range": [0, 1.15 * top / MILLION]},
-        height=460,
+        title=f"{data.policy}: yearly cost of each purchase simulated",
+        xaxis={"title": "cost (million Rp a year)", "range": [0, 1.2 * top]},
+        yaxis={"type": "category", "automargin": True, "categoryarray": names},
+        legend={"orientation": "h", "x": 0, "y": 1, "yanchor": "bottom"},
+        margin={"t": 100},
+        height=160 + 2 * ROW_PX * len(names),
     )
     return fig
 
 
-def _point_label(row: FrontierRow) -> str:
-    return f"{row.mbps:g}: Rp{12 * row.monthly_idr / MILLION:,.0f}M"
-
-
-def _symbol(row: FrontierRow) -> str:
-    return "star" if row.role.startswith("answer") else "circle"
+def _purchase_name(mbps: float, rows: list[FrontierRow], current: float) -> str:
+    """ "525 Mbit/s (the answer, today's)": the purchase and what it is."""
+    what = [r.role.removesuffix(" (fresh seeds)") for r in rows if r.role != "search"]
+    what = [w for w in what if w != "price tier edge"]
+    if mbps == current:
+        what.append("today's")
+    return f"{mbps:g} Mbit/s" + (f" ({', '.join(what)})" if what else "")
 
 
 def _needs_figure(data: Recommendation, mbps: float) -> go.Figure:
+    """Horizontal bars: what each policy, and the chosen one under each growth, needs."""
     labels, values = [], []
     for policy, found in data.policies.items():
         labels.append(f"{policy}")
@@ -175,18 +184,22 @@ def _needs_figure(data: Recommendation, mbps: float) -> go.Figure:
         values.append(found.mbps)
     fig = go.Figure(
         go.Bar(
-            x=labels,
-            y=[v or 0 for v in values],
-            text=["above the grid" if v is None else f"{v:g} Mbit/s" for v in values],
+            y=labels[::-1],
+            x=[v or 0 for v in values][::-1],
+            orientation="h",
+            text=["above the grid" if v is None else f"{v:g} Mbit/s" for v in values][::-1],
             textposition="outside",
+            cliponaxis=False,
             marker_color="#1f77b4",
         )
     )
+    fig.add_vline(x=mbps, line_dash="dash")  # named in the title: a label here meets a bar's
     top = max([v or 0 for v in values] + [mbps])
     fig.update_layout(
-        title="Smallest purchase meeting the objectives",
-        yaxis={"title": "Mbit/s each way", "range": [0, 1.2 * top]},
-        height=400,
+        title=f"Smallest purchase meeting the objectives (dashed: the answer, {mbps:g} Mbit/s)",
+        xaxis={"title": "Mbit/s each way", "range": [0, 1.25 * top]},
+        yaxis={"type": "category", "automargin": True},
+        height=140 + 2 * ROW_PX * len(labels),
     )
     return fig
 
@@ -243,39 +256,43 @@ def _tornado(rows: list[Sensitivity], answer: float, ceiling: float) -> go.Figur
 
 
 def _frontier_table(rows: list[FrontierRow]) -> str:
+    """One row per purchase; a purchase simulated on two sets of seeds (searched, then
+    checked on fresh ones) lists both verdicts in its row rather than appearing twice."""
     header = [
         "Mbit/s",
         "Rp a month",
         "Rp a year",
         "Rp per Mbit/s a month",
-        "meets",
-        "misses",
-        "what",
-        "seeds (mean over)",
+        "verdict",
+        "simulated as: seeds (mean over) and verdict",
     ]
-    body = [
-        (
-            f"{r.mbps:g}",
-            f"{r.monthly_idr:,.0f}",
-            f"{12 * r.monthly_idr:,.0f}",
-            f"{r.idr_per_mbps_month:,.0f}",
-            "yes" if r.feasible else "no",
-            _missed(r.missed),
-            r.role,
-            ", ".join(map(str, r.seeds)),
+    body = []
+    for stands, runs in frontier_purchases(rows):
+        body.append(
+            (
+                f"{stands.mbps:g}",
+                f"{stands.monthly_idr:,.0f}",
+                f"{12 * stands.monthly_idr:,.0f}",
+                f"{stands.idr_per_mbps_month:,.0f}",
+                "meets" if stands.feasible else "misses",
+                "; ".join(
+                    f"{r.role}, seeds {', '.join(map(str, r.seeds))}: "
+                    + ("meets" if r.feasible else f"misses {_missed(r.missed)}")
+                    for r in runs
+                ),
+            )
         )
-        for r in rows
-    ]
     return _table(header, body)
 
 
-def _run_objectives(run_dir: Path) -> dict[str, ObjectiveRow]:
-    """The objectives of the run at the answer, by name (none if no summary.json)."""
+def _run_summary(run_dir: Path) -> tuple[dict[str, ObjectiveRow], dict[str, str]]:
+    """The objectives of the run at the answer by name, and its sites' names by id (neither
+    if the folder has no summary.json)."""
     path = run_dir / "summary.json"
     if not path.exists():
-        return {}
+        return {}, {}
     summary = Summary.from_json(json.loads(path.read_text()))
-    return {row.name: row for row in summary.objectives}
+    return {row.name: row for row in summary.objectives}, {s.id: s.name for s in summary.sites}
 
 
 def _missed(names: list[str]) -> str:
@@ -284,7 +301,9 @@ def _missed(names: list[str]) -> str:
     return ", ".join(names) or "-"
 
 
-def _objectives_table(data: Recommendation, fresh: FreshCheck, run: dict[str, ObjectiveRow]) -> str:
+def _objectives_table(
+    data: Recommendation, fresh: FreshCheck, run: dict[str, ObjectiveRow], names: dict[str, str]
+) -> str:
     mean = fresh.at_answer.mean
     verdicts = {True: "met", False: "MISSED", None: "-"}
     rows = []
@@ -295,18 +314,20 @@ def _objectives_table(data: Recommendation, fresh: FreshCheck, run: dict[str, Ob
         measured = None if whole is None else whole.value
         rows.append(
             (
+                objective_label(name).text(),
                 name,
                 "information" if target is None else f"{target:g}",
                 "-" if value is None else f"{value:.3f}",
                 verdicts[met(value, target, name)],
                 "-" if measured is None else f"{measured:.3f}",
                 verdicts[None if whole is None else whole.met],
-                "" if whole is None else whole.site or "",
+                "" if whole is None or whole.site is None else names.get(whole.site, whole.site),
             )
         )
     seeds = ", ".join(map(str, fresh.seeds))
     header = [
-        "objective",
+        "objective, unit",
+        "code name",
         "target",
         f"fresh seeds {seeds} (mean)",
         "verdict",
@@ -317,11 +338,11 @@ def _objectives_table(data: Recommendation, fresh: FreshCheck, run: dict[str, Ob
     return _table(header, rows)
 
 
-def _split_table(split: list[SplitRow]) -> str:
+def _split_table(split: list[SplitRow], names: dict[str, str]) -> str:
     header = ["site", "guarantee Mbit/s", "ceiling Mbit/s", "priority", "quantum B"]
     rows = [
         (
-            r.site,
+            names.get(r.site, r.site),
             f"{r.rate_mbps:.3f}",
             f"{r.ceil_mbps:.3f}",
             str(r.prio),

@@ -24,16 +24,22 @@ import numpy as np
 import plotly.graph_objects as go
 
 from sim.analysis.flowfile import read_flows
+from sim.analysis.labels import objective_label
 from sim.analysis.objectives import ObjectiveRow
 from sim.analysis.summary import AppFigures, SiteFigures, Summary, UnservedSite
 from sim.model.units import MBPS
-from sim.report.page import div, page
+from sim.report.page import ROW_PX, div, nav, page, wrap_name
 
 EXACT_ECDF_MAX = 2000  # flows per application up to which every flow is a point of its ECDF
 # Quantile levels for larger sets: fine steps over the body, finer in the upper tail.
 QUANTILES = np.unique(np.concatenate([np.linspace(0.0, 1.0, 201), 1.0 - np.logspace(-4, -2, 21)]))
 KIND_COLOURS = {"office": "#1f77b4", "hotspot": "#ff7f0e", "subdistrict": "#2ca02c"}
 DIRECTION_COLOURS = {"down": "#1f77b4", "up": "#d62728"}
+BUSY_MARKER = "busy-hour satisfaction"
+SATISFACTION_CAPTION = (
+    "<p>Bars: delivered / offered bytes over the whole run, by site kind; ◆: the same in the "
+    "site's busiest clock hour. Sites with the lowest satisfaction first.</p>"
+)
 
 
 def write_report(run_dir: Path) -> Path:
@@ -43,15 +49,17 @@ def write_report(run_dir: Path) -> Path:
     start = dt.datetime.fromisoformat(manifest["scenario"]["scenario"]["start"])
     root_series = _root_series(run_dir / "classes.csv")
     body = [
+        nav(run_dir, "report.html"),
         _header(manifest, summary),
         _warnings(manifest.get("warnings", [])),
         "<h2>Summary</h2>",
         _summary_table(summary),
         "<h2>Objectives (each site kind's busy windows, not the whole run)</h2>",
-        _objectives_table(summary.objectives),
+        _objectives_table(summary.objectives, {s.id: s.name for s in summary.sites}),
         "<h2>Upstream</h2>",
         div(_utilisation_figure(root_series, start, float(manifest["purchase_mbps"]))),
         "<h2>Sites</h2>",
+        SATISFACTION_CAPTION,
         div(_satisfaction_figure(summary.sites)),
         _sites_table(summary.sites),
         _unserved(summary.unserved),
@@ -149,36 +157,61 @@ def _utilisation_figure(
 
 
 def _satisfaction_figure(sites: list[SiteFigures]) -> go.Figure:
+    """Horizontal bars of each site's satisfaction, worst at the top, full names; a diamond
+    marks the busy hour's satisfaction. The plot grows by a row per site, so 50 or 500 sites
+    stay readable."""
+    ordered = sorted(sites, key=_satisfaction_order, reverse=True)  # plotly: first at bottom
+    names = [wrap_name(site.name) for site in ordered]
     fig = go.Figure()
     for kind in dict.fromkeys(site.kind for site in sites):
-        mine = [site for site in sites if site.kind == kind]
+        mine = [(name, s) for name, s in zip(names, ordered, strict=True) if s.kind == kind]
         fig.add_trace(
             go.Bar(
-                x=[site.name for site in mine],
-                y=[site.satisfaction for site in mine],
-                name=kind,
+                y=[name for name, _ in mine],
+                x=[s.satisfaction for _, s in mine],
+                orientation="h",
+                name=f"{kind}: whole run",
                 marker_color=KIND_COLOURS.get(kind),
-                customdata=[[site.offered_gb, site.unmet_gb] for site in mine],
-                hovertemplate="%{x}<br>satisfaction %{y:.3f}<br>offered %{customdata[0]:.2f} GB"
+                customdata=[[s.offered_gb, s.unmet_gb] for _, s in mine],
+                hovertemplate="%{y}<br>satisfaction %{x:.4f}<br>offered %{customdata[0]:.2f} GB"
                 "<br>unmet %{customdata[1]:.3f} GB<extra></extra>",
             )
         )
     fig.add_trace(
         go.Scatter(
-            x=[site.name for site in sites],
-            y=[site.busy_hour_satisfaction for site in sites],
-            name="busy hour",
+            y=names,
+            x=[site.busy_hour_satisfaction for site in ordered],
+            name=BUSY_MARKER,
             mode="markers",
-            marker={"symbol": "diamond", "color": "#222", "size": 9},
+            marker={"symbol": "diamond", "color": "#222", "size": 8},
+            hovertemplate="%{y}<br>busy hour %{x:.4f}<extra></extra>",
         )
     )
+    lines = max([len(name.split("<br>")) for name in names] + [1])
     fig.update_layout(
-        title="Satisfaction per site over the whole run (delivered / offered bytes)",
+        title="Satisfaction per site (delivered / offered bytes), worst first",
         barmode="overlay",
-        yaxis={"title": "satisfaction", "range": [0, 1.05]},
-        height=420,
+        xaxis={"title": "satisfaction (delivered / offered)", "range": [0, 1.05]},
+        yaxis={
+            "type": "category",
+            "automargin": True,
+            "categoryorder": "array",
+            "categoryarray": names,
+            "range": [-0.6, len(names) - 0.4],
+        },
+        legend={"orientation": "h", "x": 0, "y": 1, "yanchor": "bottom"},
+        margin={"t": 110},
+        height=180 + ROW_PX * lines * len(names),
     )
     return fig
+
+
+def _satisfaction_order(site: SiteFigures) -> tuple[float, float, str]:
+    """Worst first: whole-run satisfaction, then the busy hour's, then the name (a site with
+    nothing offered counts as fully satisfied)."""
+    whole = 1.0 if site.satisfaction is None else site.satisfaction
+    busy = 1.0 if site.busy_hour_satisfaction is None else site.busy_hour_satisfaction
+    return (whole, busy, site.name)
 
 
 def _ecdf_figure(values: dict[str, np.ndarray], title: str, axis_title: str) -> go.Figure:
@@ -300,21 +333,23 @@ def _summary_table(summary: Summary) -> str:
     return _table(["figure", "value"], rows)
 
 
-def _objectives_table(objectives: list[ObjectiveRow]) -> str:
+def _objectives_table(objectives: list[ObjectiveRow], names: dict[str, str]) -> str:
+    """Each objective in plain words and unit beside its code name; the site by its name."""
     verdicts = {True: "met", False: "MISSED", None: "-"}
     rows = [
         (
+            objective_label(o.name).text(),
             o.name,
             _fmt(o.value, ".3f"),
             "information"
             if o.target is None
             else ("at most " if o.better == "lower" else "at least ") + f"{o.target:g}",
             verdicts[o.met],
-            o.site or "",
+            names.get(o.site, o.site) if o.site else "",
         )
         for o in objectives
     ]
-    return _table(["objective", "value", "target", "verdict", "site"], rows)
+    return _table(["objective, unit", "code name", "value", "target", "verdict", "site"], rows)
 
 
 def _sites_table(sites: list[SiteFigures]) -> str:

@@ -13,8 +13,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sim.analysis.compare import MeanCI, ci_text
-from sim.report.page import div, page
+from sim.analysis.compare import MeanCI, estimate_text
+from sim.report.page import div, nav, page
 from sim.studies.whatif import OTHERS_FIGURES, SITE_FIGURES, Combination, WhatIfResult, taken
 
 
@@ -23,6 +23,7 @@ def whatif_report(out_path: Path, title: str, result: WhatIfResult) -> Path:
     combos, new_sites, lines = result.combinations, list(result.connect), result.verdicts
     seeds = sorted(combos[0].runs)
     body = [
+        nav(out_path.parent, out_path.name),
         f"<h1>netlab what-if: {escape(title)}</h1>",
         f"<p class='meta'>{len(combos) - 1} combinations and not connecting, each on seeds "
         f"{escape(', '.join(map(str, seeds)))} (common seeds: differences are paired)</p>",
@@ -43,12 +44,8 @@ def whatif_report(out_path: Path, title: str, result: WhatIfResult) -> Path:
 
 
 def cell(stats: MeanCI) -> str:
-    """mean ± CI as text ("—" when there is nothing to show)."""
-    if stats.mean is None:
-        return "—"
-    if stats.ci is None:
-        return f"{stats.mean:.3g}"
-    return " ± ".join(ci_text(stats.mean, stats.ci))
+    """mean ± CI as text, rounded to what the interval tells (`estimate_text`)."""
+    return estimate_text(stats.mean, stats.ci)
 
 
 def _site_table(combos: list[Combination], site_id: str) -> str:

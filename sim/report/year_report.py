@@ -13,13 +13,14 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from sim.analysis.year import DIRECTIONS, YearSummary
-from sim.report.page import div, page
+from sim.report.page import div, nav, page
 
 
 def write_year_report(folder: Path, title: str, year: YearSummary) -> Path:
     """Write folder/year.html and return its path."""
     months = [m.month for m in year.months]
     body = [
+        nav(folder, "year.html"),
         f"<h1>{escape(title)}: the year, day by day</h1>",
         f'<p class="meta"><span>{year.days} days</span><span>{year.flows:,} flows</span>'
         f"<span>purchase {year.purchase_mbps:g} Mbit/s per direction</span></p>",

@@ -16,7 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.analysis.compare import MeanCI, PairedDifference, ci_text, mean_ci, paired_difference
+from sim.analysis.compare import (
+    MeanCI,
+    PairedDifference,
+    ci_text,
+    estimate_text,
+    mean_ci,
+    paired_difference,
+)
 from sim.analysis.latency import GOOD_CALL_MOS
 from sim.analysis.metrics import summarize
 from sim.analysis.summary import Summary
@@ -181,10 +188,7 @@ def verdicts(combos: list[Combination], new_sites: list[str]) -> list[str]:
         if diff.ci is None or diff.mean is None:
             parts.append("too few seeds to tell what it takes from the others")
         elif not diff.significant:
-            amount, spread = ci_text(diff.mean, diff.ci)
-            parts.append(
-                f"the others' satisfaction does not change significantly ({amount} ± {spread})"
-            )
+            parts.append(f"the others' satisfaction: change {estimate_text(diff.mean, diff.ci)}")
         else:
             amount, spread = ci_text(-diff.mean, diff.ci)
             parts.append(f"the others lose {amount} ± {spread} of their satisfaction")
@@ -204,10 +208,7 @@ def _site_sentence(combo: Combination, site_id: str) -> str:
         stats = combo.stats(f"{site_id}:{figure}")
         if stats.mean is None:
             continue
-        value = (
-            f"{stats.mean:.2f}" if stats.ci is None else " ± ".join(ci_text(stats.mean, stats.ci))
-        )
-        words.append(fmt.format(value))
+        words.append(fmt.format(estimate_text(stats.mean, stats.ci)))
     return f"{site_id} on {option}: " + (", ".join(words) or "no web pages or calls measured")
 
 
