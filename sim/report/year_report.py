@@ -12,6 +12,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from sim.analysis.labels import objective_label
 from sim.analysis.year import DIRECTIONS, YearSummary
 from sim.report.page import div, nav, page
 
@@ -89,7 +90,8 @@ def _breaks(year: YearSummary) -> str:
     """Per objective the month it first breaks, then its share of missed days per month."""
     head = "".join(f"<th>{m.month}</th>" for m in year.months)
     rows = "".join(
-        f"<tr><td>{escape(name)}</td><td>{escape(month or 'holds in every month')}</td>"
+        f"<tr><td>{escape(objective_label(name).label)} (<code>{escape(name)}</code>)</td>"
+        f"<td>{escape(month or 'holds in every month')}</td>"
         + "".join(f"<td>{m.missed_share.get(name, 0.0):.0%}</td>" for m in year.months)
         + "</tr>"
         for name, month in year.first_break.items()
