@@ -115,7 +115,8 @@ def _upstream(result: Calibration) -> list[str]:
         return ["<p>No upstream counters were imported.</p>"]
     fig = go.Figure()
     fig.add_scatter(x=HOURS, y=result.upstream_hourly, name="upstream, measured")
-    fig.add_scatter(x=HOURS, y=result.sites_hourly, name="sum of the sites, measured")
+    if result.sites:
+        fig.add_scatter(x=HOURS, y=result.sites_hourly, name="sum of the sites, measured")
     fig.update_layout(height=360, xaxis_title="hour", yaxis_title="Mbit/s", margin={"t": 20})
     rest = np.nanmean(result.upstream_hourly - result.sites_hourly)
     return [

@@ -319,7 +319,8 @@ def calibrate(
     if by_site[hub]:
         upstream = _bin(by_site[hub], zone, overhead, math.inf)
         result.upstream_hourly = _workday_mean(upstream, workdays)
-        result.sites_hourly = np.nansum([f.measured_hourly for f in result.sites], axis=0)
+        measured = [f.measured_hourly for f in result.sites]
+        result.sites_hourly = np.nansum(measured, axis=0) if measured else np.zeros(24)
     return _with_measured(calibrated, result), result
 
 
