@@ -18,6 +18,7 @@ from sim.measure.counters import clean
 from sim.measure.formats import parse_zone, read
 from sim.measure.sites import to_sites
 from sim.model.scenario import Scenario, load_scenario
+from sim.report.calibration import write_calibration_report
 from sim.studies.calibrate import calibrate
 from sim.studies.synthetic import Synthetic, counter_csv
 
@@ -118,6 +119,10 @@ def test_saturated_upstream_estimates_the_demand_above_its_ceiling(tmp_path):
     assert fit.measured_hourly[fit.busy_hour] <= goodput_ceiling * 1.001  # what passed
     assert calibrated.spec.calibration.provenance["busy_hour"] == "estimated"
     assert any("ceiling" in line for line in fit.identifiability)
+    write_calibration_report(tmp_path / "page.html", result, start.name)
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    assert "censored: the upstream" in page and "estimated above the ceiling" in page
+    assert f"censored: {fit.censored_busy_share:.0%} of the working days' busy hour" in page
 
 
 def test_some_sites_measured_and_the_rest_from_the_upstream(tmp_path):
