@@ -99,6 +99,9 @@ def test_upstream_only_recovers_the_busy_hour(tmp_path):
     assert fit is not None and not fit.censored and len(fit.sites) == len(calibrated.sites)
     assert fit.busy_hour_mbps == pytest.approx(truth, rel=0.05)
     assert fit.interval_mbps[0] <= fit.busy_hour_mbps <= fit.interval_mbps[1]
+    # the hub's own 2 Mbit/s (on the wire) found as the constant, within 1.5 Mbit/s: the sites'
+    # flat night hours look alike, so the constant is known to about the night's load
+    assert fit.background_mbps == pytest.approx(2.0 / calibrated.spec.network.overhead, abs=1.5)
     text = json.dumps(result.to_json())
     assert json.dumps(Calibration.from_json(json.loads(text), calibrated.sites).to_json()) == text
 

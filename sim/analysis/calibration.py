@@ -97,6 +97,7 @@ class UpstreamFit:
     interval_mbps: tuple[float, float]  # its 90 % interval
     interval_method: str
     identifiability: list[str]  # what the data can and cannot tell, in plain words
+    background_mbps: float = 0.0  # constant on the upstream, no site's: the hub's own traffic
 
     @property
     def censored(self) -> bool:

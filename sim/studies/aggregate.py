@@ -64,6 +64,7 @@ class Shape:
     scales: dict[str, float]
     weekday: np.ndarray  # (24,) factor on the kinds' weekday weights
     weekend: np.ndarray | None  # None: no day off measured
+    background: float = 0.0  # bytes/s on the upstream all day that is no site's demand
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,10 @@ def total(kinds: list[_Kind], shape: Shape, working: np.ndarray) -> np.ndarray:
     return sum((k.load(shape.scales[k.name], factor) for k in kinds), np.zeros(factor.shape))
 
 
-def _scales(kinds: list[_Kind], data: Data, per_kind: bool) -> tuple[np.ndarray, np.ndarray]:
+def _scales(kinds: list[_Kind], data: Data, per_kind: bool) -> tuple[np.ndarray, np.ndarray, float]:
     """Least-squares scales over the usable hours (fixed point: the load is nearly linear in
-    the scale, slowed as sessions overlap), and their relative standard errors."""
+    the scale, slowed as sessions overlap), their relative standard errors, and a constant
+    (bytes/s, at least 0): the hub's own traffic and unmapped ports, on all day and night."""
     mask, y = data.usable, data.target[data.usable]
     ones = np.ones(data.target.shape)
     scales = np.ones(len(kinds))
@@ -125,16 +127,19 @@ def _scales(kinds: list[_Kind], data: Data, per_kind: bool) -> tuple[np.ndarray,
         unit = np.array([k.load(s, ones)[mask] / s for k, s in zip(kinds, scales, strict=True)]).T
         if not per_kind:
             unit = unit.sum(axis=1, keepdims=True)
-        solved = np.linalg.lstsq(unit, y, rcond=None)[0]
-        new = np.clip(np.resize(solved, len(kinds)), *SCALE_BOUNDS)
+        design = np.column_stack([unit, np.ones(len(y))])
+        solved = np.linalg.lstsq(design, y, rcond=None)[0]
+        if solved[-1] < 0:  # no constant: the sites alone
+            solved = np.append(np.linalg.lstsq(unit, y, rcond=None)[0], 0.0)
+        new = np.clip(np.resize(solved[:-1], len(kinds)), *SCALE_BOUNDS)
         if np.allclose(new, scales, rtol=1e-6):
             break
         scales = new
-    residual = y - unit @ solved
-    spread = float(residual @ residual) / max(len(y) - unit.shape[1], 1)
-    covariance = spread * np.linalg.pinv(unit.T @ unit)
-    errors = np.sqrt(np.abs(np.diag(covariance))) / np.maximum(np.abs(solved), 1e-12)
-    return scales, np.resize(errors, len(kinds))
+    residual = y - design @ solved
+    spread = float(residual @ residual) / max(len(y) - design.shape[1], 1)
+    covariance = spread * np.linalg.pinv(design.T @ design)
+    errors = np.sqrt(np.abs(np.diag(covariance)))[:-1] / np.maximum(np.abs(solved[:-1]), 1e-12)
+    return scales, np.resize(errors, len(kinds)), float(solved[-1])
 
 
 def _hour_factors(model: np.ndarray, data: Data, days: np.ndarray) -> np.ndarray | None:
@@ -154,27 +159,29 @@ def _hour_factors(model: np.ndarray, data: Data, days: np.ndarray) -> np.ndarray
 
 
 def fit(kinds: list[_Kind], data: Data, per_kind: bool | None = None) -> tuple[Shape, bool]:
-    """Scales, then the hours' factors (refined: the load is a little short of linear).
-
-    `per_kind` None decides: kinds apart when each is identified (KIND_SE) and positive.
-    """
+    """Scales and the constant, then the hours' factors (refined: the load is a little short
+    of linear). `per_kind` None decides: kinds apart when each is identified (KIND_SE)."""
     if per_kind is None:
-        scales, errors = _scales(kinds, data, True)
+        scales, errors, background = _scales(kinds, data, True)
         per_kind = len(kinds) > 1 and bool(
             np.all(errors < KIND_SE) and np.all(scales > SCALE_BOUNDS[0])
         )
+    elif per_kind:
+        scales, _, background = _scales(kinds, data, True)
     if not per_kind or len(kinds) == 1:
-        scales, _ = _scales(kinds, data, False)
+        scales, _, background = _scales(kinds, data, False)
     named = {k.name: float(s) for k, s in zip(kinds, scales, strict=True)}
-    shape = Shape(named, np.ones(24), np.ones(24) if (~data.working).any() else None)
+    shape = Shape(named, np.ones(24), np.ones(24) if (~data.working).any() else None, background)
+    sites = Data(data.target - background, data.censored, data.working)
     for _ in range(4):
         model = total(kinds, shape, data.working)
-        weekday = _hour_factors(model, data, data.working)
-        weekend = _hour_factors(model, data, ~data.working)
+        weekday = _hour_factors(model, sites, data.working)
+        weekend = _hour_factors(model, sites, ~data.working)
         shape = Shape(
             named,
             shape.weekday * (1.0 if weekday is None else weekday),
             None if shape.weekend is None or weekend is None else shape.weekend * weekend,
+            background,
         )
     return shape, per_kind
 

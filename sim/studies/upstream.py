@@ -85,6 +85,7 @@ def fit_upstream(
         (min(low * 8.0 / MBIT, float(hourly[busy])), max(high * 8.0 / MBIT, float(hourly[busy]))),
         aggregate.INTERVAL_METHOD,
         [],
+        shape.background * 8.0 / MBIT,
     )
     fit.identifiability.extend(identifiability(fit, len(measured), upstream))
     return _written(calibrated, fit, shape), fit
@@ -106,8 +107,9 @@ def identifiability(fit: UpstreamFit, measured: int, upstream: Hours) -> list[st
         ),
         "the mix of applications stays assumed: an aggregate's download/upload ratio is the only "
         "figure that speaks to it, and only to the upload-only applications' weight",
-        "the hub's own traffic and any unmapped port are in the upstream: they are counted as "
-        "the fitted sites' demand (the model does not simulate them)",
+        f"the hub's own traffic and unmapped ports are in the upstream: {fit.background_mbps:.1f}"
+        " Mbit/s of it, taken as constant day and night, is left out of the sites' demand; any "
+        "part that follows the clock is counted as theirs (the model does not simulate it)",
     ]
     if fit.censored:
         out.append(
