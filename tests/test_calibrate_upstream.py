@@ -146,3 +146,35 @@ def test_some_sites_measured_and_the_rest_from_the_upstream(tmp_path):
         hourly_load(s, s.topology.site("setda"), days)[:, :, 0].sum() for s in (truth, calibrated)
     ]
     assert setda[1] == pytest.approx(setda[0], rel=0.05)
+
+
+def test_a_file_whose_interface_maps_to_nothing_is_refused(netlab, tmp_path):
+    """An MRTG log of the upstream, but the topology names no upstream interface: one line
+    naming the file, the interface, what the scenario knows and the two ways to map it."""
+    log = ROOT / "tests" / "data" / "counters" / "ether5.log"
+    scenario = str(EXAMPLE / "kotim-deployed.toml")
+    result = netlab("import-counters", str(log), "-f", "mrtg", "--scenario", scenario,
+                    "--out", str(tmp_path / "m"))  # fmt: skip
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert line.startswith(f"netlab: error: {log}: interface: 'ether5' maps to no site")
+    assert "the scenario knows no interface" in line
+    assert '--map FILE (ether5 = "site id", or = "hub" for the upstream)' in line
+    assert 'counters = "ether5"' in line
+    assert not (tmp_path / "m").exists()  # nothing half-written
+
+
+def test_calibrating_nothing_measured_names_the_key(netlab, tmp_path):
+    """measured.csv with no served site and no upstream: the hub's `counters` key is named."""
+    measured = tmp_path / "measured.csv"
+    measured.write_text(
+        "site,start,seconds,down_bytes,up_bytes\nnowhere,2023-01-17T08:00:00+07:00,300,1,2\n"
+    )
+    result = netlab("calibrate", str(measured), "--scenario", str(EXAMPLE / "kotim-deployed.toml"),
+                    "--out", str(tmp_path / "c.toml"))  # fmt: skip
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert line.startswith(f"netlab: error: {measured}: site: no served site and no upstream")
+    assert "the hub's `counters` key in the topology" in line and len(line.splitlines()) == 1
+    assert not (tmp_path / "c.toml").exists()

@@ -88,12 +88,18 @@ def _import(
 ) -> ImportReport:
     """Read, clean, map and write; returns what import.json holds."""
     from sim.measure.counters import clean
-    from sim.measure.sites import interface_map, to_sites, write_measured
+    from sim.measure.sites import interface_map, to_sites, unmapped_problem, write_measured
 
-    readings = [r for path in files for r in read(path, fmt, tz, interface)]
+    by_file = {path: read(path, fmt, tz, interface) for path in files}
+    readings = [r for path in files for r in by_file[path]]
     intervals, events = clean(readings, max_bps=scenario.topology.hub.link_mbps * 1e6 * 10)
     hub = scenario.topology.hub.id
-    rows, unmapped = to_sites(intervals, interface_map(scenario.topology, mapping), hub)
+    interfaces = interface_map(scenario.topology, mapping)
+    for path, read_here in by_file.items():
+        names = {r.interface for r in read_here}
+        if names.isdisjoint(interfaces):
+            raise ConfigError(path, "interface", unmapped_problem(sorted(names), interfaces, hub))
+    rows, unmapped = to_sites(intervals, interfaces, hub)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_measured(out_dir / "measured.csv", rows, tz)
     report: ImportReport = {

@@ -49,6 +49,19 @@ def interface_map(topology: Topology, mapping: Path | None) -> dict[str, str]:
     return out
 
 
+def unmapped_problem(names: list[str], interfaces: dict[str, str], hub: str) -> str:
+    """Why a file's interfaces give nothing: they map to no site. Names what the scenario
+    knows and the two ways to map them."""
+    known = ", ".join(f"{name} ({site})" for name, site in sorted(interfaces.items()))
+    first = names[0] if names else "NAME"
+    return (
+        f"{', '.join(map(repr, names))} maps to no site; the scenario knows "
+        f'{known or "no interface"}; map it with --map FILE ({first} = "site id", or '
+        f'= "{hub}" for the upstream) or set `counters = "{first}"` on the site or on the '
+        "hub (the upstream) in the topology"
+    )
+
+
 def to_sites(
     intervals: list[Interval], interfaces: dict[str, str], hub: str
 ) -> tuple[list[SiteInterval], list[str]]:

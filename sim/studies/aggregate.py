@@ -31,6 +31,7 @@ RESAMPLES = 200
 LEVEL = 0.90
 # Kinds are fitted apart only when every kind's scale is known to this relative standard error.
 KIND_SE = 0.10
+KIND_SHARE = 0.10
 SCALE_BOUNDS = (1e-3, 1e3)
 INTERVAL_METHOD = (
     f"bootstrap over days: {RESAMPLES} resamples of the measured days with replacement, "
@@ -158,14 +159,27 @@ def _hour_factors(model: np.ndarray, data: Data, days: np.ndarray) -> np.ndarray
     return np.maximum(np.divide(measured, modelled, out=np.ones(24), where=known), 0.0)
 
 
+def _apart(kinds: list[_Kind], data: Data, scales: np.ndarray, errors: np.ndarray) -> bool:
+    """Kinds fitted apart: each known to KIND_SE, inside the bounds, and carrying KIND_SHARE of
+    the fitted load (a kind of a few sites is a column of noise, its scale anything)."""
+    if len(kinds) < 2:
+        return False
+    ones = np.ones(data.target.shape)
+    loads = np.array(
+        [k.load(s, ones)[data.usable].sum() for k, s in zip(kinds, scales, strict=True)]
+    )
+    inside = (scales > SCALE_BOUNDS[0]) & (scales < SCALE_BOUNDS[1])
+    return bool(
+        np.all(errors < KIND_SE) & np.all(inside) & np.all(loads >= KIND_SHARE * loads.sum())
+    )
+
+
 def fit(kinds: list[_Kind], data: Data, per_kind: bool | None = None) -> tuple[Shape, bool]:
     """Scales and the constant, then the hours' factors (refined: the load is a little short
     of linear). `per_kind` None decides: kinds apart when each is identified (KIND_SE)."""
     if per_kind is None:
         scales, errors, background = _scales(kinds, data, True)
-        per_kind = len(kinds) > 1 and bool(
-            np.all(errors < KIND_SE) and np.all(scales > SCALE_BOUNDS[0])
-        )
+        per_kind = _apart(kinds, data, scales, errors)
     elif per_kind:
         scales, _, background = _scales(kinds, data, True)
     if not per_kind or len(kinds) == 1:

@@ -26,6 +26,7 @@ from sim.demand.calendar import OFFICE_KINDS, Calendar, covered, national
 from sim.demand.expected import hourly_load, session_load, sessions_for
 from sim.measure.sites import SiteInterval
 from sim.model.demand import KindProfile
+from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
 from sim.model.topology import Site
 from sim.shaping.schedule import compile_schedule
@@ -240,6 +241,15 @@ def calibrate(
         for s in scenario.sites
         if by_site[s.id]
     }
+    hub = scenario.topology.hub.id
+    if not binned and not by_site[hub]:
+        raise ConfigError(
+            source or scenario.path,
+            "site",
+            "no served site and no upstream measured: map the counters to sites, or the "
+            f'upstream to the hub ("{hub}": the hub\'s `counters` key in the topology, or '
+            "--map when importing)",
+        )
     friday = friday_factor(scenario, binned, calendar)
     if friday is not None:
         calendar = calendar.with_friday_factor(friday)
@@ -250,7 +260,6 @@ def calibrate(
     }
     calibrated = _calibrated_scenario(scenario, fits, source, len(days), friday)
     result = Calibration([], days, workdays, zone=str(zone))
-    hub = scenario.topology.hub.id
     for site in scenario.sites:
         if site.id in fits:
             fit = _site_fit(calibrated, site, binned[site.id], fits[site.id], workdays)
