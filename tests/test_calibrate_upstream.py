@@ -178,3 +178,30 @@ def test_calibrating_nothing_measured_names_the_key(netlab, tmp_path):
     assert line.startswith(f"netlab: error: {measured}: site: no served site and no upstream")
     assert "the hub's `counters` key in the topology" in line and len(line.splitlines()) == 1
     assert not (tmp_path / "c.toml").exists()
+
+
+@pytest.mark.slow
+def test_optimiser_answer_from_the_upstream_alone(tmp_path):
+    """The small inventory with every site's session rate 3.5 times the assumption (SYNTHETIC):
+    from its upstream's counters alone, `netlab optimize`'s answer is within one grid step of
+    the known scenario's, where the assumed scenario's is two steps short."""
+    from sim.studies.optimize.recommend import recommend
+
+    start = load_scenario(ROOT / "scenarios" / "small-workday.toml")
+    data = start.with_run(start=dt.datetime(2023, 1, 17, 8)).spec.model_dump()
+    data["calendar"] = {"use": True}
+    start = start.edited(data)
+    data["calibration"] = {"sites": {site.id: {"scale": 3.5} for site in start.sites}}
+    truth = start.edited(data)
+    path = tmp_path / "counters.csv"
+    path.write_text(counter_csv(truth, Synthetic(DAYS, flaws=False), {"hub": "sfp1"}))
+    rows, _ = to_sites(clean(read(path, "csv", WIB))[0], {"sfp1": "hub"}, "hub")
+    calibrated, result = calibrate(start, rows, WIB)
+    assert result.upstream is not None
+    assert result.upstream.scales["office"] == pytest.approx(3.5, rel=0.05)
+    step = truth.spec.optimize.step_mbps
+    answers = {name: recommend(s, workers=1).mbps for name, s in
+               (("truth", truth), ("calibrated", calibrated), ("start", start))}  # fmt: skip
+    assert answers["truth"] is not None and answers["calibrated"] is not None
+    assert abs(answers["calibrated"] - answers["truth"]) <= step
+    assert answers["start"] is not None and answers["truth"] - answers["start"] >= 2 * step

@@ -98,10 +98,15 @@ class UpstreamFit:
     interval_method: str
     identifiability: list[str]  # what the data can and cannot tell, in plain words
     background_mbps: float = 0.0  # constant on the upstream, no site's: the hub's own traffic
+    peak_days: int = 0  # days with a known 5-minute peak
+    peak_censored_days: list[str] = field(default_factory=list)  # ISO dates: peak at the ceiling
+    peak_mbps: float | None = None  # those days' 5-minute peak demand, on the wire
+    peak_interval_mbps: list[float] | None = None
+    peak_method: str = ""
 
     @property
     def censored(self) -> bool:
-        return bool(self.censored_hours)
+        return bool(self.censored_hours) or bool(self.peak_censored_days)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data; hourly rates as lists."""

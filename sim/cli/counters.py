@@ -14,7 +14,7 @@ from sim.cli.console import fail, out
 from sim.cli.inputs import choose, load
 from sim.cli.options import app
 from sim.cli.tables import print_calibration, print_import
-from sim.measure.formats import FORMATS, ZONES, Format, is_format, parse_zone, read
+from sim.measure.formats import FORMATS, ZONES, Format, is_format, parse_zone, read, swapped
 from sim.model.errors import ConfigError, nearest
 from sim.model.scenario import Scenario
 from sim.studies.calibrated_file import calibrated_text
@@ -51,6 +51,9 @@ def import_counters(
     interface: Annotated[
         str | None, typer.Option("--interface", help="Name for one-interface files (MRTG, RRD).")
     ] = None,
+    swap: Annotated[
+        bool, typer.Option("--swap", help="In and out the other way round (port faces inwards).")
+    ] = False,
 ) -> None:
     """Read interface counters into OUT/measured.csv (per site, down and up bytes).
 
@@ -70,7 +73,7 @@ def import_counters(
     tz = _time_zone(zone)
     loaded = load(scenario)
     try:
-        report = _import(files, fmt, tz, interface, loaded, mapping, out_dir)
+        report = _import(files, fmt, tz, (interface, swap), loaded, mapping, out_dir)
     except ConfigError as exc:
         fail(str(exc), 2)
     print_import(report)
@@ -81,16 +84,19 @@ def _import(
     files: list[Path],
     fmt: Format,
     tz: dt.tzinfo,
-    interface: str | None,
+    naming: tuple[str | None, bool],
     scenario: Scenario,
     mapping: Path | None,
     out_dir: Path,
 ) -> ImportReport:
-    """Read, clean, map and write; returns what import.json holds."""
+    """Read (in and out swapped if asked), clean, map and write; returns import.json's data."""
     from sim.measure.counters import clean
     from sim.measure.sites import interface_map, to_sites, unmapped_problem, write_measured
 
+    interface, swap = naming
     by_file = {path: read(path, fmt, tz, interface) for path in files}
+    if swap:
+        by_file = {path: swapped(readings) for path, readings in by_file.items()}
     readings = [r for path in files for r in by_file[path]]
     intervals, events = clean(readings, max_bps=scenario.topology.hub.link_mbps * 1e6 * 10)
     hub = scenario.topology.hub.id

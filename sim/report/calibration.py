@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
-from sim.analysis.calibration import Calibration, SiteFit
+from sim.analysis.calibration import Calibration, SiteFit, UpstreamFit
 from sim.report.page import div, page
 
 HOURS = list(range(24))
@@ -173,8 +173,23 @@ def _aggregate(result: Calibration) -> list[str]:
         div(fig),
         f"<p>Interval: {escape(fit.interval_method)}. It carries the day-to-day variation of "
         "the measurements, not the error of the kinds' assumed shape of the day.</p>",
+        *_peak(fit),
         "<h3>What these counters can and cannot tell</h3>",
         "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in fit.identifiability) + "</ul>",
+    ]
+
+
+def _peak(fit: UpstreamFit) -> list[str]:
+    if fit.peak_mbps is None or fit.peak_interval_mbps is None:
+        return []
+    low, high = fit.peak_interval_mbps
+    return [
+        f'<p class="meta"><span>5-minute peak at the ceiling on '
+        f"{len(fit.peak_censored_days)} of {fit.peak_days} days "
+        f"({escape(', '.join(fit.peak_censored_days[:5]))})</span><span>peak demand then, "
+        f"estimated: {fit.peak_mbps:.1f} Mbit/s on the wire, 90 % interval {low:.1f}-{high:.1f}"
+        "</span></p>",
+        f"<p>Peak estimate: {escape(fit.peak_method)}.</p>",
     ]
 
 

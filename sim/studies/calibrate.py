@@ -279,13 +279,22 @@ def calibrate(
     calibrated = _with_measured(calibrated, result)
     if by_site[hub]:
         upstream = bin_hours(by_site[hub], zone, overhead, upstream_ceiling(scenario), NEAR_CEILING)
-        result.upstream_hourly = workday_mean(upstream, workdays)
-        measured = [f.measured_hourly for f in result.sites]
-        result.sites_hourly = np.nansum(measured, axis=0) if measured else np.zeros(24)
-        fitted = fit_upstream(calibrated, upstream, binned, days, workdays)
-        if fitted is not None:
-            calibrated, result.upstream = fitted
+        calibrated = _with_upstream(calibrated, result, upstream, binned)
     return calibrated, result
+
+
+def _with_upstream(
+    calibrated: Scenario, result: Calibration, upstream: Hours, binned: dict[str, Hours]
+) -> Scenario:
+    """The upstream's hours in the record, and the sites without counters fitted to them."""
+    result.upstream_hourly = workday_mean(upstream, result.workdays)
+    measured = [f.measured_hourly for f in result.sites]
+    result.sites_hourly = np.nansum(measured, axis=0) if measured else np.zeros(24)
+    fitted = fit_upstream(calibrated, upstream, binned, result.days, result.workdays)
+    if fitted is None:
+        return calibrated
+    calibrated, result.upstream = fitted
+    return calibrated
 
 
 def _site_fit(

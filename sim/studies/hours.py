@@ -35,6 +35,7 @@ class Hours:
     censored_samples: int = 0
     up_down: list[float] = field(default_factory=lambda: [0.0, 0.0])  # uncensored bytes
     long_intervals: int = 0  # left out: longer than an hour
+    peaks: dict[dt.date, float] = field(default_factory=dict)  # a day's highest 5-min rate, L2
 
 
 def bin_hours(
@@ -44,21 +45,24 @@ def bin_hours(
     ceil_bps: float,
     share: float = CENSOR_SHARE,
 ) -> Hours:
-    """Goodput per local day and hour; a sample at `share` of `ceil_bps` or above censors it."""
+    """Goodput per local day and hour; a sample at `share` of `ceil_bps` or above censors it,
+    as does a 5-minute peak inside it (MRTG's max) at CENSOR_SHARE or above."""
     sums: dict[tuple[dt.date, int], float] = defaultdict(float)
     covered: dict[tuple[dt.date, int], float] = defaultdict(float)
     hours = Hours({}, covered, set(), [])
     for row in rows:
         if math.isnan(row.down) or row.seconds <= 0:
             continue
-        if row.seconds > 3600.0:
-            hours.long_intervals += 1
-            continue
         local = dt.datetime.fromtimestamp(row.start, zone)
         key = (local.date(), local.hour)
         rate = row.down / row.seconds
+        peak = rate if math.isnan(row.peak_down) or row.seconds <= 300 else row.peak_down
+        hours.peaks[key[0]] = max(hours.peaks.get(key[0], 0.0), peak)
+        if row.seconds > 3600.0:
+            hours.long_intervals += 1
+            continue
         hours.samples += 1
-        if rate * 8.0 >= share * ceil_bps:
+        if rate * 8.0 >= share * ceil_bps or peak * 8.0 >= CENSOR_SHARE * ceil_bps:
             hours.censored.add(key)
             hours.censored_samples += 1
         sums[key] += row.down / overhead

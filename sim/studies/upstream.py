@@ -22,6 +22,8 @@ from sim.demand.profiles import scenario_calendar
 from sim.model.scenario import Scenario
 from sim.studies import aggregate
 from sim.studies.hours import MBIT, Hours, workday_mean
+from sim.studies.peaks import METHOD as PEAK_METHOD
+from sim.studies.peaks import censored_peaks
 
 
 def upstream_ceiling(scenario: Scenario) -> float:
@@ -87,8 +89,21 @@ def fit_upstream(
         [],
         shape.background * 8.0 / MBIT,
     )
+    _peaks(fit, upstream)
     fit.identifiability.extend(identifiability(fit, len(measured), upstream))
     return _written(calibrated, fit, shape), fit
+
+
+def _peaks(fit: UpstreamFit, upstream: Hours) -> None:
+    """The days whose 5-minute peak sat at the ceiling, and their peak demand."""
+    fit.peak_days = sum(1 for peak in upstream.peaks.values() if peak > 0)
+    estimate = censored_peaks(upstream.peaks, fit.ceiling_mbps * MBIT)
+    if estimate is None:
+        return
+    fit.peak_censored_days = [day.isoformat() for day in estimate.censored]
+    fit.peak_mbps = estimate.estimate_bps / MBIT
+    fit.peak_interval_mbps = [value / MBIT for value in estimate.interval_bps]
+    fit.peak_method = PEAK_METHOD
 
 
 def identifiability(fit: UpstreamFit, measured: int, upstream: Hours) -> list[str]:
@@ -116,6 +131,12 @@ def identifiability(fit: UpstreamFit, measured: int, upstream: Hours) -> list[st
             f"the upstream sat at or near its {fit.ceiling_mbps:.0f} Mbit/s ceiling in "
             f"{fit.censored_busy_share:.0%} of the working days' busy hour: the demand there is "
             "estimated from the unsaturated hours and the fitted shape, not measured"
+        )
+    if fit.peak_censored_days and fit.peak_mbps is not None:
+        out.append(
+            f"on {len(fit.peak_censored_days)} of {fit.peak_days} days a 5-minute peak sat at "
+            f"the ceiling: the peak demand then is estimated at {fit.peak_mbps:.1f} Mbit/s on "
+            "the wire from the other days' peaks, not measured"
         )
     if any(s >= aggregate.SCALE_BOUNDS[1] for s in fit.scales.values()):
         out.append("the measured load is more than the assumed users can offer: raise `users`")
@@ -151,8 +172,9 @@ def _written(calibrated: Scenario, fit: UpstreamFit, shape: aggregate.Shape) -> 
             ]
         data["calibration"]["sites"][site_id] = entry
     spec = data["calibration"]
-    spec["busy_hour_mbps"] = round(fit.busy_hour_mbps, 3)
-    spec["interval_mbps"] = [round(value, 3) for value in fit.interval_mbps]
+    if round(fit.interval_mbps[0], 3) > 0:  # an upstream that carried nothing has no interval
+        spec["busy_hour_mbps"] = round(fit.busy_hour_mbps, 3)
+        spec["interval_mbps"] = [round(value, 3) for value in fit.interval_mbps]
     spec["identifiability"] = fit.identifiability
     spec["provenance"] = {
         **spec["provenance"],
