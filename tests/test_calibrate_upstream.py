@@ -205,3 +205,36 @@ def test_optimiser_answer_from_the_upstream_alone(tmp_path):
     assert answers["truth"] is not None and answers["calibrated"] is not None
     assert abs(answers["calibrated"] - answers["truth"]) <= step
     assert answers["start"] is not None and answers["truth"] - answers["start"] >= 2 * step
+
+
+def test_the_profile_is_fitted_on_the_sites_local_clock(tmp_path):
+    """The same counters (absolute epochs) calibrated on the WIB and on the WITA clock: the
+    measured upstream's hours move by one, and the record says which clock it used."""
+    truth = known()
+    path = tmp_path / "counters.csv"
+    path.write_text(counter_csv(truth, Synthetic(DAYS[:7], flaws=False), {"hub": "sfp1"}))
+    rows, _ = to_sites(clean(read(path, "csv", WIB))[0], {"sfp1": "hub"}, "hub")
+    wib = calibrate(deployed(), rows, WIB)[1]
+    wita = calibrate(deployed(), rows, parse_zone("WITA"))[1]
+    assert (wib.zone, wita.zone) == ("WIB", "WITA")
+    assert wib.upstream is not None and wita.upstream is not None
+    shifted = np.roll(wib.upstream.measured_hourly, 1)
+    assert wita.upstream.measured_hourly == pytest.approx(shifted, rel=0.05)
+
+
+def test_ramadan_weeks_are_lived_by_the_calendar(tmp_path):
+    """Counters over the week before Ramadan 2023 and its first ten days (SYNTHETIC): the fit
+    goes through the calendar's Ramadan hours, so the busy hour of ordinary working days and
+    of Ramadan days both come back within 5 %; Ramadan days are not counted as working days."""
+    days = [dt.date(2023, 3, 13) + dt.timedelta(days=n) for n in range(21)]
+    truth = known()
+    path = tmp_path / "counters.csv"
+    path.write_text(counter_csv(truth, Synthetic(days, flaws=False), {"hub": "sfp1"}))
+    rows, _ = to_sites(clean(read(path, "csv", WIB))[0], {"sfp1": "hub"}, "hub")
+    calibrated, result = calibrate(deployed(), rows, WIB)
+    ramadan = [d for d in days if d >= dt.date(2023, 3, 23) and d.weekday() < 5]
+    assert not set(ramadan) & set(result.workdays) and len(result.workdays) >= 5
+    for chosen in (result.workdays, ramadan):
+        got, want = busy_hour_mbps(calibrated, chosen), busy_hour_mbps(truth, chosen)
+        assert got == pytest.approx(want, rel=0.05)
+    assert busy_hour_mbps(truth, ramadan) < 0.9 * busy_hour_mbps(truth, result.workdays)
