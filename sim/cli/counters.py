@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -91,14 +92,16 @@ def _import(
 ) -> ImportReport:
     """Read (in and out swapped if asked), clean, map and write; returns import.json's data."""
     from sim.measure.counters import clean
+    from sim.measure.quirks import log_quirks
     from sim.measure.sites import interface_map, to_sites, unmapped_problem, write_measured
 
     interface, swap = naming
     by_file = {path: read(path, fmt, tz, interface) for path in files}
     if swap:
         by_file = {path: swapped(readings) for path, readings in by_file.items()}
-    readings = [r for path in files for r in by_file[path]]
-    intervals, events = clean(readings, max_bps=scenario.topology.hub.link_mbps * 1e6 * 10)
+    readings, events = log_quirks(by_file, fmt == "mrtg", swap, time.time())
+    intervals, cleaning = clean(readings, max_bps=scenario.topology.hub.link_mbps * 1e6 * 10)
+    events += cleaning
     hub = scenario.topology.hub.id
     interfaces = interface_map(scenario.topology, mapping)
     for path, read_here in by_file.items():
