@@ -238,3 +238,40 @@ def test_ramadan_weeks_are_lived_by_the_calendar(tmp_path):
         got, want = busy_hour_mbps(calibrated, chosen), busy_hour_mbps(truth, chosen)
         assert got == pytest.approx(want, rel=0.05)
     assert busy_hour_mbps(truth, ramadan) < 0.9 * busy_hour_mbps(truth, result.workdays)
+
+
+@pytest.mark.slow
+def test_optimize_reports_the_purchase_across_the_calibrations_interval(netlab, tmp_path):
+    """A scenario calibrated from its upstream alone (SYNTHETIC, the small inventory at 3.5
+    times its assumed sessions), through the commands: `netlab optimize` states the purchase at
+    the fitted demand and at the two ends of the calibration's 90 % interval, in order."""
+    import re
+
+    text = (ROOT / "scenarios" / "small-workday.toml").read_text(encoding="utf-8")
+    text = text.replace('"../topologies/small.toml"', f'"{ROOT / "topologies" / "small.toml"}"')
+    text = text.replace("start = 2022-02-01T08:00:00", "start = 2023-01-17T08:00:00")
+    scenario = tmp_path / "small.toml"
+    scenario.write_text(text + "\n[calendar]\nuse = true\n", encoding="utf-8")
+    start = load_scenario(scenario)
+    data = start.spec.model_dump()
+    data["calibration"] = {"sites": {site.id: {"scale": 3.5} for site in start.sites}}
+    counters = upstream_counters(tmp_path / "up.csv", start.edited(data), DAYS)
+    steps = [
+        ("import-counters", str(counters), "-f", "csv", "--scenario", str(scenario),
+         "--map", str(tmp_path / "map.toml"), "--out", str(tmp_path / "m")),
+        ("calibrate", str(tmp_path / "m"), "--scenario", str(scenario),
+         "--out", str(tmp_path / "c.toml")),
+        ("optimize", str(tmp_path / "c.toml"), "--workers", "1", "--quiet",
+         "--out", str(tmp_path / "runs")),
+    ]  # fmt: skip
+    for step in steps:
+        done = netlab(*step)
+        assert done.returncode == 0, done.stderr
+    line = re.search(
+        r"([\d.]+) Mbit/s at the fitted demand; ([\d.]+)-([\d.]+) across the calibration's "
+        r"90 % interval \(busy hour ([\d.]+)-([\d.]+) Mbit/s",
+        " ".join(done.stdout.split()),
+    )
+    assert line is not None, done.stdout
+    answer, low, high, busy_low, busy_high = (float(g) for g in line.groups())
+    assert low <= answer <= high and busy_low < busy_high

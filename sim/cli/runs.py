@@ -95,12 +95,14 @@ def optimize(
     """
     from sim.report.recommendation import write_recommendation_report
     from sim.studies.optimize.recommend import recommend
+    from sim.studies.upstream import interval_line, with_interval_growth
 
     loaded = load(scenario)
     if target is not None:
         chosen = TARGETS.index(choose("--target", target, TARGETS, "target"))
         loaded = loaded.with_target(TARGETS[chosen])
     check_out(out_dir)
+    loaded, interval = with_interval_growth(loaded)
     with progress_bar(quiet, "searching purchases") as report:
         answer = recommend(loaded, workers, report)
     if not answer.feasible or answer.scenario is None:
@@ -118,6 +120,8 @@ def optimize(
         also=write_recommendation_report,
     )
     print_recommendation(answer, summary, loaded)
+    if interval is not None:
+        say(interval_line(answer, interval, loaded))
     print_summary(summary, answer.scenario)
     say(f"recommendation: {folder / 'recommendation.json'}")
     say(f"its report: {folder / 'recommendation.html'}")

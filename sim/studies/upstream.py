@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.calibration import UpstreamFit
+from sim.analysis.recommendation import Recommendation
 from sim.demand.calendar import national
 from sim.demand.expected import hourly_load
 from sim.demand.profiles import scenario_calendar
@@ -182,3 +183,30 @@ def _written(calibrated: Scenario, fit: UpstreamFit, shape: aggregate.Shape) -> 
         "busy_hour": "estimated" if fit.censored else "fitted-total",
     }
     return calibrated.edited(data)
+
+
+def with_interval_growth(scenario: Scenario) -> tuple[Scenario, tuple[float, float] | None]:
+    """The scenario with the optimiser's growth searches also at the ends of its calibration's
+    interval, as factors on the fitted demand (None: the scenario carries no interval)."""
+    spec = scenario.spec.calibration
+    if spec.interval_mbps is None or not spec.busy_hour_mbps:
+        return scenario, None
+    low, high = (round(value / spec.busy_hour_mbps, 3) for value in spec.interval_mbps)
+    data = scenario.spec.model_dump()
+    data["optimize"]["growth"] = sorted({*data["optimize"]["growth"], low, 1.0, high})
+    return scenario.edited(data), (low, high)
+
+
+def interval_line(answer: Recommendation, interval: tuple[float, float], scenario: Scenario) -> str:
+    """The purchase at the fitted demand and at the ends of the calibration's interval, all
+    three from the growth searches (same seeds, so comparable; the recommendation itself is
+    confirmed on more seeds)."""
+    ends = [answer.growth.get(str(factor)) for factor in (interval[0], 1.0, interval[1])]
+    found = [f"{end.mbps:g}" if end and end.mbps else "none on the grid" for end in ends]
+    low, high = scenario.spec.calibration.interval_mbps or [math.nan, math.nan]
+    return (
+        f"{found[1]} Mbit/s at the fitted demand; {found[0]}-{found[2]} across the "
+        f"calibration's 90 % interval (busy hour {low:.1f}-{high:.1f} Mbit/s; growth searches "
+        f"x{interval[0]:g}, x1, x{interval[1]:g} on {scenario.spec.optimize.growth_seeds} seeds; "
+        f"recommended after confirmation: {answer.mbps:g})"
+    )
