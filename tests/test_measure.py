@@ -200,3 +200,46 @@ def test_topology_counters_map_interfaces_and_a_map_file_overrides(tmp_path):
     mapping.write_text('ether9 = "nowhere"\n')
     with pytest.raises(ConfigError, match="ether9: names no site"):
         interface_map(topology, mapping)
+
+
+def test_mrtg_zero_rows_against_a_rising_counter_are_unknown():
+    """zero.log and zero.old (after a real pair): between their line-1 polls (539 s) the out
+    counter rose 1,609,267,656 bytes (2.99 MB/s) while the rows say 0: discarded samples, so
+    every zero out row reads as unknown; the in rows, which rose as the rows say, stay."""
+    from sim.measure.quirks import log_quirks
+
+    by_file = {DATA / n: read(DATA / n, "mrtg", WIB, "up") for n in ("zero.log", "zero.old")}
+    readings, events = log_quirks(by_file, True, False, now=1408467301.0)
+    assert [e.kind for e in events] == ["zero-rows"]
+    assert "tx rows read 0 while the counter on line 1 rose 1.61 GB in 539 s (2.99 MB/s)" in (
+        events[0].detail
+    )
+    assert all(math.isnan(r.tx) for r in readings)
+    assert sorted(r.rx for r in readings if r.time == 1408467301) == [112906]
+    intervals, _ = clean(readings)
+    assert {i.rx for i in intervals if i.start == 1408467000} == {112906 * 301}
+
+
+def test_a_stale_log_says_how_old_its_newest_reading_is():
+    from sim.measure.quirks import log_quirks
+
+    by_file = {DATA / "ether5.log": read(DATA / "ether5.log", "mrtg", WIB)}
+    newest = 1669779000  # line 2 of ether5.log: 2022-11-30 03:30 UTC
+    _, events = log_quirks(by_file, True, False, now=newest + 40 * 86400)
+    assert [(e.kind, e.detail) for e in events] == [
+        ("stale", "newest reading 2022-11-30 03:30 UTC, 40 days before this import: log stopped?")
+    ]
+    assert log_quirks(by_file, True, False, now=newest + 86400)[1] == []
+
+
+def test_mrtg_off_grid_first_rows_are_kept_and_reported(tmp_path):
+    """A 299-s step then a 1-s one at the head (as the real logs have): each row is an interval
+    of its own length, the jump to 1 s reported (299 s is within 10 % of 300), no bytes made up
+    or lost."""
+    text = "1000 5 5\n1000 100 10 100 10\n999 50 5 50 5\n700 10 1 10 1\n400 10 1 10 1\n"
+    path = tmp_path / "off-grid.log"
+    path.write_text(text)
+    intervals, events = clean(read(path, "mrtg", WIB))
+    assert [i.seconds for i in intervals] == [300, 300, 299, 1]
+    assert sum(i.rx for i in intervals) == 10 * 300 + 10 * 300 + 50 * 299 + 100 * 1
+    assert [(e.kind, e.detail) for e in events] == [("interval-change", "interval 299 s -> 1 s")]

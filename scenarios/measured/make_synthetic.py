@@ -5,7 +5,9 @@ site's session rate scaled by a factor between 0.5 and 1.3 and a third of the of
 their day an hour later. Its expected load becomes 5-minute interface counters (32-bit on the
 sites' ports, 64-bit on the upstream) with noise, the park's hotspot flat at its 10 Mbit/s cap,
 a counter reset, a gap, a duplicated row and rows out of order: counters.csv.gz, in netlab's
-generic CSV format, mapped to sites by interfaces.toml. Run from the repository's root:
+generic CSV format, mapped to sites by interfaces.toml; and the upstream's counters alone
+(upstream-only.csv.gz, mapped by upstream.toml), as a provider's graph has them. Run from the
+repository's root:
 
     .venv/bin/python scenarios/measured/make_synthetic.py [OUT_DIR] [-q]
 
@@ -61,7 +63,7 @@ def interfaces(scenario: Scenario) -> dict[str, str]:
 
 
 def main(out: Path = OUT, quiet: bool = False) -> None:
-    with progress_steps(quiet, "synthetic counters", 4) as step:
+    with progress_steps(quiet, "synthetic counters", 5) as step:
         step("drawing the known demand")
         deployed = load_scenario(HERE / "kotim-deployed.toml")
         truth = known(deployed)
@@ -77,6 +79,15 @@ def main(out: Path = OUT, quiet: bool = False) -> None:
         packed = gzip.compress(csv.encode(), mtime=0)
         step("writing")
         (out / "counters.csv.gz").write_bytes(packed)
+        step("the upstream's counters alone")
+        # the provider's graph alone: the upstream's counters, nothing per site
+        upstream = counter_csv(
+            truth, Synthetic(DAYS, flaws=False), {deployed.topology.hub.id: names["hub"]}
+        )
+        (out / "upstream-only.csv.gz").write_bytes(gzip.compress(upstream.encode(), mtime=0))
+        (out / "upstream.toml").write_text(
+            f'# SYNTHETIC example: the upstream\'s port alone.\n{names["hub"]} = "hub"\n'
+        )
     mapping = [f'{name} = "{site}"' for site, name in names.items()]
     (out / "interfaces.toml").write_text(
         "# SYNTHETIC example: the hub's ports and the sites behind them.\n"

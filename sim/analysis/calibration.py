@@ -1,5 +1,6 @@
 """What `netlab calibrate` finds, typed: each site's `SiteFit` (its fitted demand and how well
-it reproduces the measurements) and the `Calibration` around them (sim/analysis/calibrate.py
+it reproduces the measurements), the `UpstreamFit` of the sites only the upstream measures, and
+the `Calibration` around them (sim/analysis/calibrate.py
 fits them; sim/report/calibration.py draws them). Each has `to_json` and `from_json`.
 """
 
@@ -79,6 +80,57 @@ class SiteFit:
 
 
 @dataclass
+class UpstreamFit:
+    """The sites no counter measures, fitted to the upstream's counters less the measured
+    sites': how, with what, and the regency's busy hour with its interval."""
+
+    per_kind: bool  # one scale per site kind (their shapes of the day told them apart) or one
+    scales: dict[str, float]  # site kind -> scale on its assumed session rate
+    sites: list[str]  # the sites fitted from the aggregate
+    ceiling_mbps: float  # the upstream's ceiling (L2): the purchase, or the hub's link
+    measured_hourly: np.ndarray  # working-day mean Mbit/s per hour (goodput; censored: a floor)
+    fitted_hourly: np.ndarray  # the model's total over every site, same days
+    censored_hours: list[int]  # working-day hours with samples at or near the ceiling
+    censored_busy_share: float  # share of the busy hour's samples at or near the ceiling
+    busy_hour: int
+    busy_hour_mbps: float  # the model's busy-hour total: offered download, goodput
+    interval_mbps: tuple[float, float]  # its 90 % interval
+    interval_method: str
+    identifiability: list[str]  # what the data can and cannot tell, in plain words
+    background_mbps: float = 0.0  # constant on the upstream, no site's: the hub's own traffic
+    peak_days: int = 0  # days with a known 5-minute peak
+    peak_censored_days: list[str] = field(default_factory=list)  # ISO dates: peak at the ceiling
+    peak_mbps: float | None = None  # those days' 5-minute peak demand, on the wire
+    peak_interval_mbps: list[float] | None = None
+    peak_method: str = ""
+
+    @property
+    def censored(self) -> bool:
+        return bool(self.censored_hours) or bool(self.peak_censored_days)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON data; hourly rates as lists."""
+        return {
+            **asdict(self),
+            "measured_hourly": self.measured_hourly.tolist(),
+            "fitted_hourly": self.fitted_hourly.tolist(),
+            "interval_mbps": list(self.interval_mbps),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> UpstreamFit:
+        """Read back to_json's data."""
+        return cls(
+            **{
+                **data,
+                "measured_hourly": np.array(data["measured_hourly"], dtype=float),
+                "fitted_hourly": np.array(data["fitted_hourly"], dtype=float),
+                "interval_mbps": tuple(data["interval_mbps"]),
+            }
+        )
+
+
+@dataclass
 class Calibration:
     """Every site's fit, the days measured and the upstream's unexplained traffic."""
 
@@ -88,6 +140,8 @@ class Calibration:
     upstream_hourly: np.ndarray | None = None  # measured, mean working-day Mbit/s per hour
     sites_hourly: np.ndarray | None = None  # the sites' measured sum, same
     notes: list[str] = field(default_factory=list)
+    upstream: UpstreamFit | None = None  # the unmeasured sites fitted to the upstream
+    zone: str = "WIB"  # the local clock of the hourly profile
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data: sites by id, dates in ISO form, hourly rates as lists."""
@@ -98,6 +152,8 @@ class Calibration:
             "upstream_hourly": _listed(self.upstream_hourly),
             "sites_hourly": _listed(self.sites_hourly),
             "notes": self.notes,
+            "upstream": None if self.upstream is None else self.upstream.to_json(),
+            "zone": self.zone,
         }
 
     @classmethod
@@ -111,6 +167,8 @@ class Calibration:
             upstream_hourly=_array(data["upstream_hourly"]),
             sites_hourly=_array(data["sites_hourly"]),
             notes=data["notes"],
+            upstream=None if data["upstream"] is None else UpstreamFit.from_json(data["upstream"]),
+            zone=data["zone"],
         )
 
 

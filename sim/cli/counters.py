@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
@@ -15,7 +16,7 @@ from sim.cli.console import fail, out, progress_steps
 from sim.cli.inputs import choose, load
 from sim.cli.options import QuietOpt, app
 from sim.cli.tables import print_calibration, print_import
-from sim.measure.formats import FORMATS, ZONES, Format, is_format, parse_zone, read
+from sim.measure.formats import FORMATS, ZONES, Format, is_format, parse_zone, read, swapped
 from sim.model.errors import ConfigError, nearest
 from sim.model.scenario import Scenario
 from sim.studies.calibrated_file import calibrated_text
@@ -53,6 +54,9 @@ def import_counters(
         str | None, typer.Option("--interface", help="Name for one-interface files (MRTG, RRD).")
     ] = None,
     quiet: QuietOpt = False,
+    swap: Annotated[
+        bool, typer.Option("--swap", help="In and out the other way round (port faces inwards).")
+    ] = False,
 ) -> None:
     """Read interface counters into OUT/measured.csv (per site, down and up bytes).
 
@@ -73,7 +77,7 @@ def import_counters(
     loaded = load(scenario)
     try:
         with progress_steps(quiet, "importing counters", len(files) + 3) as step:
-            report = _import(files, fmt, tz, interface, loaded, mapping, out_dir, step)
+            report = _import(files, fmt, tz, (interface, swap), loaded, mapping, out_dir, step)
     except ConfigError as exc:
         fail(str(exc), 2)
     print_import(report)
@@ -84,25 +88,37 @@ def _import(
     files: list[Path],
     fmt: Format,
     tz: dt.tzinfo,
-    interface: str | None,
+    naming: tuple[str | None, bool],
     scenario: Scenario,
     mapping: Path | None,
     out_dir: Path,
     step: Callable[[str], None],
 ) -> ImportReport:
-    """Read, clean, map and write, telling `step` each stage; returns what import.json holds."""
+    """Read (in and out swapped if asked), clean, map and write, telling `step` each stage;
+    returns import.json's data."""
     from sim.measure.counters import clean
-    from sim.measure.sites import interface_map, to_sites, write_measured
+    from sim.measure.quirks import log_quirks
+    from sim.measure.sites import interface_map, to_sites, unmapped_problem, write_measured
 
-    readings = []
+    interface, swap = naming
+    by_file = {}
     for path in files:
         step(f"reading {path.name}")
-        readings.extend(read(path, fmt, tz, interface))
+        by_file[path] = read(path, fmt, tz, interface)
+    if swap:
+        by_file = {path: swapped(readings) for path, readings in by_file.items()}
     step("cleaning")
-    intervals, events = clean(readings, max_bps=scenario.topology.hub.link_mbps * 1e6 * 10)
+    readings, events = log_quirks(by_file, fmt == "mrtg", swap, time.time())
+    intervals, cleaning = clean(readings, max_bps=scenario.topology.hub.link_mbps * 1e6 * 10)
+    events += cleaning
     hub = scenario.topology.hub.id
+    interfaces = interface_map(scenario.topology, mapping)
+    for path, read_here in by_file.items():
+        names = {r.interface for r in read_here}
+        if names.isdisjoint(interfaces):
+            raise ConfigError(path, "interface", unmapped_problem(sorted(names), interfaces, hub))
     step("mapping to sites")
-    rows, unmapped = to_sites(intervals, interface_map(scenario.topology, mapping), hub)
+    rows, unmapped = to_sites(intervals, interfaces, hub)
     step("writing measured.csv")
     out_dir.mkdir(parents=True, exist_ok=True)
     write_measured(out_dir / "measured.csv", rows, tz)

@@ -110,6 +110,7 @@ def optimize(
     """
     from sim.report.recommendation import write_recommendation_report
     from sim.studies.optimize.recommend import recommend
+    from sim.studies.upstream import interval_line, with_interval_growth
 
     kept = flows_format(flows)
     loaded = load(scenario)
@@ -117,6 +118,7 @@ def optimize(
         chosen = TARGETS.index(choose("--target", target, TARGETS, "target"))
         loaded = loaded.with_target(TARGETS[chosen])
     check_out(out_dir)
+    loaded, interval = with_interval_growth(loaded)
     with progress_bar(quiet, "searching purchases") as report:
         answer = recommend(loaded, workers, report)
     if not answer.feasible or answer.scenario is None:
@@ -135,6 +137,8 @@ def optimize(
         flows=kept,
     )
     print_recommendation(answer, summary, loaded)
+    if interval is not None:
+        say(interval_line(answer, interval, loaded))
     print_summary(summary, answer.scenario)
     say(f"recommendation: {folder / 'recommendation.json'}")
     say(f"its report: {folder / 'recommendation.html'}")

@@ -19,7 +19,7 @@ from sim.model.topology import SITE_KINDS
 from sim.shaping.plan import ShapingPlan, kernel_quantum
 
 if TYPE_CHECKING:
-    from sim.analysis.calibration import Calibration
+    from sim.analysis.calibration import Calibration, UpstreamFit
     from sim.analysis.recommendation import Recommendation
     from sim.analysis.summary import Summary
     from sim.cli.counters import ImportReport
@@ -274,6 +274,26 @@ def print_calibration(result: Calibration) -> None:
             f"{m.daily_gb:.1f} / {f.daily_gb:.1f}",
             f"{fit.censored_samples} of {fit.samples}" if fit.censored else "",
         )
-    out.print(table)
+    if result.sites:
+        out.print(table)
+    if result.upstream is not None:
+        out.print(_upstream_line(result.upstream), highlight=False, soft_wrap=True)
     for note in result.notes:
         err.print(Text.assemble(("note: ", "yellow"), one_line(note)), soft_wrap=True)
+
+
+def _upstream_line(fit: UpstreamFit) -> str:
+    """The sites fitted to the upstream, the busy hour with its interval, what was censored."""
+    scales = ", ".join(f"{kind} x{scale:.2f}" for kind, scale in fit.scales.items())
+    low, high = fit.interval_mbps
+    line = (
+        f"{len(fit.sites)} sites fitted to the upstream ({scales}): busy hour "
+        f"{fit.busy_hour:02d}:00 {fit.busy_hour_mbps:.1f} Mbit/s offered, 90 % interval "
+        f"{low:.1f}-{high:.1f}; censored: {fit.censored_busy_share:.0%} of the busy hour"
+    )
+    if fit.peak_mbps is not None:
+        line += (
+            f"; peak at the ceiling on {len(fit.peak_censored_days)} days, estimated "
+            f"{fit.peak_mbps:.1f} Mbit/s"
+        )
+    return line

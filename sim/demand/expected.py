@@ -85,17 +85,23 @@ def session_load(spec: DemandSpec, profile: KindProfile, access_bps: float) -> S
     return SessionLoad(down, up, seconds)
 
 
+def clock_rates(scenario: Scenario, site: Site, days: list[dt.date]) -> np.ndarray:
+    """The site's clock: sessions per user-second in each hour of `days`, shape (days, 24)."""
+    clock = site_clock(scenario, site)
+    return np.array([clock.day_rates((date - clock.first_day).days) for date in days])
+
+
+def site_session(scenario: Scenario, site: Site) -> SessionLoad:
+    """What one session of the site offers, its calibration applied."""
+    return session_load(scenario.spec.demand, site_profile(scenario, site), site.access_bps)
+
+
 def hourly_load(scenario: Scenario, site: Site, days: list[dt.date]) -> np.ndarray:
     """Expected offered bytes (goodput) per clock hour of `days`: shape (days, 24, 2), down/up."""
-    clock = site_clock(scenario, site)
-    session = session_load(scenario.spec.demand, site_profile(scenario, site), site.access_bps)
-    out = np.zeros((len(days), 24, 2))
-    for i, date in enumerate(days):
-        rate = np.array(clock.day_rates((date - clock.first_day).days))  # per user-second
-        starts = site.users * rate / (1.0 + rate * session.seconds) * 3600.0
-        out[i, :, 0] = starts * session.down
-        out[i, :, 1] = starts * session.up
-    return out
+    session = site_session(scenario, site)
+    rate = clock_rates(scenario, site, days).reshape(len(days), 24)  # per user-second
+    starts = site.users * rate / (1.0 + rate * session.seconds) * 3600.0
+    return np.stack([starts * session.down, starts * session.up], axis=-1)
 
 
 def sessions_for(load: np.ndarray, site: Site, session: SessionLoad) -> np.ndarray:

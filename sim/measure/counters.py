@@ -34,6 +34,8 @@ class Interval:
     seconds: float
     rx: float
     tx: float
+    peak_rx: float = math.nan  # highest 5-minute rate inside, bytes/s (NaN: not given)
+    peak_tx: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -219,5 +221,9 @@ def _from_rates(name: str, rows: list[Reading]) -> tuple[list[Interval], list[Ev
         previous_step = step
         if math.isnan(row.rx) or math.isnan(row.tx):
             events.append(Event(name, "unknown", row.time, row.line, "rate marked unknown"))
-        intervals.append(Interval(name, row.time - step, step, row.rx * step, row.tx * step))
+        intervals.append(
+            Interval(
+                name, row.time - step, step, row.rx * step, row.tx * step, row.peak_rx, row.peak_tx
+            )
+        )
     return intervals, events

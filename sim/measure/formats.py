@@ -18,7 +18,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, TypeGuard
 
@@ -52,6 +52,8 @@ class Reading:
     tx: float | int
     kind: Literal["counter", "rate"]
     step: float | None = None
+    peak_rx: float = math.nan  # the highest 5-minute rate inside a rate's interval (MRTG max)
+    peak_tx: float = math.nan
 
 
 def parse_zone(text: str) -> dt.tzinfo:
@@ -117,7 +119,7 @@ def _number(text: str, line: int, what: str) -> float | int:
 def _mrtg(text: str, name: str, zone: dt.tzinfo) -> list[Reading]:
     """MRTG `.log`: line 1 `time in out` (counters now); then `time avg_in avg_out max_in
     max_out`, newest first, in bytes/s over the gap to the next (older) row."""
-    rows = []
+    rows: list[tuple[int, list[float | int]]] = []
     for number, line in enumerate(text.splitlines(), 1):
         fields = line.split()
         if not fields:
@@ -132,19 +134,18 @@ def _mrtg(text: str, name: str, zone: dt.tzinfo) -> list[Reading]:
             raise _LineError(
                 number, f"expected 5 fields (time avg_in avg_out max_in max_out), got {len(fields)}"
             )
-        time = _number(fields[0], number, "time")
-        rows.append(
-            (
-                number,
-                time,
-                _number(fields[1], number, "avg_in"),
-                _number(fields[2], number, "avg_out"),
-            )
-        )
-    for (number, time, _, _), (_, older, _, _) in zip(rows, rows[1:], strict=False):
+        values = [_number(f, number, what) for f, what in zip(fields, MRTG_FIELDS, strict=True)]
+        rows.append((number, values))
+    for (number, (time, *_)), (_, (older, *_)) in zip(rows, rows[1:], strict=False):
         if older >= time:
             raise _LineError(number, "MRTG rows must go from newest to oldest")
-    return [Reading(number, time, name, rx, tx, "rate") for number, time, rx, tx in rows[::-1]]
+    return [
+        Reading(number, v[0], name, v[1], v[2], "rate", None, float(v[3]), float(v[4]))
+        for number, v in rows[::-1]
+    ]
+
+
+MRTG_FIELDS = ("time", "avg_in", "avg_out", "max_in", "max_out")
 
 
 def _rrd_xport(text: str, name: str, zone: dt.tzinfo) -> list[Reading]:
@@ -277,3 +278,9 @@ def _generic_csv(text: str, name: str, zone: dt.tzinfo) -> list[Reading]:
         step = _number(row["seconds"], line, "seconds") if row.get("seconds") else None
         out.append(Reading(line, time, row["interface"], rx, tx, "rate", step))
     return out
+
+
+def swapped(readings: list[Reading]) -> list[Reading]:
+    """The readings with in and out exchanged: a log whose `in` is what the network sent
+    (a port facing the router rather than the provider, or MRTG set up so)."""
+    return [replace(r, rx=r.tx, tx=r.rx, peak_rx=r.peak_tx, peak_tx=r.peak_rx) for r in readings]

@@ -19,7 +19,9 @@ from sim.model.errors import ConfigError
 from sim.model.loading import read_toml
 from sim.model.topology import Topology
 
-COLUMNS = ("site", "start", "seconds", "down_bytes", "up_bytes")
+COLUMNS = ("site", "start", "seconds", "down_bytes", "up_bytes", "down_peak_bps")
+# measured.csv as netlab wrote it before peaks were kept: still read
+OLD_COLUMNS = COLUMNS[:5]
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class SiteInterval:
     seconds: float
     down: float
     up: float
+    peak_down: float = math.nan  # highest 5-minute download rate inside, bytes/s (MRTG's max)
 
 
 def interface_map(topology: Topology, mapping: Path | None) -> dict[str, str]:
@@ -49,6 +52,19 @@ def interface_map(topology: Topology, mapping: Path | None) -> dict[str, str]:
     return out
 
 
+def unmapped_problem(names: list[str], interfaces: dict[str, str], hub: str) -> str:
+    """Why a file's interfaces give nothing: they map to no site. Names what the scenario
+    knows and the two ways to map them."""
+    known = ", ".join(f"{name} ({site})" for name, site in sorted(interfaces.items()))
+    first = names[0] if names else "NAME"
+    return (
+        f"{', '.join(map(repr, names))} maps to no site; the scenario knows "
+        f'{known or "no interface"}; map it with --map FILE ({first} = "site id", or '
+        f'= "{hub}" for the upstream) or set `counters = "{first}"` on the site or on the '
+        "hub (the upstream) in the topology"
+    )
+
+
 def to_sites(
     intervals: list[Interval], interfaces: dict[str, str], hub: str
 ) -> tuple[list[SiteInterval], list[str]]:
@@ -59,8 +75,10 @@ def to_sites(
         if site is None:
             unmapped.add(item.interface)
             continue
-        down, up = (item.rx, item.tx) if site == hub else (item.tx, item.rx)
-        rows.append(SiteInterval(site, item.start, item.seconds, down, up))
+        upstream = site == hub
+        down, up = (item.rx, item.tx) if upstream else (item.tx, item.rx)
+        peak = item.peak_rx if upstream else item.peak_tx
+        rows.append(SiteInterval(site, item.start, item.seconds, down, up, peak))
     return sorted(rows, key=lambda r: (r.site, r.start)), sorted(unmapped)
 
 
@@ -71,7 +89,10 @@ def write_measured(path: Path, rows: list[SiteInterval], zone: dt.tzinfo) -> Non
         writer.writerow(COLUMNS)
         for row in rows:
             start = dt.datetime.fromtimestamp(row.start, zone).isoformat()
-            writer.writerow([row.site, start, f"{row.seconds:g}", _bytes(row.down), _bytes(row.up)])
+            peak = "" if math.isnan(row.peak_down) else f"{row.peak_down * 8.0:.0f}"
+            writer.writerow(
+                [row.site, start, f"{row.seconds:g}", _bytes(row.down), _bytes(row.up), peak]
+            )
 
 
 def _bytes(value: float) -> str:
@@ -87,7 +108,7 @@ def read_measured(path: Path) -> list[SiteInterval]:
     except (FileNotFoundError, UnicodeDecodeError) as exc:
         raise ConfigError(path, "", f"cannot read: {exc.__class__.__name__}") from None
     reader = csv.DictReader(lines)
-    if tuple(reader.fieldnames or ()) != COLUMNS:
+    if tuple(reader.fieldnames or ()) not in (COLUMNS, OLD_COLUMNS):
         raise ConfigError(path, "line 1", f"header must be {','.join(COLUMNS)}")
     rows = []
     for record in reader:
@@ -99,6 +120,7 @@ def read_measured(path: Path) -> list[SiteInterval]:
                     float(record["seconds"]),
                     float(record["down_bytes"] or "nan"),
                     float(record["up_bytes"] or "nan"),
+                    float(record.get("down_peak_bps") or "nan") / 8.0,
                 )
             )
         except (ValueError, TypeError) as exc:

@@ -309,7 +309,8 @@ class CalendarSpec(Strict):
     extra_holidays: list[dt.date] = Field(default=[], description="regional holidays")
 
 
-Provenance = Literal["measured", "fitted", "estimated", "assumed"]
+# "fitted-total": fitted to an aggregate (the upstream), the split among the sites assumed
+Provenance = Literal["measured", "fitted", "fitted-total", "estimated", "assumed"]
 
 
 class SiteCalibration(Strict):
@@ -348,6 +349,21 @@ class CalibrationSpec(Strict):
     )
     sites: dict[str, SiteCalibration] = {}
     provenance: dict[str, Provenance] = {}
+    busy_hour_mbps: float | None = Field(
+        default=None, gt=0, description="fitted busy-hour offered download of every site, Mbit/s"
+    )
+    interval_mbps: list[float] | None = Field(
+        default=None, min_length=2, max_length=2, description="its 90 % interval, Mbit/s"
+    )
+    identifiability: list[str] = Field(default=[], description="what the data cannot tell")
+
+    @model_validator(mode="after")
+    def _interval_holds_the_fit(self) -> CalibrationSpec:
+        if self.interval_mbps is not None:
+            low, high = self.interval_mbps
+            if self.busy_hour_mbps is None or not 0 < low <= high:
+                raise ValueError("interval_mbps needs busy_hour_mbps and 0 < low <= high")
+        return self
 
 
 class ScenarioFile(Strict):

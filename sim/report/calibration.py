@@ -2,8 +2,10 @@
 
 Self-contained (plotly inlined once, see sim/report/page.py), so it opens offline. It shows
 the error figures per site, which sites were censored at a shaper's ceiling and which hours
-were estimated, and what the fit leaves unexplained: burstiness inside the hour (the measured
-95th percentile over the model's) and the upstream's traffic that no site's counters carry.
+were estimated, the sites fitted to the upstream's total with the busy hour estimated above a
+saturated upstream and its interval, what those counters cannot tell, and what the fit leaves
+unexplained: burstiness inside the hour (the measured 95th percentile over the model's) and
+the upstream's traffic that no site's counters carry.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
-from sim.analysis.calibration import Calibration, SiteFit
+from sim.analysis.calibration import Calibration, SiteFit, UpstreamFit
 from sim.report.page import div, nav, page
 
 HOURS = list(range(24))
@@ -82,7 +84,7 @@ def _site_figure(result: Calibration) -> go.Figure:
         buttons.append({"label": fit.site.id, "method": "update", "args": [{"visible": mask}]})
     fig.update_layout(
         updatemenus=[{"buttons": buttons, "x": 1.0, "y": 1.18, "xanchor": "right"}],
-        xaxis_title="hour of the working day (local clock)",
+        xaxis_title=f"hour of the working day ({escape(result.zone)} clock)",
         yaxis_title="offered load, Mbit/s (goodput)",
         height=420,
         margin={"t": 60},
@@ -111,17 +113,83 @@ def _error_heatmap(result: Calibration) -> go.Figure:
 
 
 def _upstream(result: Calibration) -> list[str]:
+    if result.upstream is not None:
+        return ["<p>Fitted with the sites without counters of their own: see above.</p>"]
     if result.upstream_hourly is None or result.sites_hourly is None:
         return ["<p>No upstream counters were imported.</p>"]
     fig = go.Figure()
     fig.add_scatter(x=HOURS, y=result.upstream_hourly, name="upstream, measured")
-    fig.add_scatter(x=HOURS, y=result.sites_hourly, name="sum of the sites, measured")
+    if result.sites:
+        fig.add_scatter(x=HOURS, y=result.sites_hourly, name="sum of the sites, measured")
     fig.update_layout(height=360, xaxis_title="hour", yaxis_title="Mbit/s", margin={"t": 20})
     rest = np.nanmean(result.upstream_hourly - result.sites_hourly)
     return [
         div(fig),
         f"<p>The upstream carries {rest:.2f} Mbit/s on average that no site's counters show "
         "(the hub's own traffic, unmapped ports): the model does not simulate it.</p>",
+    ]
+
+
+def _aggregate(result: Calibration) -> list[str]:
+    """The sites fitted to the upstream: measured, fitted and estimated above the ceiling."""
+    fit = result.upstream
+    if fit is None:
+        return []
+    fig = go.Figure()
+    fig.add_scatter(x=HOURS, y=fit.measured_hourly, name="upstream, measured", mode="markers")
+    fig.add_scatter(x=HOURS, y=fit.fitted_hourly, name="fitted (every site)", line={"dash": "dot"})
+    if fit.censored:
+        hours = fit.censored_hours
+        fig.add_scatter(
+            x=hours,
+            y=fit.fitted_hourly[hours],
+            mode="markers",
+            marker={"symbol": "x", "size": 11},
+            name="estimated above the ceiling (censored hours)",
+        )
+        fig.add_hline(
+            y=fit.ceiling_mbps,
+            line={"dash": "dash", "color": "grey"},
+            annotation_text=f"ceiling {fit.ceiling_mbps:.0f} Mbit/s (on the wire)",
+        )
+    fig.update_layout(
+        height=380,
+        xaxis_title=f"hour of the working day ({escape(result.zone)} clock)",
+        yaxis_title="offered download, Mbit/s (goodput)",
+        margin={"t": 20},
+    )
+    low, high = fit.interval_mbps
+    kinds = ", ".join(f"{escape(k)} x{v:.2f}" for k, v in fit.scales.items())
+    how = "one scale per site kind" if fit.per_kind else "one scale for every kind"
+    return [
+        "<h2>The sites fitted to the upstream</h2>",
+        f"<p>{len(fit.sites)} sites have no counters of their own: they are fitted to the "
+        f"upstream less the measured sites, {how} ({kinds}) on their assumed session rates, then "
+        "a factor per clock hour.</p>",
+        f'<p class="meta"><span>busy hour {fit.busy_hour:02d}:00: {fit.busy_hour_mbps:.1f} '
+        f"Mbit/s offered</span><span>90 % interval {low:.1f}-{high:.1f} Mbit/s</span>"
+        f"<span>censored: {fit.censored_busy_share:.0%} of the working days' busy hour"
+        "</span></p>",
+        div(fig),
+        f"<p>Interval: {escape(fit.interval_method)}. It carries the day-to-day variation of "
+        "the measurements, not the error of the kinds' assumed shape of the day.</p>",
+        *_peak(fit),
+        "<h3>What these counters can and cannot tell</h3>",
+        "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in fit.identifiability) + "</ul>",
+    ]
+
+
+def _peak(fit: UpstreamFit) -> list[str]:
+    if fit.peak_mbps is None or fit.peak_interval_mbps is None:
+        return []
+    low, high = fit.peak_interval_mbps
+    return [
+        f'<p class="meta"><span>5-minute peak at the ceiling on '
+        f"{len(fit.peak_censored_days)} of {fit.peak_days} days "
+        f"({escape(', '.join(fit.peak_censored_days[:5]))})</span><span>peak demand then, "
+        f"estimated: {fit.peak_mbps:.1f} Mbit/s on the wire, 90 % interval {low:.1f}-{high:.1f}"
+        "</span></p>",
+        f"<p>Peak estimate: {escape(fit.peak_method)}.</p>",
     ]
 
 
@@ -147,22 +215,43 @@ def _unexplained(result: Calibration) -> str:
 def write_calibration_report(path: Path, result: Calibration, scenario: str) -> None:
     """Write the goodness-of-fit page for a calibration of `scenario`."""
     censored = [f.site.id for f in result.sites if f.censored]
+    if result.upstream is not None and result.upstream.censored:
+        censored.append("the upstream")
     body = [
         nav(path.parent, path.name),
         f"<h1>Calibration of {escape(scenario)}</h1>",
         f'<p class="meta"><span>{len(result.days)} days measured, '
-        f"{len(result.workdays)} working days</span><span>{len(result.sites)} sites fitted"
-        f"</span><span>censored: {escape(', '.join(censored) or 'none')}</span></p>",
+        f"{len(result.workdays)} working days</span><span>{len(result.sites)} sites fitted "
+        "to their own counters</span>"
+        f"<span>censored: {escape(', '.join(censored) or 'none')}</span>"
+        f"<span>local clock: {escape(result.zone)}</span></p>",
+        *_aggregate(result),
         "<h2>What the fit does not explain</h2>",
         _unexplained(result),
+        *_per_site(result),
+        "<h2>The upstream</h2>",
+        *_upstream(result),
+    ]
+    if result.sites:
+        body += _error_table(result)
+    path.write_text(page(f"calibration {scenario}", body), encoding="utf-8")
+
+
+def _per_site(result: Calibration) -> list[str]:
+    if not result.sites:
+        return ["<h2>Measured sites</h2>", "<p>No site was measured on its own port.</p>"]
+    return [
         "<h2>Measured and fitted, per hour</h2>",
         "<p>Mean of the working days, offered load in goodput (the counters' L2 bytes divided "
         "by the frame overhead). Pick a site in the menu.</p>",
         div(_site_figure(result)),
         "<h2>Fitted minus measured, per site and hour</h2>",
         div(_error_heatmap(result)),
-        "<h2>The upstream</h2>",
-        *_upstream(result),
+    ]
+
+
+def _error_table(result: Calibration) -> list[str]:
+    return [
         "<h2>Error per site</h2>",
         "<p>Working days. The busy hour is the hour of the day with the highest mean; the fit "
         "sets each hour's session rate from the mean of the days measured, so these means match "
@@ -172,4 +261,3 @@ def write_calibration_report(path: Path, result: Calibration, scenario: str) -> 
         "against the model's, which has no burstiness inside the hour.</p>",
         _table(result),
     ]
-    path.write_text(page(f"calibration {scenario}", body), encoding="utf-8")

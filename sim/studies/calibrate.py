@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,18 +26,17 @@ from sim.demand.calendar import OFFICE_KINDS, Calendar, covered, national
 from sim.demand.expected import hourly_load, session_load, sessions_for
 from sim.measure.sites import SiteInterval
 from sim.model.demand import KindProfile
+from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
 from sim.model.topology import Site
 from sim.shaping.schedule import compile_schedule
+from sim.studies.aggregate import NEAR_CEILING
+from sim.studies.hours import MBIT, Hours, bin_hours, workday_mean
+from sim.studies.upstream import fit_upstream, upstream_ceiling
 
-# A 5-minute rate at or above this share of the ceiling is the shaper's, not the demand's.
-CENSOR_SHARE = 0.97
 # The upload-only applications' share of upload bytes below which their mix weight is not
 # fitted (the up/down ratio would hardly move with it).
 UPLOAD_IDENTIFIABLE = 0.1
-# An hour needs this much of itself measured to count.
-MIN_COVERAGE = 0.5
-MBIT = 1e6
 
 
 def ceilings(scenario: Scenario) -> dict[str, float]:
@@ -55,47 +54,10 @@ def ceilings(scenario: Scenario) -> dict[str, float]:
     return out
 
 
-@dataclass
-class _Hours:
-    """A site's measurements by local day and hour."""
-
-    goodput: dict[tuple[dt.date, int], float]  # bytes/s, mean over what was measured
-    covered: dict[tuple[dt.date, int], float]  # seconds measured
-    censored: set[tuple[dt.date, int]]
-    rates: list[tuple[dt.date, float]]  # every interval's goodput rate, bytes/s
-    samples: int = 0
-    censored_samples: int = 0
-    up_down: list[float] = field(default_factory=lambda: [0.0, 0.0])  # uncensored bytes
-
-
-def _bin(rows: list[SiteInterval], zone: dt.tzinfo, overhead: float, ceil_bps: float) -> _Hours:
-    sums: dict[tuple[dt.date, int], float] = defaultdict(float)
-    covered: dict[tuple[dt.date, int], float] = defaultdict(float)
-    hours = _Hours({}, covered, set(), [])
-    for row in rows:
-        if math.isnan(row.down) or row.seconds <= 0:
-            continue
-        local = dt.datetime.fromtimestamp(row.start, zone)
-        key = (local.date(), local.hour)
-        rate = row.down / row.seconds
-        hours.samples += 1
-        if rate * 8.0 >= CENSOR_SHARE * ceil_bps:
-            hours.censored.add(key)
-            hours.censored_samples += 1
-        sums[key] += row.down / overhead
-        covered[key] += row.seconds
-        hours.rates.append((local.date(), rate / overhead))
-        if not math.isnan(row.up) and rate * 8.0 < CENSOR_SHARE * ceil_bps:
-            hours.up_down[0] += row.up
-            hours.up_down[1] += row.down
-    hours.goodput = {k: sums[k] / covered[k] for k in sums if covered[k] >= MIN_COVERAGE * 3600}
-    return hours
-
-
 def _observed_rates(
     scenario: Scenario,
     site: Site,
-    hours: _Hours,
+    hours: Hours,
     calendar: Calendar,
     weekday: bool,
     profile: KindProfile,
@@ -163,18 +125,8 @@ def _fit_shape(
     return scale, rates, hours
 
 
-def _workday_mean(hours: _Hours, workdays: list[dt.date]) -> np.ndarray:
-    """Mean goodput Mbit/s per hour over the working days measured (NaN: never measured)."""
-    out = np.full(24, np.nan)
-    for hour in range(24):
-        values = [hours.goodput[(d, hour)] for d in workdays if (d, hour) in hours.goodput]
-        if values:
-            out[hour] = np.mean(values) * 8.0 / MBIT
-    return out
-
-
-def _measured_figures(hours: _Hours, workdays: list[dt.date]) -> Figures:
-    hourly = _workday_mean(hours, workdays)
+def _measured_figures(hours: Hours, workdays: list[dt.date]) -> Figures:
+    hourly = workday_mean(hours, workdays)
     chosen = set(workdays)
     rates = [r * 8.0 / MBIT for d, r in hours.rates if d in chosen]
     whole = [d for d in workdays if all((d, h) in hours.goodput for h in range(24))]
@@ -209,7 +161,7 @@ class _Fit:
     mix: dict[str, float]  # factors on the kind's mix weights ({}: the kind's mix)
 
 
-def _fit_site(scenario: Scenario, site: Site, hours: _Hours, calendar: Calendar) -> _Fit:
+def _fit_site(scenario: Scenario, site: Site, hours: Hours, calendar: Calendar) -> _Fit:
     """The upload share first (it changes what a session offers), then the session rates.
 
     The scale comes from the working days; from weekends and holidays when none was measured.
@@ -240,9 +192,7 @@ def _fit_site(scenario: Scenario, site: Site, hours: _Hours, calendar: Calendar)
     return _Fit(scale, weekday, weekend, hours_source, mix)
 
 
-def friday_factor(
-    scenario: Scenario, binned: dict[str, _Hours], calendar: Calendar
-) -> float | None:
+def friday_factor(scenario: Scenario, binned: dict[str, Hours], calendar: Calendar) -> float | None:
     """Office activity during Friday prayer, fitted over every office and sub-district office:
     each prayer hour's Friday session rate against the Monday-Thursday one, weighted by rate
     (None when no Friday or no other working day was measured uncensored)."""
@@ -282,14 +232,24 @@ def calibrate(
     by_site: dict[str, list[SiteInterval]] = defaultdict(list)
     for row in rows:
         by_site[row.site].append(row)
-    days = sorted({dt.datetime.fromtimestamp(r.start, zone).date() for r in rows})
+    hourly = [r for r in rows if r.seconds <= 3600.0] or rows  # consolidated rows: not hours
+    days = sorted({dt.datetime.fromtimestamp(r.start, zone).date() for r in hourly})
     # the figures are working days'; data of weekends and holidays alone stands in for them
     workdays = [d for d in days if calendar.day_type(d) in ("workday", "friday")] or days
     binned = {
-        s.id: _bin(by_site[s.id], zone, overhead, ceil[s.id])
+        s.id: bin_hours(by_site[s.id], zone, overhead, ceil[s.id])
         for s in scenario.sites
         if by_site[s.id]
     }
+    hub = scenario.topology.hub.id
+    if not binned and not by_site[hub]:
+        raise ConfigError(
+            source or scenario.path,
+            "site",
+            "no served site and no upstream measured: map the counters to sites, or the "
+            f'upstream to the hub ("{hub}": the hub\'s `counters` key in the topology, or '
+            "--map when importing)",
+        )
     friday = friday_factor(scenario, binned, calendar)
     if friday is not None:
         calendar = calendar.with_friday_factor(friday)
@@ -299,12 +259,13 @@ def calibrate(
         if s.id in binned
     }
     calibrated = _calibrated_scenario(scenario, fits, source, len(days), friday)
-    result = Calibration([], days, workdays)
+    result = Calibration([], days, workdays, zone=str(zone))
     for site in scenario.sites:
-        if site.id not in fits:
+        if site.id in fits:
+            fit = _site_fit(calibrated, site, binned[site.id], fits[site.id], workdays)
+            result.sites.append(fit)
+        elif not by_site[hub]:
             result.notes.append(f"{site.id}: no measurements; its demand stays assumed")
-            continue
-        result.sites.append(_site_fit(calibrated, site, binned[site.id], fits[site.id], workdays))
     assumed_mix = [site_id for site_id, fit in fits.items() if not fit.mix]
     if assumed_mix:
         result.notes.append(
@@ -312,21 +273,34 @@ def calibrate(
             f"under {UPLOAD_IDENTIFIABLE:.0%} of the upload bytes (or no upload was measured), "
             "too little to fit from the upload/download ratio"
         )
-    hub = scenario.topology.hub.id
     known = {s.id for s in scenario.sites} | {hub}
     for site_id in sorted(set(by_site) - known):
         result.notes.append(f"{site_id}: measured, but not a served site of the scenario; left out")
+    calibrated = _with_measured(calibrated, result)
     if by_site[hub]:
-        upstream = _bin(by_site[hub], zone, overhead, math.inf)
-        result.upstream_hourly = _workday_mean(upstream, workdays)
-        result.sites_hourly = np.nansum([f.measured_hourly for f in result.sites], axis=0)
-    return _with_measured(calibrated, result), result
+        upstream = bin_hours(by_site[hub], zone, overhead, upstream_ceiling(scenario), NEAR_CEILING)
+        calibrated = _with_upstream(calibrated, result, upstream, binned)
+    return calibrated, result
+
+
+def _with_upstream(
+    calibrated: Scenario, result: Calibration, upstream: Hours, binned: dict[str, Hours]
+) -> Scenario:
+    """The upstream's hours in the record, and the sites without counters fitted to them."""
+    result.upstream_hourly = workday_mean(upstream, result.workdays)
+    measured = [f.measured_hourly for f in result.sites]
+    result.sites_hourly = np.nansum(measured, axis=0) if measured else np.zeros(24)
+    fitted = fit_upstream(calibrated, upstream, binned, result.days, result.workdays)
+    if fitted is None:
+        return calibrated
+    calibrated, result.upstream = fitted
+    return calibrated
 
 
 def _site_fit(
     calibrated: Scenario,
     site: Site,
-    hours: _Hours,
+    hours: Hours,
     fit: _Fit,
     workdays: list[dt.date],
 ) -> SiteFit:
@@ -349,7 +323,7 @@ def _site_fit(
         hours.samples,
         _measured_figures(hours, workdays),
         fitted,
-        _workday_mean(hours, workdays),
+        workday_mean(hours, workdays),
         fitted_hourly,
         float(np.sqrt(np.mean(np.square(errors)))) if errors else math.nan,
     )

@@ -69,6 +69,12 @@ def calibrated_text(
     lines += ["[calibration]", f"source = {_value(spec.source)}", f"days = {spec.days}"]
     if spec.friday_prayer_factor is not None:
         lines.append(f"friday_prayer_factor = {_value(spec.friday_prayer_factor)}")
+    if spec.busy_hour_mbps is not None:
+        lines.append(f"busy_hour_mbps = {_value(spec.busy_hour_mbps)}")
+    if spec.interval_mbps is not None:
+        lines.append(f"interval_mbps = {_value(spec.interval_mbps)}")
+    if spec.identifiability:
+        lines.append(f"identifiability = {_value(spec.identifiability)}")
     lines += [f"provenance = {_value(spec.provenance)}", ""]
     for site_id, site in spec.sites.items():
         lines.append(f"[calibration.sites.{site_id}]")

@@ -4,7 +4,8 @@ No regency's counters are public, so netlab makes some: the known scenario's exp
 clock hour (`sim.demand.expected`), on the wire (L2), with multiplicative noise on every
 5-minute interval, capped at each site's shaper ceiling (a shaped site sits flat at it), summed
 into cumulative counters that wrap at 32 bits on the sites' ports and 64 on the upstream, with
-the flaws real logs have: a counter reset, a gap, a duplicated row and rows out of order.
+the flaws real logs have: a counter reset, a gap, a duplicated row and rows out of order; the
+upstream, if asked, flat at a ceiling below the demand (a saturated purchase).
 These counters test the import and the fit; they say nothing about the regency's real traffic.
 """
 
@@ -33,6 +34,7 @@ class Synthetic:
     hub_own_mbps: float = 2.0  # traffic of the hub itself, on the upstream only
     seed: int = 1
     flaws: bool = True
+    upstream_cap_mbps: float | None = None  # the upstream's download flat at this (L2) rate
 
 
 def _rates(known: Scenario, spec: Synthetic, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -62,6 +64,8 @@ def counter_csv(known: Scenario, spec: Synthetic, interfaces: dict[str, str]) ->
     total = sum(rates.values())
     own = spec.hub_own_mbps * 1e6 / 8.0
     rates[hub] = total + np.array([own, own / 4])
+    if spec.upstream_cap_mbps is not None:  # a saturated upstream: what passed, not the demand
+        rates[hub][:, 0] = np.minimum(rates[hub][:, 0], spec.upstream_cap_mbps * 1e6 / 8.0)
     start = dt.datetime.combine(spec.days[0], dt.time())
     rows: list[tuple[dt.datetime, str, int, int]] = []
     for site_id, site_rates in rates.items():
