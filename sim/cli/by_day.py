@@ -60,6 +60,7 @@ def simulate_by_day(
         write_year_report(folder, scenario.name, year)
     assert staged.final is not None
     _print_year(year)
+    say(f"year: {staged.final / 'year.html'}")
     return staged.final
 
 

@@ -69,8 +69,7 @@ def run(
     if loaded.spec.scenario.by_day:
         from sim.cli.by_day import simulate_by_day
 
-        folder = simulate_by_day(loaded, out_dir, quiet, workers, kept)
-        out.print(f"year: {folder / 'year.html'}", markup=False, highlight=False, soft_wrap=True)
+        simulate_by_day(loaded, out_dir, quiet, workers, kept)
         return
     for warning in compile_schedule(loaded).warnings:
         warn(warning)
