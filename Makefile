@@ -17,7 +17,7 @@ setup: $(BIN)/netlab
 # The engine compiled with mypyc (tools/build_core.py, README "Performance"), again whenever
 # its sources change; Python imports the compiled copies instead of these sources (unless
 # NETLAB_PURE=1). The modules of sim/model/compiled.py's COMPILED_MODULES (a test checks it).
-CORE_SOURCES := sim/backends/fluid.py sim/backends/fluid_leaf.py sim/shaping/htb.py
+CORE_SOURCES := sim/backends/fluid.py sim/backends/fluid_deadlines.py sim/backends/fluid_leaf.py sim/shaping/htb.py
 CORE_STAMP := build/core.stamp
 
 core: $(CORE_STAMP)

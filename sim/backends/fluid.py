@@ -33,14 +33,15 @@ annotations must hold at run time, and an edit takes effect once it is compiled 
 from __future__ import annotations
 
 import heapq
-import itertools
 import math
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from types import MethodType
+from typing import TYPE_CHECKING
 
 from mypy_extensions import mypyc_attr
-from simpy.core import Environment  # from its own module, which mypyc needs to see
+from simpy.core import BoundClass, Environment  # from its own module, which mypyc needs to see
 
+from sim.backends.fluid_deadlines import ABANDON, END_PACED, START, Deadline, Deadlines
 from sim.backends.fluid_leaf import ElasticGroup, Leaf, PacedGroup
 from sim.model.compiled import refuse_stale
 from sim.model.flow import Direction, Flow, FlowStatus
@@ -53,9 +54,6 @@ refuse_stale(__file__)
 FINISH_SLACK = 1.0  # wire bytes of clock within which a flow counts as finished (float time)
 RATE_TOLERANCE = 1e-9  # relative: a paced flow this close to its need counts as at its need
 PACED_MARGIN = 1e-6  # relative: a share this far from every need and cap needs no water-fill
-
-
-Deadline = tuple[float, int, Callable[[Leaf, Any], None], Leaf, Any]
 
 
 @mypyc_attr(native_class=False)  # a subclass of SimPy's (interpreted) Environment
@@ -73,7 +71,17 @@ class FluidEnvironment(Environment):
     def __init__(self, initial_time: float = 0.0) -> None:
         Environment.__init__(self, initial_time)  # named: compiled, super() would miss it
         self.deadlines: list[Deadline] = []  # a heap by due time
-        self.serve: Callable[[], None] = lambda: None  # runs the deadlines due now
+        self.backend: FluidBackend | None = None  # whose deadlines these are
+        # SimPy binds its event factories (env.timeout, ...) to a plain Environment once, but
+        # only those of the instance's own class: bound here, a timeout costs no descriptor call
+        for name, factory in vars(Environment).items():
+            if type(factory) is BoundClass:
+                setattr(self, name, MethodType(factory.cls, self))
+
+    @property
+    def now(self) -> float:
+        """The current simulation time (SimPy's, read without an interpreted call)."""
+        return self._now
 
     def peek(self) -> float:
         return min(self.deadlines[0][0] if self.deadlines else math.inf, Environment.peek(self))
@@ -85,7 +93,9 @@ class FluidEnvironment(Environment):
             due = deadlines[0][0]
             if not queue or due < queue[0][0]:
                 self._now = due
-                self.serve()
+                backend = self.backend
+                assert backend is not None  # it put the deadlines there
+                backend._serve_due(due)
                 return
         Environment.step(self)
 
@@ -114,11 +124,10 @@ class FluidBackend:
         self._leaves = {d: {s: Leaf(s, d, a) for s, a in access_bps.items()} for d in DIRECTIONS}
         self._live: dict[Direction, LiveAllocation] = {}
         self._leaf_at: dict[Direction, list[Leaf | None]] = {}
-        # every pending deadline (next finish of each leaf, patience, end of a paced flow) as
-        # (due time, sequence, action, leaf, argument), served by the environment
-        self._timers: list[Deadline] = env.deadlines
-        env.serve = self._serve_due
-        self._sequence = itertools.count()
+        # every pending deadline (next finish of each leaf, patience, end of a paced flow),
+        # served by the environment
+        self._deadlines = Deadlines(env.deadlines)
+        env.backend = self
         self._ended: list[Flow] = []  # flows ended by the deadlines being served, to call back
 
     # -- the Backend interface -------------------------------------------------------------
@@ -143,14 +152,14 @@ class FluidBackend:
                 leaf.index = shaped = tree.leaf_of_site.get(leaf.site)
                 self._advance(leaf, now)
                 leaf.alloc = live.alloc[shaped] if shaped is not None else 0.0
-                self._refill(leaf)
+                self._refill(leaf, now)
 
     def transfer(self, flow: Flow, on_end: Callable[[Flow], None] | None = None) -> None:
         flow.on_end = on_end
         self.flows.append(flow)
         leaf = self._leaves[flow.direction][flow.site]
         now = self.env.now
-        if flow.paced:
+        if flow.rate > 0:  # paced
             self._advance(leaf, now)
             need = self._need(leaf, flow)
             group = leaf.groups.get(need)
@@ -160,18 +169,18 @@ class FluidBackend:
             leaf.n_paced += 1
             leaf.n_starved += 0 if group.at_need else 1
             leaf.paced_demand += need
-            self._at(now + flow.duration, self._end_paced, leaf, flow)
+            self._deadlines.at(now + flow.duration, END_PACED, leaf, flow)
         else:
             if math.isfinite(flow.patience):
-                self._at(now + flow.patience, self._abandon, leaf, flow)
+                self._deadlines.at(now + flow.patience, ABANDON, leaf, flow)
             path = self.paths.get((flow.site, flow.app))
             if path is not None:
                 leaf.setup[flow] = path.cap_bps * self.overhead
-                self._at(now + path.setup_s(flow.size), self._start_elastic, leaf, flow)
+                self._deadlines.at(now + path.setup_s(flow.size), START, leaf, flow)
                 return
             self._advance(leaf, now)
-            self._add_elastic(leaf, flow, leaf.user_cap)
-        self._demand_changed(leaf)
+            self._add_elastic(leaf, flow, leaf.user_cap, now)
+        self._demand_changed(leaf, now)
 
     def leaf_bytes(self, direction: Direction) -> dict[str, float]:
         now = self.env.now
@@ -189,7 +198,7 @@ class FluidBackend:
             for leaf in self._leaves[direction].values():
                 self._advance(leaf, now)
                 for flow in list(leaf.group_of):
-                    self._close_elastic(leaf, flow, "cut")
+                    self._close_elastic(leaf, flow, "cut", now)
                 for flow in list(leaf.setup):
                     self._close_in_setup(leaf, flow, "cut")
                 for group in leaf.groups.values():
@@ -225,7 +234,7 @@ class FluidBackend:
             flow.delivered += (leaf.clock - mark) / self.overhead
             group.marks[flow] = leaf.clock
 
-    def _refill(self, leaf: Leaf) -> None:
+    def _refill(self, leaf: Leaf, now: float) -> None:
         """Split the leaf's allocation max-min fairly; re-arm its next finish if a rate or the
         flows moved (else its live finish entry still holds)."""
         egroups = leaf.egroups
@@ -243,9 +252,9 @@ class FluidBackend:
             level = (leaf.alloc - leaf.paced_demand) / leaf.n_elastic
             near = level / (1 + PACED_MARGIN)
             if next(iter(egroups)) <= level * (1 + PACED_MARGIN) or max(leaf.groups) >= near:
-                level = self._water_fill(leaf)
+                level = self._water_fill(leaf, now)
         else:
-            level = self._water_fill(leaf)
+            level = self._water_fill(leaf, now)
         moved = leaf.heads_moved
         for group in egroups.values():
             cap = group.cap
@@ -255,9 +264,9 @@ class FluidBackend:
                 moved = True
         leaf.level = level if leaf.n_starved else 0.0
         if moved:
-            self._schedule(leaf)
+            self._schedule(leaf, now)
 
-    def _water_fill(self, leaf: Leaf) -> float:
+    def _water_fill(self, leaf: Leaf, now: float) -> float:
         """The fair level with paced groups capped at their needs and elastic groups at their
         caps; move paced groups across it."""
         remaining = leaf.alloc
@@ -278,7 +287,6 @@ class FluidBackend:
         else:
             if free is not None:
                 level = remaining / len(free.start_clock)
-        now = self.env.now
         for need, group in leaf.groups.items():
             at_need = need <= level * (1 + RATE_TOLERANCE)
             if at_need != group.at_need:
@@ -290,9 +298,9 @@ class FluidBackend:
                 leaf.n_starved += -len(group.marks) if at_need else len(group.marks)
         return level
 
-    def _schedule(self, leaf: Leaf) -> None:
+    def _schedule(self, leaf: Leaf, now: float) -> None:
         """(Re)arm the leaf's next elastic finish; older entries for the leaf become stale."""
-        leaf.version += 1
+        leaf.version = -1  # none live, until one is armed below
         leaf.heads_moved = False
         leaf.due = math.inf
         delay = math.inf
@@ -305,43 +313,32 @@ class FluidBackend:
                 if due < delay:
                     delay = due
         if delay < math.inf:
-            leaf.due = self.env.now + max(0.0, delay)
-            self._at(leaf.due, self._on_finish, leaf, leaf.version)
+            self._deadlines.finish_at(leaf, now + max(0.0, delay))
 
-    def _at(
-        self, due: float, action: Callable[[Leaf, Any], None], leaf: Leaf, argument: Any
-    ) -> None:
-        """Call action(leaf, argument) at `due` (not before now)."""
-        heapq.heappush(self._timers, (due, next(self._sequence), action, leaf, argument))
-
-    def _serve_due(self) -> None:
-        """Run every deadline due now, then call the users back; drop lapsed deadlines from
-        the top, so the environment never stops for one."""
-        now = self.env.now
-        timers = self._timers
-        while timers and timers[0][0] <= now:
-            _, _, action, leaf, argument = heapq.heappop(timers)
-            action(leaf, argument)
+    def _serve_due(self, now: float) -> None:
+        """Run every deadline due now, then call the users back."""
+        deadlines = self._deadlines
+        while (entry := deadlines.pop(now)) is not None:
+            _, _, what, leaf, flow = entry
+            if flow is None:
+                self._on_finish(leaf, now)
+            elif what == START:
+                self._start_elastic(leaf, flow, now)
+            elif what == ABANDON:
+                self._abandon(leaf, flow)
+            else:
+                self._end_paced(leaf, flow, now)
         ended = self._ended
         if ended:
             for flow in ended:  # the users' next steps, now that the bookkeeping is done
                 if flow.on_end is not None:
                     flow.on_end(flow)
             ended.clear()
-        while timers:
-            _, _, _, leaf, argument = timers[0]
-            if argument.__class__ is Flow:  # a patience, handshake or paced deadline
-                if argument.status == "active":
-                    break
-            elif argument == leaf.version:  # the leaf's live finish deadline
-                break
-            heapq.heappop(timers)
+        deadlines.drop_lapsed()
 
-    def _on_finish(self, leaf: Leaf, version: int) -> None:
-        if version != leaf.version:  # rescheduled since: a stale entry
-            return
+    def _on_finish(self, leaf: Leaf, now: float) -> None:
         leaf.heads_moved = True  # its live entry is spent, even if no flow is quite done
-        self._advance(leaf, self.env.now)
+        self._advance(leaf, now)
         for group in list(leaf.egroups.values()):
             heap = group.heap
             while heap and (
@@ -349,10 +346,12 @@ class FluidBackend:
             ):
                 _, _, flow = heapq.heappop(heap)
                 if flow.status == "active":
-                    self._close_elastic(leaf, flow, "done")
-        self._demand_changed(leaf)
+                    self._close_elastic(leaf, flow, "done", now)
+        self._demand_changed(leaf, now)
 
-    def _add_elastic(self, leaf: Leaf, flow: Flow, cap: float, served: float = 0.0) -> None:
+    def _add_elastic(
+        self, leaf: Leaf, flow: Flow, cap: float, now: float, served: float = 0.0
+    ) -> None:
         """Put an elastic flow into its leaf's group of that cap (wire bits/s); served: the wire
         bytes it already has (when regrouped)."""
         group = leaf.egroups.get(cap)
@@ -362,29 +361,29 @@ class FluidBackend:
         heapq.heappush(group.heap, (group.clock + wire, flow.id, flow))
         group.start_clock[flow] = group.clock - served
         rate = group.rate
-        if not rate or self.env.now + wire * 8.0 / rate < leaf.due:
+        if not rate or now + wire * 8.0 / rate < leaf.due:
             leaf.heads_moved = True
         leaf.group_of[flow] = group
         leaf.n_elastic += 1
         if cap != math.inf:
             leaf.elastic_demand += cap
 
-    def _start_elastic(self, leaf: Leaf, flow: Flow) -> None:
+    def _start_elastic(self, leaf: Leaf, flow: Flow, now: float) -> None:
         """Handshakes and slow start are over: the flow's bytes start to flow."""
         cap = leaf.setup.pop(flow, None)
         if cap is None:  # abandoned meanwhile
             return
-        self._advance(leaf, self.env.now)
-        self._add_elastic(leaf, flow, cap if cap < leaf.user_cap else leaf.user_cap)
-        self._demand_changed(leaf)
+        self._advance(leaf, now)
+        self._add_elastic(leaf, flow, cap if cap < leaf.user_cap else leaf.user_cap, now)
+        self._demand_changed(leaf, now)
 
-    def _close_elastic(self, leaf: Leaf, flow: Flow, status: FlowStatus) -> None:
+    def _close_elastic(self, leaf: Leaf, flow: Flow, status: FlowStatus, now: float) -> None:
         group = leaf.group_of.pop(flow)
         leaf.heads_moved = True
         served = (group.clock - group.start_clock.pop(flow)) / self.overhead
         flow.delivered = flow.size if status == "done" else min(served, flow.size)
         flow.status = status
-        flow.end = self.env.now
+        flow.end = now
         leaf.n_elastic -= 1
         if group.cap != math.inf:
             leaf.elastic_demand = leaf.elastic_demand - group.cap if leaf.n_elastic else 0.0
@@ -405,14 +404,14 @@ class FluidBackend:
         if flow in leaf.setup:
             self._close_in_setup(leaf, flow, "abandoned")
             return
-        self._advance(leaf, self.env.now)
-        self._close_elastic(leaf, flow, "abandoned")
-        self._demand_changed(leaf)
+        now = self.env.now
+        self._advance(leaf, now)
+        self._close_elastic(leaf, flow, "abandoned", now)
+        self._demand_changed(leaf, now)
 
-    def _end_paced(self, leaf: Leaf, flow: Flow) -> None:
+    def _end_paced(self, leaf: Leaf, flow: Flow, now: float) -> None:
         if flow.status != "active":
             return
-        now = self.env.now
         self._advance(leaf, now)
         group = leaf.groups[self._need(leaf, flow)]
         self._credit(leaf, group, flow, now)
@@ -425,7 +424,7 @@ class FluidBackend:
         flow.delivered = min(flow.delivered, flow.size)
         flow.status, flow.end = "done", now
         self._ended.append(flow)
-        self._demand_changed(leaf)
+        self._demand_changed(leaf, now)
 
     def _need(self, leaf: Leaf, flow: Flow) -> float:
         """A paced flow's need in its leaf: its rate on the wire, cut to the per-user cap."""
@@ -456,21 +455,20 @@ class FluidBackend:
         for flow, served in elastic:
             path = self.paths.get((flow.site, flow.app))
             own = path.cap_bps * self.overhead if path is not None else math.inf
-            self._add_elastic(leaf, flow, own if own < cap else cap, served)
+            self._add_elastic(leaf, flow, own if own < cap else cap, now, served)
         leaf.heads_moved = True
 
     # -- across the tree ---------------------------------------------------------------------
 
-    def _demand_changed(self, leaf: Leaf) -> None:
+    def _demand_changed(self, leaf: Leaf, now: float) -> None:
         """Update the tree if the leaf's demand moved, then re-split every leaf that changed."""
         live = self._live[leaf.direction]
         index = leaf.index
         new = leaf.demand()
         if index is None or live.demand[index] == new:
-            self._refill(leaf)
+            self._refill(leaf, now)
             return
         touched_refilled = False
-        now = self.env.now
         at = self._leaf_at[leaf.direction]
         for i in live.set_demand(index, new):
             other = at[i]
@@ -478,10 +476,10 @@ class FluidBackend:
                 continue
             self._advance(other, now)
             other.alloc = live.alloc[i]
-            self._refill(other)
+            self._refill(other, now)
             touched_refilled |= other is leaf
         if not touched_refilled:
-            self._refill(leaf)
+            self._refill(leaf, now)
 
 
 def _user_caps(plan: ShapingPlan, direction: Direction) -> dict[str, float]:

@@ -69,6 +69,8 @@ class Leaf:
         "bytes",
         "version",
         "due",
+        "alarm",
+        "alarm_due",
         "heads_moved",
         "index",
         "access",
@@ -95,8 +97,10 @@ class Leaf:
         self.n_starved = 0  # paced flows at the level, below their need
         self.paced_demand = 0.0  # wire bits/s all paced flows need
         self.bytes = 0.0  # cumulative L2 bytes through the leaf
-        self.version = 0  # bumps on every reschedule; stale timer entries check it
-        self.due = math.inf  # when its live finish entry is due (inf: none)
+        self.version = -1  # the sequence number of its live finish deadline (-1: none)
+        self.due = math.inf  # when its next finish is due (inf: none)
+        self.alarm = -1  # the sequence number of its finish entry in the heap (-1: none)
+        self.alarm_due = math.inf  # and when that entry is due
         self.heads_moved = False  # a flow joined or left: its next finish may have moved
 
     def demand(self) -> float:

@@ -21,7 +21,12 @@ from importlib.abc import MetaPathFinder
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
-COMPILED_MODULES = ("sim.backends.fluid", "sim.backends.fluid_leaf", "sim.shaping.htb")
+COMPILED_MODULES = (
+    "sim.backends.fluid",
+    "sim.backends.fluid_deadlines",
+    "sim.backends.fluid_leaf",
+    "sim.shaping.htb",
+)
 EXTENSION_SUFFIXES = (".so", ".pyd")
 PURE_VARIABLE = "NETLAB_PURE"  # set to 1: import COMPILED_MODULES from their sources
 
