@@ -16,7 +16,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sim.model.demand import DemandSpec
 from sim.model.fields import ClockTime, Duration, LocalDateTime
 from sim.model.loading import PathText, Strict
-from sim.model.policy_spec import DEPLOYED, PolicySpec, StaticPolicyName
+from sim.model.policy_spec import DEPLOYED, BuildableName, PolicySpec
 from sim.model.units import MAX_MBPS, format_duration
 
 # Bounds on sizes: past them a run would take days or never end; each message says the bound.
@@ -231,14 +231,14 @@ MAX_GRID = 100_000
 MAX_GROWTH = 100.0
 
 
-def _default_policies() -> list[StaticPolicyName]:
+def _default_policies() -> list[BuildableName]:
     return ["htb-weighted", "htb-priority"]
 
 
 class OptimizeSpec(Strict):
     """How `netlab optimize` searches: policies, purchase grid, seeds, evaluation window."""
 
-    policies: list[StaticPolicyName] = Field(default_factory=_default_policies, min_length=1)
+    policies: list[BuildableName] = Field(default_factory=_default_policies, min_length=1)
     seeds: int = Field(default=2, ge=1, le=50, description="seeds per probe of the search")
     confirm_seeds: int = Field(
         default=3, ge=1, le=50, description="fresh seeds the answer must also satisfy"
