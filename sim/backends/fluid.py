@@ -45,6 +45,7 @@ from sim.backends.fluid_leaf import ElasticGroup, Leaf, PacedGroup
 from sim.model.compiled import refuse_stale
 from sim.model.flow import Direction, Flow, FlowStatus
 from sim.model.tcp import TcpPath
+from sim.shaping.control import LeafState
 from sim.shaping.htb import CompiledTree, LiveAllocation
 from sim.shaping.plan import DIRECTIONS, ShapingPlan
 
@@ -182,6 +183,16 @@ class FluidBackend:
 
     def leaf_drops(self, direction: Direction) -> dict[str, int]:
         return dict.fromkeys(self._leaves[direction], 0)
+
+    def leaf_states(self, direction: Direction) -> dict[str, LeafState]:
+        """Bytes so far and the demand now (at most the access link); no queue, no drops."""
+        now = self.env.now
+        return {
+            s: LeafState(
+                lf.bytes + lf.alloc * (now - lf.since) / 8.0, 0, None, min(lf.demand(), lf.access)
+            )
+            for s, lf in self._leaves[direction].items()
+        }
 
     def finish(self) -> None:
         now = self.env.now

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.cli.console import progress_bar
+from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -27,11 +28,19 @@ def simulate_and_write(
     extra: dict[str, object] | None = None,
     also: Callable[[Path], object] | None = None,
 ) -> tuple[Summary, Path]:
-    """Run on the fluid backend with a progress bar; write the run folder and its reports."""
-    from sim.run import run_scenario
+    """Run on the fluid backend with a progress bar; write the run folder and its reports.
 
-    with progress_bar(quiet, f"simulating {scenario.name}", scenario.duration) as report:
-        record = run_scenario(scenario, progress=report)
+    A run whose controller failed still gets its folder, with what was measured up to then;
+    the failure is then raised as the one-line error."""
+    from sim.run import ControllerFailed, run_scenario
+
+    try:
+        with progress_bar(quiet, f"simulating {scenario.name}", scenario.duration) as report:
+            record = run_scenario(scenario, progress=report)
+    except ControllerFailed as failed:
+        _, folder = write_record(failed.record, out_dir)
+        where = f"{failed.problem}; what was measured is in {folder}"
+        raise ConfigError(failed.path, failed.key, where) from None
     if scenario.duration > DAY_S:
         extra, also = _with_acceptance(record, extra, also)
     return write_record(record, out_dir, extra, also)

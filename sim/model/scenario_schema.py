@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
+from sim.model.controller_spec import ControllerSpec
 from sim.model.demand import DemandSpec
 from sim.model.fields import ClockTime, Duration, LocalDateTime
 from sim.model.loading import PathText, Strict
@@ -348,3 +356,13 @@ class ScenarioFile(Strict):
     calendar: CalendarSpec = CalendarSpec()
     calibration: CalibrationSpec = CalibrationSpec()
     acceptance: Acceptance = Acceptance()
+    controller: ControllerSpec | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_controller(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """`controller` only where one is named: other scenarios' dumps (and the hashes of
+        sweep points and run folders taken over them) stay as they were."""
+        data: dict[str, Any] = handler(self)
+        if data.get("controller") is None:
+            data.pop("controller", None)
+        return data
