@@ -143,7 +143,8 @@ def run_scenario(
 
     first = plans[plan_index_at(0.0)]
     backend.apply_plan(first)
-    loop = None if scenario.spec.controller is None else ControlLoop(scenario, first)
+    control = scenario.spec.controller
+    loop = ControlLoop(scenario, first) if control is not None and control.enabled else None
     env.process(_controller(env, scenario, schedule, backend, loop))
     if loop is not None:
         env.process(_control(env, loop, backend))

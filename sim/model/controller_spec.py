@@ -31,6 +31,9 @@ class ControllerSpec(Strict):
     params: dict[str, Any] = Field(
         default={}, description="the controller's parameters, checked by its own schema"
     )
+    enabled: bool = Field(
+        default=True, description="false: no controller (a sweep's grid compares with, without)"
+    )
 
     @model_validator(mode="after")
     def _one_controller(self) -> ControllerSpec:
