@@ -7,8 +7,9 @@ children of one parent share exactly what the plan gave those children at the st
 policy's split of the purchase is kept, only moved between siblings), within a floor (a share
 of the site's starting guarantee: `essential_floor` for essential offices, `floor` for the
 others) and a cap per site kind (`cap_mbps`). A guarantee moves at most by the factor
-`1 + max_step` per call, and only when it would move by more than `min_change`, so the
-kernel sees few, bounded changes. Ceilings, priorities and quanta stay the policy's.
+`1 + max_step` per change, only when it would move by more than `min_change`, and the plan
+changes at most once every `hold_s` seconds (use is smoothed at every call all the same), so
+the kernel sees few, bounded changes. Ceilings, priorities and quanta stay the policy's.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class DemandFollowingParams(BaseModel):
     cap_mbps: dict[str, float] = Field(default={"hotspot": 10.0})
     max_step: float = Field(default=0.5, gt=0, le=10)
     min_change: float = Field(default=0.1, ge=0, le=1)
+    hold_s: float = Field(default=60.0, ge=0, le=86400)
     use_demand: bool = True
 
 
@@ -49,36 +51,52 @@ class DemandFollowing(Controller):
     ) -> None:
         self.p = params
         self.sites = {s.id: s for s in sites}
-        self.start_rate = {d: {c.site: c.rate for c in plan.tree(d).leaves} for d in DIRECTIONS}
+        self.start_rate: dict[Direction, dict[str, float]] = {
+            d: {c.site: c.rate for c in plan.tree(d).leaves if c.site is not None}
+            for d in DIRECTIONS
+        }
         self.groups = {d: _siblings(plan, d) for d in DIRECTIONS}  # parent -> its leaves' sites
         self.smoothed: dict[Direction, dict[str, float]] = {d: {} for d in DIRECTIONS}
+        self.low = {d: {s: self._floor(d, s) for s in self.start_rate[d]} for d in DIRECTIONS}
+        self.high = {
+            d: {s: max(low, self._cap(s)) for s, low in self.low[d].items()} for d in DIRECTIONS
+        }
+        self.changed_at = -float("inf")
 
     def decide(self, seen: Observation) -> Decision | None:
+        for direction in DIRECTIONS:
+            self._smooth(seen, direction)
+        if seen.time - self.changed_at < self.p.hold_s:
+            return None
+        wanted = {d: self._wanted(d) for d in DIRECTIONS}
         rates: dict[Direction, dict[str, float]] = {}
         for direction in DIRECTIONS:
-            wanted = self._wanted(seen, direction)
             now = {c.site: c.rate for c in seen.plan.tree(direction).leaves if c.site}
             moved = {
                 site: _bounded(now[site], rate, self.p.max_step)
-                for site, rate in wanted.items()
+                for site, rate in wanted[direction].items()
                 if abs(rate - now[site]) > self.p.min_change * now[site]
             }
             if moved:
                 rates[direction] = moved
         if not rates:
             return None
+        self.changed_at = seen.time
         why = f"guarantees follow the smoothed use (x{self.p.headroom:g}), within floors and caps"
         return Decision(with_leaf_rates(seen.plan, rates, seen.plan.policy), why)
 
-    def _wanted(self, seen: Observation, direction: Direction) -> dict[str, float]:
-        """Each leaf's wanted guarantee: smoothed use × headroom, split within its parent."""
-        smoothed = self.smoothed[direction]
+    def _smooth(self, seen: Observation, direction: Direction) -> None:
+        """Fold the interval's use of every leaf into its smoothed use."""
+        smoothed, alpha = self.smoothed[direction], self.p.smoothing
         for site, reading in seen.classes[direction].items():
-            use = reading.rate_bps(seen.interval)
+            use = reading.bytes * 8.0 / seen.interval
             if self.p.use_demand and reading.demand_bps is not None:
                 use = max(use, reading.demand_bps)
             old = smoothed.get(site, use)
-            smoothed[site] = old + self.p.smoothing * (use - old)
+            smoothed[site] = old + alpha * (use - old)
+
+    def _wanted(self, direction: Direction) -> dict[str, float]:
+        """Each leaf's wanted guarantee: smoothed use × headroom, split within its parent."""
         wanted: dict[str, float] = {}
         for sites in self.groups[direction].values():
             budget = sum(self.start_rate[direction][s] for s in sites)
@@ -87,14 +105,13 @@ class DemandFollowing(Controller):
 
     def _split(self, direction: Direction, sites: list[str], budget: float) -> dict[str, float]:
         """`budget` among `sites` in proportion to their wants, within floors and caps."""
-        low = {s: self._floor(direction, s) for s in sites}
-        high = {s: max(low[s], self._cap(s)) for s in sites}
+        low, high = self.low[direction], self.high[direction]
         want = {
             s: min(max(self.smoothed[direction].get(s, 0.0) * self.p.headroom, low[s]), high[s])
             for s in sites
         }
         total = sum(want.values())
-        floors = sum(low.values())
+        floors = sum(low[s] for s in sites)
         if total > budget and total > floors:  # shrink what is above the floors
             k = max(budget - floors, 0.0) / (total - floors)
             want = {s: low[s] + (want[s] - low[s]) * k for s in sites}
