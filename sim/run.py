@@ -153,23 +153,9 @@ def run_scenario(
     interval = float(scenario.spec.scenario.sample_interval)
     duration = scenario.duration
     built = time.perf_counter()
-    steps = int(np.ceil(duration / interval - 1e-9))
-    failed: ControllerError | None = None
     with _cycle_collector_paused():
-        for step in range(steps):
-            in_force.append(plan_index_at(step * interval))
-            try:
-                env.run(until=min((step + 1) * interval, duration))
-            except ControllerError as error:  # the interval it began in is the last one kept
-                failed, steps = error, step + (env.now > step * interval)
-                if steps == step:
-                    in_force.pop()
-                    break
-            sampler.sample()
-            if progress is not None:
-                progress(env.now, duration)
-            if failed is not None:
-                break
+        failed = _simulate(env, duration, interval, sampler, in_force, plan_index_at, progress)
+    steps = len(in_force)
     backend.finish()
     ended = time.perf_counter()
     record = RunRecord(
@@ -191,6 +177,35 @@ def run_scenario(
     if failed is not None:
         raise ControllerFailed(scenario, failed, record)
     return record
+
+
+def _simulate(
+    env: simpy.Environment,
+    duration: float,
+    interval: float,
+    sampler: _Sampler,
+    in_force: list[int],
+    plan_index_at: Callable[[float], int],
+    progress: Progress | None,
+) -> ControllerError | None:
+    """Run interval by interval, sampling after each; `in_force` gets each interval's plan.
+
+    A failing controller ends it: the interval it failed in is the last one kept (none, when
+    it failed at that interval's very start)."""
+    for step in range(int(np.ceil(duration / interval - 1e-9))):
+        in_force.append(plan_index_at(step * interval))
+        try:
+            env.run(until=min((step + 1) * interval, duration))
+        except ControllerError as error:
+            if env.now <= step * interval:
+                in_force.pop()
+            else:
+                sampler.sample()
+            return error
+        sampler.sample()
+        if progress is not None:
+            progress(env.now, duration)
+    return None
 
 
 @contextlib.contextmanager

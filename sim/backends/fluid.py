@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from mypy_extensions import mypyc_attr
 from simpy.core import Environment  # from its own module, which mypyc needs to see
 
-from sim.backends.fluid_leaf import ElasticGroup, Leaf, PacedGroup
+from sim.backends.fluid_leaf import ElasticGroup, Leaf, PacedGroup, user_caps
 from sim.model.compiled import refuse_stale
 from sim.model.flow import Direction, Flow, FlowStatus
 from sim.model.tcp import TcpPath
@@ -132,7 +132,7 @@ class FluidBackend:
             at: list[Leaf | None] = [None] * len(tree)
             for site, index in tree.leaf_of_site.items():
                 at[index] = leaves[site]
-            caps = _user_caps(plan, direction)
+            caps = user_caps(plan, direction)
             for leaf in leaves.values():
                 cap = caps.get(leaf.site, math.inf)
                 if cap != leaf.user_cap:
@@ -185,14 +185,7 @@ class FluidBackend:
         return dict.fromkeys(self._leaves[direction], 0)
 
     def leaf_states(self, direction: Direction) -> dict[str, LeafState]:
-        """Bytes so far and the demand now (at most the access link); no queue, no drops."""
-        now = self.env.now
-        return {
-            s: LeafState(
-                lf.bytes + lf.alloc * (now - lf.since) / 8.0, 0, None, min(lf.demand(), lf.access)
-            )
-            for s, lf in self._leaves[direction].items()
-        }
+        return {s: lf.state(self.env.now) for s, lf in self._leaves[direction].items()}
 
     def finish(self) -> None:
         now = self.env.now
@@ -493,15 +486,6 @@ class FluidBackend:
             touched_refilled |= other is leaf
         if not touched_refilled:
             self._refill(leaf)
-
-
-def _user_caps(plan: ShapingPlan, direction: Direction) -> dict[str, float]:
-    """Each site's per-user cap in the plan's tree for direction, where its leaf has one."""
-    caps: dict[str, float] = {}
-    for c in plan.tree(direction).leaves:
-        if c.site is not None and c.per_user_bps is not None:
-            caps[c.site] = c.per_user_bps
-    return caps
 
 
 if TYPE_CHECKING:  # mypy checks the class against the interface it implements, structurally
