@@ -119,6 +119,8 @@ def write_run(
         tell("classes.csv")
         _write_csv(temporary / "classes.csv", CLASS_COLUMNS, class_rows(record))
         write_json(temporary / "summary.json", summary)
+        if record.control is not None:
+            _write_csv(temporary / "controller.csv", CONTROL_COLUMNS, control_rows(record))
         for file_name, data in (extra or {}).items():
             write_json(temporary / file_name, data)
         for page, write in (("report.html", report), ("the other pages", also)):
@@ -313,6 +315,36 @@ def class_rows(record: RunRecord) -> Iterator[list[object]]:
                     int(series.drops[row, col]),
                     _num(series.offered_bps[row, col]),
                 ]
+
+
+CONTROL_COLUMNS = [
+    "time_s",
+    "clock",
+    "controller",
+    "direction",
+    "class",
+    "field",
+    "old",
+    "new",
+    "why",
+]
+
+
+def control_rows(record: RunRecord) -> Iterator[list[object]]:
+    """Every change a live controller made: when, to which class and field, from, to, why."""
+    for c in record.control or []:
+        clock = record.scenario.start + dt.timedelta(seconds=c.time)
+        yield [
+            _num(c.time),
+            clock.isoformat(sep=" "),
+            c.controller,
+            c.direction,
+            c.class_id,
+            c.field,
+            _num(c.old),
+            _num(c.new),
+            c.why,
+        ]
 
 
 def load_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:

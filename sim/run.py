@@ -2,7 +2,11 @@
 
 The runner is backend-agnostic: it starts the users, a controller that puts the plan in force
 (and switches it when a schedule says so), and a sampler that reads each backend's per-leaf L2
-byte counters at every interval. It returns a RunRecord, from which metrics and files are made.
+byte counters at every interval. With a `[controller]`, one more SimPy process wakes every
+controller interval, reads the leaves (`Backend.leaf_states`), asks the ControlLoop
+(sim.shaping.controllers) and puts a plan it returns in force through `apply_plan`, the path a
+schedule's switch takes. It returns a RunRecord, from which metrics and files are made; a
+controller that fails ends the run with ControllerFailed, which carries what was measured.
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ import simpy
 from sim.backends.base import Backend
 from sim.backends.fluid import FluidBackend, FluidEnvironment
 from sim.demand.users import start_users
+from sim.model.errors import ConfigError
 from sim.model.flow import Direction, Flow
 from sim.model.paths import tcp_paths
 from sim.model.scenario import Scenario
+from sim.shaping.control import Change, LeafState
+from sim.shaping.controllers import ControllerError, ControlLoop
 from sim.shaping.plan import DIRECTIONS, ShapingPlan
 from sim.shaping.schedule import PlanSchedule, compile_schedule
 
@@ -61,10 +68,20 @@ class RunRecord:
     warnings: list[str] = field(default_factory=list)
     emulation: EmulationInfo | None = None  # the machine's record, when a backend emulated
     window: RunWindow | None = None  # set when the run covered a window of the day
+    control: list[Change] | None = None  # a controller's changes (None: the run had none)
 
     @property
     def plans(self) -> list[ShapingPlan]:
         return self.schedule.plans
+
+
+class ControllerFailed(ConfigError):
+    """A controller raised or answered an invalid plan: the run ended there; `record` holds
+    what was measured up to then (the CLI still writes its folder)."""
+
+    def __init__(self, scenario: Scenario, error: ControllerError, record: RunRecord) -> None:
+        super().__init__(scenario.path, "controller", str(error))
+        self.record = record
 
 
 class _Sampler:
@@ -124,24 +141,24 @@ def run_scenario(
         plan = schedule.plan_at(scenario.start + dt.timedelta(seconds=offset))
         return next(i for i, p in enumerate(plans) if p is plan)
 
-    backend.apply_plan(plans[plan_index_at(0.0)])
-    env.process(_controller(env, scenario, schedule, backend))
+    first = plans[plan_index_at(0.0)]
+    backend.apply_plan(first)
+    control = scenario.spec.controller
+    loop = ControlLoop(scenario, first) if control is not None and control.enabled else None
+    env.process(_controller(env, scenario, schedule, backend, loop))
+    if loop is not None:
+        env.process(_control(env, loop, backend))
     users = start_users(env, scenario, backend)
     sampler = _Sampler(backend, site_ids)
     interval = float(scenario.spec.scenario.sample_interval)
     duration = scenario.duration
     built = time.perf_counter()
-    steps = int(np.ceil(duration / interval - 1e-9))
     with _cycle_collector_paused():
-        for step in range(steps):
-            in_force.append(plan_index_at(step * interval))
-            env.run(until=min((step + 1) * interval, duration))
-            sampler.sample()
-            if progress is not None:
-                progress(env.now, duration)
+        failed = _simulate(env, duration, interval, sampler, in_force, plan_index_at, progress)
+    steps = len(in_force)
     backend.finish()
     ended = time.perf_counter()
-    return RunRecord(
+    record = RunRecord(
         scenario=scenario,
         backend=backend.name,
         schedule=schedule,
@@ -155,7 +172,40 @@ def run_scenario(
         users=users,
         timings={"setup_s": built - began, "simulate_s": ended - built},
         warnings=list(dict.fromkeys(schedule.warnings)),
+        control=None if loop is None else loop.log,
     )
+    if failed is not None:
+        raise ControllerFailed(scenario, failed, record)
+    return record
+
+
+def _simulate(
+    env: simpy.Environment,
+    duration: float,
+    interval: float,
+    sampler: _Sampler,
+    in_force: list[int],
+    plan_index_at: Callable[[float], int],
+    progress: Progress | None,
+) -> ControllerError | None:
+    """Run interval by interval, sampling after each; `in_force` gets each interval's plan.
+
+    A failing controller ends it: the interval it failed in is the last one kept (none, when
+    it failed at that interval's very start)."""
+    for step in range(int(np.ceil(duration / interval - 1e-9))):
+        in_force.append(plan_index_at(step * interval))
+        try:
+            env.run(until=min((step + 1) * interval, duration))
+        except ControllerError as error:
+            if env.now <= step * interval:
+                in_force.pop()
+            else:
+                sampler.sample()
+            return error
+        sampler.sample()
+        if progress is not None:
+            progress(env.now, duration)
+    return None
 
 
 @contextlib.contextmanager
@@ -176,9 +226,14 @@ def _cycle_collector_paused() -> Iterator[None]:
 
 
 def _controller(
-    env: simpy.Environment, scenario: Scenario, schedule: PlanSchedule, backend: Backend
+    env: simpy.Environment,
+    scenario: Scenario,
+    schedule: PlanSchedule,
+    backend: Backend,
+    loop: ControlLoop | None,
 ) -> Generator[simpy.Event, object, None]:
-    """Put the scheduled plan in force at every switch time."""
+    """Put the scheduled plan in force at every switch time (a live controller then goes on
+    from the plan switched to)."""
     current = schedule.plan_at(scenario.start)
     while True:
         now = scenario.start + dt.timedelta(seconds=env.now)
@@ -190,3 +245,21 @@ def _controller(
         if plan is not current:
             backend.apply_plan(plan)
             current = plan
+            if loop is not None:
+                loop.plan = plan
+
+
+def _control(
+    env: simpy.Environment, loop: ControlLoop, backend: Backend
+) -> Generator[simpy.Event, object, None]:
+    """Every controller interval: read the leaves, ask the controller, apply what it returns."""
+    loop.prime(_states(backend), env.now)
+    while True:
+        yield env.timeout(loop.interval)
+        plan = loop.step(_states(backend), env.now)
+        if plan is not None:
+            backend.apply_plan(plan)
+
+
+def _states(backend: Backend) -> dict[Direction, dict[str, LeafState]]:
+    return {d: backend.leaf_states(d) for d in DIRECTIONS}

@@ -29,7 +29,7 @@ from sim.shaping.tc_script import IFB_DEV, to_tc_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ("example-small", "kotim-baseline")
-BUILT = [name for name, policy in POLICIES.items() if policy.build is not None]  # not deployed
+BUILT = [name for name, policy in POLICIES.items() if policy.builder is not None]  # not deployed
 
 
 def _plans() -> list[tuple[str, ShapingPlan]]:

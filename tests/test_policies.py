@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.model.policy_spec import POLICY_NAMES, SCHEDULE, STATIC_POLICIES, PolicyParams
+from sim.model.policy_spec import PLUGIN, POLICY_NAMES, SCHEDULE, STATIC_POLICIES, PolicyParams
 from sim.model.scenario import load_scenario
 from sim.run import run_scenario
 from sim.shaping.htb import CompiledTree
@@ -117,7 +117,7 @@ def test_the_schema_accepts_exactly_the_registered_policies() -> None:
         f"sim/model/policy_spec.py: STATIC_POLICIES = {tuple(POLICIES)!r}"
     )
     assert all(name == policy.name for name, policy in POLICIES.items())
-    assert (*STATIC_POLICIES, SCHEDULE) == POLICY_NAMES
+    assert (*STATIC_POLICIES, PLUGIN, SCHEDULE) == POLICY_NAMES
 
 
 def test_each_policy_reads_keys_of_the_policy_table() -> None:
@@ -147,7 +147,8 @@ def test_the_docs_policy_table_lists_exactly_the_registered_policies() -> None:
         for p in POLICIES.values()
     ]
     table = "\n".join(f"| `{name}` | {doc} | {uses} |" for name, doc, uses in expected)
-    assert rows[:-1] == expected, f"docs/scenario-reference.md's policy table:\n{table}"
+    assert rows[:-2] == expected, f"docs/scenario-reference.md's policy table:\n{table}"
+    assert rows[-2][0] == PLUGIN and rows[-2][2] == "`plugin`, `params`, `sites`"
     assert rows[-1][0] == SCHEDULE and rows[-1][2] == "`schedule`, `otherwise`"
 
 

@@ -86,7 +86,9 @@ def test_import_tells_every_stage_in_order(counters: Path, tmp_path: Path) -> No
     scenario = load_scenario(EXAMPLE / "kotim-deployed.toml")
     files = [counters / "counters.csv.gz"]
     mapping = counters / "interfaces.toml"
-    _import(files, "csv", parse_zone("WIB"), (None, False), scenario, mapping, tmp_path, told.append)
+    _import(
+        files, "csv", parse_zone("WIB"), (None, False), scenario, mapping, tmp_path, told.append
+    )
     assert told == [
         "reading counters.csv.gz",
         "cleaning",

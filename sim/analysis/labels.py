@@ -97,6 +97,7 @@ POLICY_WORDS = {
         "Pengaturan yang berlaku di router (diimpor)",
         "the shaping in force on the router (imported)",
     ),
+    "plugin": ("Kebijakan tambahan dari pengguna (plug-in)", "a user's policy (plug-in)"),
     "schedule": ("Kebijakan terjadwal menurut hari dan jam", "scheduled by day and hour"),
 }
 

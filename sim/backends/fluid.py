@@ -42,10 +42,11 @@ from mypy_extensions import mypyc_attr
 from simpy.core import BoundClass, Environment  # from its own module, which mypyc needs to see
 
 from sim.backends.fluid_deadlines import ABANDON, END_PACED, START, Deadline, Deadlines
-from sim.backends.fluid_leaf import ElasticGroup, Leaf, PacedGroup
+from sim.backends.fluid_leaf import ElasticGroup, Leaf, PacedGroup, user_caps
 from sim.model.compiled import refuse_stale
 from sim.model.flow import Direction, Flow, FlowStatus
 from sim.model.tcp import TcpPath
+from sim.shaping.control import LeafState
 from sim.shaping.htb import CompiledTree, LiveAllocation
 from sim.shaping.plan import DIRECTIONS, ShapingPlan
 
@@ -140,7 +141,7 @@ class FluidBackend:
             at: list[Leaf | None] = [None] * len(tree)
             for site, index in tree.leaf_of_site.items():
                 at[index] = leaves[site]
-            caps = _user_caps(plan, direction)
+            caps = user_caps(plan, direction)
             for leaf in leaves.values():
                 cap = caps.get(leaf.site, math.inf)
                 if cap != leaf.user_cap:
@@ -191,6 +192,9 @@ class FluidBackend:
 
     def leaf_drops(self, direction: Direction) -> dict[str, int]:
         return dict.fromkeys(self._leaves[direction], 0)
+
+    def leaf_states(self, direction: Direction) -> dict[str, LeafState]:
+        return {s: lf.state(self.env.now) for s, lf in self._leaves[direction].items()}
 
     def finish(self) -> None:
         now = self.env.now
@@ -480,15 +484,6 @@ class FluidBackend:
             touched_refilled |= other is leaf
         if not touched_refilled:
             self._refill(leaf, now)
-
-
-def _user_caps(plan: ShapingPlan, direction: Direction) -> dict[str, float]:
-    """Each site's per-user cap in the plan's tree for direction, where its leaf has one."""
-    caps: dict[str, float] = {}
-    for c in plan.tree(direction).leaves:
-        if c.site is not None and c.per_user_bps is not None:
-            caps[c.site] = c.per_user_bps
-    return caps
 
 
 if TYPE_CHECKING:  # mypy checks the class against the interface it implements, structurally

@@ -15,6 +15,8 @@ import math
 
 from sim.model.compiled import refuse_stale
 from sim.model.flow import Direction, Flow
+from sim.shaping.control import LeafState
+from sim.shaping.plan import ShapingPlan
 
 refuse_stale(__file__)
 
@@ -103,6 +105,16 @@ class Leaf:
         self.alarm_due = math.inf  # and when that entry is due
         self.heads_moved = False  # a flow joined or left: its next finish may have moved
 
+    def state(self, now: float) -> LeafState:
+        """What a controller reads: bytes so far, the demand now (at most the access link);
+        the fluid model has no queue and drops nothing."""
+        return LeafState(
+            self.bytes + self.alloc * (now - self.since) / 8.0,
+            0,
+            None,
+            min(self.demand(), self.access),
+        )
+
     def demand(self) -> float:
         if not self.n_elastic:
             return self.paced_demand
@@ -110,3 +122,12 @@ class Leaf:
             return math.inf
         total = self.paced_demand + self.elastic_demand
         return math.inf if total >= self.access else total
+
+
+def user_caps(plan: ShapingPlan, direction: Direction) -> dict[str, float]:
+    """Each site's per-user cap in the plan's tree for direction, where its leaf has one."""
+    caps: dict[str, float] = {}
+    for c in plan.tree(direction).leaves:
+        if c.site is not None and c.per_user_bps is not None:
+            caps[c.site] = c.per_user_bps
+    return caps

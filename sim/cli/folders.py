@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.cli.console import progress_bar, progress_steps
+from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -30,11 +31,19 @@ def simulate_and_write(
     flows: FlowFormat = "parquet",
 ) -> tuple[Summary, Path]:
     """Run on the fluid backend with a progress bar; write the run folder and its reports,
-    with a second bar over the stages of writing them."""
-    from sim.run import run_scenario
+    with a second bar over the stages of writing them.
 
-    with progress_bar(quiet, f"simulating {scenario.name}", scenario.duration) as report:
-        record = run_scenario(scenario, progress=report)
+    A run whose controller failed still gets its folder, with what was measured up to then;
+    the failure is then raised as the one-line error."""
+    from sim.run import ControllerFailed, run_scenario
+
+    try:
+        with progress_bar(quiet, f"simulating {scenario.name}", scenario.duration) as report:
+            record = run_scenario(scenario, progress=report)
+    except ControllerFailed as failed:
+        _, folder = write_record(failed.record, out_dir, flows=flows, quiet=quiet)
+        where = f"{failed.problem}; what was measured is in {folder}"
+        raise ConfigError(failed.path, failed.key, where) from None
     return write_record(record, out_dir, extra, also, flows, quiet)
 
 

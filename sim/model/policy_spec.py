@@ -1,7 +1,9 @@
 """The `[policy]` table of a scenario file: which policy shapes the root, with its parameters.
 
-A static policy is one plan (its builder is declared in sim.shaping.policies.POLICIES); the
-`schedule` policy switches static ones by weekday and time of day.
+A static policy is one plan (its builder is declared in sim.shaping.policies.POLICIES); a
+plug-in (`plugin = "FILE.py:Name"`, or the name of an entry point in the group
+`netlab.policies`) is a user's policy object, loaded by sim.shaping.plugins; the `schedule`
+policy switches static ones by weekday and time of day.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ StaticPolicyName = Literal[
     "deployed",
 ]
 DEPLOYED: Literal["deployed"] = "deployed"  # the plan in force, read from a plan file (`plan`)
+PLUGIN: Literal["plugin"] = "plugin"  # a user's policy, named by `plugin` (sim.shaping.plugins)
 SCHEDULE: Literal["schedule"] = "schedule"
-PolicyName = Literal[StaticPolicyName, "schedule"]
+BuildableName = Literal[StaticPolicyName, "plugin"]
+PolicyName = Literal[BuildableName, "schedule"]
 STATIC_POLICIES: tuple[str, ...] = get_args(StaticPolicyName)
 POLICY_NAMES: tuple[str, ...] = get_args(PolicyName)
 
@@ -51,7 +55,7 @@ class SiteOverride(Strict):
 class PolicyParams(Strict):
     """A static policy and its parameters (see docs/scenario-reference.md for each)."""
 
-    name: StaticPolicyName
+    name: BuildableName
     guaranteed_share: float = Field(default=0.9, gt=0, le=1)
     weights: dict[str, Annotated[float, Field(gt=0, le=1e6)]] = {}
     tier_share: dict[str, Annotated[float, Field(gt=0, le=1e6)]] = {}
@@ -61,18 +65,39 @@ class PolicyParams(Strict):
     plan: PathText | None = Field(
         default=None, description="the deployed plan's JSON file, relative to the scenario file"
     )
+    plugin: PathText | None = Field(
+        default=None,
+        description='a policy plug-in: "FILE.py:Name" (relative to the scenario file) or the '
+        "name of an entry point in the group netlab.policies",
+    )
+    params: dict[str, Any] = Field(
+        default={}, description="the plug-in's parameters, checked by its own schema"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plugin_named(cls, data: Any) -> Any:
+        """`plugin = ...` alone is enough: its policy name is "plugin"."""
+        if isinstance(data, dict) and data.get("plugin") is not None and "name" not in data:
+            return {**data, "name": PLUGIN}
+        return data
 
     @model_serializer(mode="wrap")
     def _without_unset_plan(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """`plan` only where a plan is named: the dumps (and the hashes of sweep points and
-        run folders taken over them) of every other policy stay as they were before it."""
+        """`plan`, `plugin` and `params` only where used: the dumps (and the hashes of sweep
+        points and run folders taken over them) of every other policy stay as they were."""
         data: dict[str, Any] = handler(self)
-        if data.get("plan") is None:
-            data.pop("plan", None)
+        for key in ("plan", "plugin", "params"):
+            if not data.get(key):
+                data.pop(key, None)
         return data
 
     @model_validator(mode="after")
     def _params_valid(self) -> PolicyParams:
+        if (self.name == PLUGIN) != (self.plugin is not None):
+            raise ValueError('policy "plugin" and `plugin = "FILE.py:Name"` go together')
+        if self.params and self.name != PLUGIN:
+            raise ValueError("params only apply to a plug-in policy (plugin = ...)")
         if self.name == DEPLOYED and self.plan is None:
             raise ValueError(
                 "policy 'deployed' needs plan = \"PLAN.json\" (a plan file, relative to the "

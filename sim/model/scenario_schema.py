@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
+from sim.model.controller_spec import ControllerSpec
 from sim.model.demand import DemandSpec
 from sim.model.fields import ClockTime, Duration, LocalDateTime
 from sim.model.loading import PathText, Strict
-from sim.model.policy_spec import DEPLOYED, PolicySpec, StaticPolicyName
+from sim.model.policy_spec import DEPLOYED, BuildableName, PolicySpec
 from sim.model.units import MAX_MBPS, format_duration
 
 # Bounds on sizes: past them a run would take days or never end; each message says the bound.
@@ -244,14 +252,14 @@ MAX_GRID = 100_000
 MAX_GROWTH = 100.0
 
 
-def _default_policies() -> list[StaticPolicyName]:
+def _default_policies() -> list[BuildableName]:
     return ["htb-weighted", "htb-priority"]
 
 
 class OptimizeSpec(Strict):
     """How `netlab optimize` searches: policies, purchase grid, seeds, evaluation window."""
 
-    policies: list[StaticPolicyName] = Field(default_factory=_default_policies, min_length=1)
+    policies: list[BuildableName] = Field(default_factory=_default_policies, min_length=1)
     seeds: int = Field(default=2, ge=1, le=50, description="seeds per probe of the search")
     confirm_seeds: int = Field(
         default=3, ge=1, le=50, description="fresh seeds the answer must also satisfy"
@@ -377,3 +385,13 @@ class ScenarioFile(Strict):
     calendar: CalendarSpec = CalendarSpec()
     calibration: CalibrationSpec = CalibrationSpec()
     acceptance: Acceptance = Acceptance()
+    controller: ControllerSpec | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_controller(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """`controller` only where one is named: other scenarios' dumps (and the hashes of
+        sweep points and run folders taken over them) stay as they were."""
+        data: dict[str, Any] = handler(self)
+        if data.get("controller") is None:
+            data.pop("controller", None)
+        return data

@@ -28,6 +28,7 @@ from sim.analysis.labels import objective_label
 from sim.analysis.objectives import ObjectiveRow
 from sim.analysis.summary import AppFigures, SiteFigures, Summary, UnservedSite
 from sim.model.units import MBPS
+from sim.report.controller_section import controller_section
 from sim.report.page import ROW_PX, div, nav, page, wrap_name
 
 EXACT_ECDF_MAX = 2000  # flows per application up to which every flow is a point of its ECDF
@@ -67,6 +68,7 @@ def write_report(run_dir: Path) -> Path:
         *_flow_figures(run_dir),
         div(_at_rate_figure(summary.apps)),
         _apps_table(summary.apps),
+        *controller_section(run_dir, start, max(t[-1] for t, _ in root_series.values())),
     ]
     path = run_dir / "report.html"
     path.write_text(page(manifest["scenario"]["scenario"]["name"], body), encoding="utf-8")

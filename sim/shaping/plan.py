@@ -125,9 +125,12 @@ def finalize(
         if c.rate <= 0 or c.ceil < c.rate:
             raise ValueError(f"{label}: class {c.id}: need 0 < rate <= ceil")
     by_id = {c.id: c for c in classes}
+    children: dict[str | None, list[HtbClass]] = {}
+    for c in classes:
+        children.setdefault(c.parent, []).append(c)
     warnings: list[str] = []
     for c in classes:
-        kids = [k for k in classes if k.parent == c.id]
+        kids = children.get(c.id, [])
         total = sum(k.rate for k in kids)
         if kids and total > c.rate * (1 + 1e-9):
             warnings.append(

@@ -6,6 +6,8 @@ files, its builder, the `[policy]` keys it reads and its line in the docs' polic
 schema accepts, sim.model.policy_spec.STATIC_POLICIES, and the CLI's list against it).
 Every leaf ceiling is also clipped to the site's access link: a plan never promises more than
 the link carries. `deployed` has no builder: its plan is read from a file (sim.shaping.deployed).
+A plug-in (`[policy] plugin = "FILE.py:Name"` or an entry point of `netlab.policies`) implements
+the same interface (sim.shaping.policy_api) and goes through the same overrides and checks.
 `schedule` (a PlanSchedule) switches between these by time of day. With
 `[network] target = "routeros"` every leaf gets the same quantum, as RouterOS has no quantum
 setting.
@@ -16,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
 from sim.model.errors import ConfigError
-from sim.model.policy_spec import TIERS, PolicyParams
+from sim.model.policy_spec import PLUGIN, TIERS, PolicyParams
 from sim.model.scenario import Scenario
 from sim.model.topology import Site
 from sim.model.units import mbps
@@ -33,6 +36,8 @@ from sim.shaping.plan import (
     kernel_quantum,
     quanta,
 )
+from sim.shaping.plugins import check_params, load_reference
+from sim.shaping.policy_api import PolicyBuilder
 
 NO_GUARANTEE_BPS = 8_000.0  # HTB needs a positive rate; 1 kB/s is "no guarantee" in practice
 DEFAULT_TIER_SHARE = {"essential": 0.35, "office": 0.4, "subdistrict": 0.15, "hotspot": 0.10}
@@ -52,12 +57,11 @@ def compile_policy(params: PolicyParams, scenario: Scenario, key: str = "policy"
 
     `key` is where `params` sit in the scenario file, for errors in `[policy.sites]`.
     """
-    policy = POLICIES[params.name]
     warnings: list[str] = []
-    if policy.build is None:  # the deployed plan: its own tree per direction
+    if params.name == "deployed":  # the deployed plan: its own tree per direction
         trees, warnings = deployed_trees(params, scenario, key)
     else:
-        classes = policy.build(params, scenario.sites, root_bps(scenario))
+        classes = build_classes(params, scenario, key)
         trees = {direction: classes for direction in DIRECTIONS}
     access = {site.id: site.access_bps for site in scenario.sites}
     plan_trees: dict[str, ClassTree] = {}
@@ -69,6 +73,36 @@ def compile_policy(params: PolicyParams, scenario: Scenario, key: str = "policy"
         plan_trees[direction], checked = finalize(classes, access, f"{params.name} {direction}")
         warnings += [w for w in [*found, *checked] if w not in warnings]
     return ShapingPlan(params.name, plan_trees["down"], plan_trees["up"], tuple(warnings))
+
+
+def policy_of(params: PolicyParams, path: Path, key: str = "policy") -> PolicyBuilder:
+    """The policy object `params` names: a built-in, or the plug-in its `plugin` refers to."""
+    if params.name != PLUGIN:
+        return POLICIES[params.name]
+    assert params.plugin is not None  # enforced by PolicyParams
+    policy = load_reference(params.plugin, path, f"{key}.plugin", "netlab.policies")
+    if not isinstance(policy, PolicyBuilder):
+        raise ConfigError(
+            path, f"{key}.plugin", f"{params.plugin} is no policy (it needs name, Params, build)"
+        )
+    return policy
+
+
+def build_classes(params: PolicyParams, scenario: Scenario, key: str) -> list[HtbClass]:
+    """The policy's classes for the served sites; a plug-in's failure is one line."""
+    policy = policy_of(params, scenario.path, key)
+    if policy.Params is PolicyParams:
+        return policy.build(params, scenario.sites, root_bps(scenario))
+    own = check_params(policy.Params, params.params, scenario.path, f"{key}.params")
+    try:
+        classes = policy.build(own, scenario.sites, root_bps(scenario))
+    except Exception as exc:  # the user's code: said in one line, with where it came from
+        raise ConfigError(scenario.path, f"{key}.plugin", f"{policy.name}: {exc!r}") from exc
+    if not isinstance(classes, list) or not all(isinstance(c, HtbClass) for c in classes):
+        raise ConfigError(
+            scenario.path, f"{key}.plugin", f"{policy.name}: build() must return a list of HtbClass"
+        )
+    return classes
 
 
 def with_overrides(
@@ -208,12 +242,19 @@ def htb_priority(params: PolicyParams, sites: list[Site], capacity: float) -> li
 
 @dataclass(frozen=True)
 class Policy:
-    """A static policy as scenario files name it and the docs' policy table describes it."""
+    """A built-in policy as scenario files name it and the docs' policy table describes it;
+    it is a PolicyBuilder (sim.shaping.policy_api) whose parameters are `[policy]` itself."""
 
     name: str  # also in sim.model.policy_spec.STATIC_POLICIES, which the schema accepts
-    build: Builder | None  # None: the plan is read, not built (`deployed`, sim.shaping.deployed)
+    builder: Builder | None  # None: the plan is read, not built (`deployed`, sim.shaping.deployed)
     params: tuple[str, ...]  # the [policy] keys it reads, besides `sites` (every policy's)
     doc: str  # its row in docs/scenario-reference.md's policy table, "What it builds"
+    Params: ClassVar[type[PolicyParams]] = PolicyParams
+
+    def build(self, params: PolicyParams, sites: list[Site], capacity: float) -> list[HtbClass]:
+        if self.builder is None:
+            raise ValueError(f"policy {self.name} reads its plan instead of building it")
+        return self.builder(params, sites, capacity)
 
 
 POLICIES: dict[str, Policy] = {

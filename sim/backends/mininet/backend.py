@@ -30,6 +30,7 @@ from sim.backends.mininet import cleanup, shaper, topo
 from sim.backends.mininet.agent_client import Agents
 from sim.backends.mininet.info import CpuLoad, Emulated, EmulationInfo
 from sim.model.flow import Direction, Flow, FlowStatus
+from sim.shaping.control import LeafState
 from sim.shaping.plan import DIRECTIONS, ClassTree, ShapingPlan
 from sim.shaping.tc import link_args
 
@@ -247,6 +248,20 @@ class MininetBackend:
         counters = self.shapers[direction].leaf_counters()
         return {
             site.id: counters[site.id].drops if site.id in counters else 0
+            for site in self.spec.sites
+        }
+
+    def leaf_states(self, direction: Direction) -> dict[str, LeafState]:
+        """The kernel's counters and backlogs from one `tc -s class show`; no demand."""
+        counters, backlog = self.shapers[direction].leaf_readings()
+        zero = shaper.Counters(0, 0, 0)
+        return {
+            site.id: LeafState(
+                counters.get(site.id, zero).bytes / self.scale,
+                counters.get(site.id, zero).drops,
+                backlog.get(site.id),
+                None,
+            )
             for site in self.spec.sites
         }
 

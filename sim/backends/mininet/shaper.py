@@ -103,10 +103,13 @@ class ShownClass:
     prio: int | None = None
     quantum: int | None = None
     counters: Counters = Counters(0, 0, 0)
+    backlog: float | None = None  # bytes queued in the class when it was shown
 
 
 _CLASS = re.compile(r"^class htb (\d+:[0-9a-f]+) (?:parent (\d+:[0-9a-f]+)|root)(.*)$")
 _SENT = re.compile(r"Sent (\d+) bytes (\d+) pkt \(dropped (\d+),")
+_BACKLOG = re.compile(r"\bbacklog (\d+(?:\.\d+)?)([KM]?)b ")
+_SIZE = {"": 1.0, "K": 1024.0, "M": 1024.0 * 1024.0}  # iproute2's sprint_size
 _RATE = re.compile(r"\b(rate|ceil) ([\d.]+)([KMG]?)bit\b")
 _NUM = re.compile(r"\b(prio|quantum) (\d+)\b")
 _SCALE = {"": 1.0, "K": 1e3, "M": 1e6, "G": 1e9}
@@ -133,6 +136,9 @@ def parse_classes(text: str) -> dict[str, ShownClass]:
         sent = _SENT.search(line)
         if sent and current is not None:
             current.counters = Counters(*(int(g) for g in sent.groups()))
+        backlog = _BACKLOG.search(line)
+        if backlog and current is not None:
+            current.backlog = float(backlog.group(1)) * _SIZE[backlog.group(2)]
     return classes
 
 
@@ -240,9 +246,22 @@ class Shaper:
                 f"{self.dev}: kernel classes differ from the plan: " + "; ".join(problems[:5])
             )
 
-    def _leaf_counters_raw(self) -> dict[str, Counters]:
-        assert self.tree is not None
+    def leaf_readings(self) -> tuple[dict[str, Counters], dict[str, float | None]]:
+        """Cumulative counters per site leaf (as leaf_counters) and each leaf's backlog in
+        bytes, from one `tc -s class show`: what a live controller observes."""
         shown = self.show()
+        raw = self._leaf_counters_raw(shown)
+        assert self.tree is not None
+        backlog = {
+            c.site: got.backlog if (got := shown.get(self.minor[c.id])) is not None else None
+            for c in self.tree.leaves
+            if c.site is not None
+        }
+        return self._with_offsets(raw), backlog
+
+    def _leaf_counters_raw(self, shown: dict[str, ShownClass] | None = None) -> dict[str, Counters]:
+        assert self.tree is not None
+        shown = self.show() if shown is None else shown
         out: dict[str, Counters] = {}
         for c in self.tree.classes:
             if c.site is not None:  # a leaf (ClassTree.leaves, with its site known not None)
@@ -252,7 +271,9 @@ class Shaper:
 
     def leaf_counters(self) -> dict[str, Counters]:
         """Cumulative counters per site leaf since the first plan (across rebuilds)."""
-        raw = self._leaf_counters_raw()
+        return self._with_offsets(self._leaf_counters_raw())
+
+    def _with_offsets(self, raw: dict[str, Counters]) -> dict[str, Counters]:
         out = {}
         for site in set(raw) | set(self.offset):
             a = raw.get(site, Counters(0, 0, 0))

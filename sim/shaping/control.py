@@ -1,0 +1,135 @@
+"""Live controllers: what one is told every interval, what it answers, and how that is kept.
+
+A controller watches the leaf classes while traffic flows and may re-plan the shaping. Every
+`interval` the runner hands it an `Observation`: per direction and site, what the backend saw
+since the last call (bytes, drops, the backlog where the backend has a queue, the demand where
+the backend knows it). It answers None (keep the plan) or a new ShapingPlan, optionally as a
+`Decision` with the reason. The runner validates the plan like any other and puts it in force
+through the backend's apply_plan; every change becomes `Change` rows (time, class, field, old,
+new, why) in the run folder's controller.csv.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from sim.model.flow import Direction
+from sim.model.topology import Site
+from sim.shaping.plan import DIRECTIONS, ClassTree, HtbClass, ShapingPlan
+from sim.shaping.policy_api import NoParams
+
+
+@dataclass(frozen=True, slots=True)
+class LeafState:
+    """A leaf's cumulative counters as a backend reads them (None: the backend cannot tell)."""
+
+    bytes: float  # L2 bytes through the leaf since the run started
+    drops: int  # packets dropped at the leaf since the run started
+    backlog: float | None = None  # bytes queued now (the kernel's queue; the fluid has none)
+    demand_bps: float | None = None  # wire bits/s the leaf's flows want now (fluid only)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One leaf over the last interval: what it carried and lost, and its state at the end."""
+
+    bytes: float
+    drops: int
+    backlog: float | None
+    demand_bps: float | None
+
+    def rate_bps(self, seconds: float) -> float:
+        """The leaf's mean L2 rate over `seconds`."""
+        return self.bytes * 8.0 / seconds if seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What a controller is told at a call: the time, the plan in force and every leaf."""
+
+    time: float  # seconds since the run started
+    clock: dt.datetime  # the scenario's local clock at that time
+    interval: float  # seconds since the last call
+    plan: ShapingPlan  # in force until now
+    classes: dict[Direction, dict[str, Reading]]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A new plan and why (the why is recorded with every change it makes)."""
+
+    plan: ShapingPlan
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field of one class changed by a controller, as controller.csv records it."""
+
+    time: float
+    controller: str
+    direction: str
+    class_id: str
+    field: str
+    old: float
+    new: float
+    why: str
+
+
+class Controller:
+    """Base class for a controller: set `name` and `Params`; write `decide` (and `start`)."""
+
+    name: ClassVar[str] = "unnamed"
+    Params: ClassVar[type[BaseModel]] = NoParams
+
+    def start(self, params: Any, sites: list[Site], capacity: float, plan: ShapingPlan) -> None:
+        """Called once before the run: the parameters, served sites, root rate, first plan."""
+
+    def decide(self, seen: Observation) -> ShapingPlan | Decision | None:
+        raise NotImplementedError(f"controller {self.name} has no decide()")
+
+
+def with_leaf_rates(
+    plan: ShapingPlan, rates: dict[Direction, dict[str, float]], label: str
+) -> ShapingPlan:
+    """The plan with the given leaves' guarantees (bits/s, clipped to each leaf's ceil),
+    every other figure as it was."""
+    trees: dict[Direction, ClassTree] = {}
+    for direction in DIRECTIONS:
+        wanted = rates.get(direction, {})
+        classes: list[HtbClass] = []
+        for c in plan.tree(direction).classes:
+            rate = wanted.get(c.site) if c.site is not None else None
+            if rate is not None:
+                c = replace(c, rate=min(rate, c.ceil))
+            classes.append(c)
+        trees[direction] = ClassTree(tuple(classes))
+    return ShapingPlan(label, trees["down"], trees["up"], plan.warnings)
+
+
+FIELDS = ("rate", "ceil", "prio", "quantum", "per_user_bps")
+
+
+def changes(
+    old: ShapingPlan, new: ShapingPlan, time: float, controller: str, why: str
+) -> list[Change]:
+    """Every field of every class that differs between two plans of the same classes."""
+    out: list[Change] = []
+    for direction in DIRECTIONS:
+        before = {c.id: c for c in old.tree(direction).classes}
+        for c in new.tree(direction).classes:
+            was = before.get(c.id)
+            for name in FIELDS:
+                a = getattr(was, name) if was is not None else None
+                b = getattr(c, name)
+                if a != b:
+                    old_value = float("nan") if a is None else float(a)
+                    new_value = float("nan") if b is None else float(b)
+                    out.append(
+                        Change(time, controller, direction, c.id, name, old_value, new_value, why)
+                    )
+    return out

@@ -1,0 +1,208 @@
+"""Live controllers on the fluid backend: what they observe, what they may install, failures."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.model.scenario import load_scenario
+from sim.run import ControllerFailed, run_scenario
+from sim.shaping.control import Observation, Reading
+from sim.shaping.demand_following import MIN_RATE_BPS, DemandFollowing, DemandFollowingParams
+from sim.shaping.plan import DIRECTIONS
+from sim.shaping.policies import root_bps
+from sim.shaping.schedule import compile_schedule
+from tests.conftest import ROOT
+
+CONTROLLERS = '''
+from sim.shaping.control import Controller, Decision, with_leaf_rates
+
+SEEN = []
+
+
+class Recorder(Controller):
+    """Keeps every observation; at 30 min gives setda 3 Mbit/s of guarantee downstream."""
+
+    name = "recorder"
+
+    def decide(self, seen):
+        SEEN.append(seen)
+        if seen.time == 1800:
+            plan = with_leaf_rates(seen.plan, {"down": {"setda": 3e6}}, seen.plan.policy)
+            return Decision(plan, "half past")
+        return None
+
+
+class Invalid(Controller):
+    name = "invalid"
+
+    def decide(self, seen):
+        if seen.time >= 1200:
+            return with_leaf_rates(seen.plan, {"up": {"setda": -1.0}}, "bad")
+        return None
+
+
+class Boom(Controller):
+    name = "boom"
+
+    def decide(self, seen):
+        if seen.time >= 900:
+            raise ValueError("out of ideas")
+'''
+
+
+def scenario_file(folder: Path, controller: str, interval: str = "5m") -> Path:
+    (folder / "ctl.py").write_text(CONTROLLERS)
+    text = (ROOT / "scenarios" / "small-workday.toml").read_text()
+    text = text.replace('"../topologies/', f'"{ROOT}/topologies/')
+    path = folder / "c.toml"
+    path.write_text(f'{text}\n[controller]\n{controller}\ninterval = "{interval}"\n')
+    return path
+
+
+def test_observations_are_the_counters_of_each_interval_and_changes_are_kept(
+    tmp_path: Path,
+) -> None:
+    """Each reading is the leaf's bytes over the controller's interval: with a 5 min interval
+    over 1 min samples, the sum of five sampled rows (exact up to float rounding)."""
+    scenario = load_scenario(scenario_file(tmp_path, 'plugin = "ctl.py:Recorder"'))
+    record = run_scenario(scenario)
+    seen = plugin_module(tmp_path / "ctl.py").SEEN
+    assert [o.time for o in seen] == [300.0 * k for k in range(1, 24)]
+    sites = record.site_ids
+    for o in seen:
+        assert o.interval == 300.0
+        rows = slice(int(o.time // 60) - 5, int(o.time // 60))
+        for d in DIRECTIONS:
+            want = record.wire_bytes[d][rows].sum(axis=0)
+            got = np.array([o.classes[d][s].bytes for s in sites])
+            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-3)
+            assert all(
+                o.classes[d][s].drops == 0 and o.classes[d][s].backlog is None for s in sites
+            )
+            demand = [o.classes[d][s].demand_bps for s in sites]
+            assert all(
+                x is not None and 0 <= x <= a.access_bps
+                for x, a in zip(demand, record.scenario.sites, strict=True)
+            )
+    before = seen[5].plan.down.by_id("setda").rate  # the call at 30 min saw the old plan
+    assert seen[6].plan.down.by_id("setda").rate == 3e6 != before
+    assert [(c.time, c.direction, c.class_id, c.field, c.new, c.why) for c in record.control] == [
+        (1800.0, "down", "setda", "rate", 3e6, "half past")
+    ]
+    assert record.control[0].old == before
+
+
+def plugin_module(path: Path):
+    return next(
+        m for m in list(sys.modules.values()) if getattr(m, "__file__", None) == str(path.resolve())
+    )
+
+
+def test_an_invalid_plan_ends_the_run_keeping_what_was_measured(tmp_path: Path) -> None:
+    scenario = load_scenario(scenario_file(tmp_path, 'plugin = "ctl.py:Invalid"'))
+    with pytest.raises(ControllerFailed) as caught:
+        run_scenario(scenario)
+    line = str(caught.value)
+    assert "controller: controller ctl.py:Invalid answered an invalid plan" in line
+    assert "need 0 < rate <= ceil" in line and "at simulated 1200 s, 2022-02-01 08:20:00" in line
+    assert len(caught.value.record.times) == 20  # the 1 min samples up to 20 min
+    assert caught.value.record.control == []
+
+
+def test_a_raising_controller_is_one_line_and_the_folder_keeps_the_measurements(
+    tmp_path: Path, netlab
+) -> None:
+    path = scenario_file(tmp_path, 'plugin = "ctl.py:Boom"')
+    result = netlab("run", str(path), "-q", "--out", str(tmp_path / "runs"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ValueError: out of ideas (at simulated 900 s" in lines[0], lines
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert str(folder) in lines[0]
+    with (folder / "classes.csv").open() as handle:
+        times = {float(row["time_s"]) for row in csv.DictReader(handle)}
+    assert max(times) == 840.0  # the interval that began at 14 min is the last
+    assert (folder / "controller.csv").read_text().count("\n") == 1  # its header alone
+
+
+def test_the_shipped_controller_writes_controller_csv_and_the_report_draws_it(
+    tmp_path: Path, netlab
+) -> None:
+    path = scenario_file(tmp_path, 'name = "demand-following"')
+    result = netlab("run", str(path), "-q", "--out", str(tmp_path / "runs"))
+    assert result.returncode == 0, result.stderr
+    (folder,) = (tmp_path / "runs").iterdir()
+    with (folder / "controller.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and {r["field"] for r in rows} == {"rate"}
+    assert {float(r["time_s"]) % 300 for r in rows} == {0.0}
+    html = (folder / "report.html").read_text()
+    assert "<h2>Controller</h2>" in html and "Guarantees set by the controller (downloads)" in html
+
+
+def _observation(plan, rates: dict[str, float], seconds: float = 60.0) -> Observation:
+    readings = {
+        d: {s: Reading(r * seconds / 8, 0, None, None) for s, r in rates.items()}
+        for d in DIRECTIONS
+    }
+    return Observation(seconds, None, seconds, plan, readings)  # type: ignore[arg-type]
+
+
+SCENARIO = load_scenario(ROOT / "scenarios" / "small-workday.toml").with_policy("htb-priority")
+PLAN = compile_schedule(SCENARIO).otherwise
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    uses=st.lists(
+        st.lists(st.floats(0, 200e6), min_size=len(SCENARIO.sites), max_size=len(SCENARIO.sites)),
+        min_size=1,
+        max_size=6,
+    ),
+    max_step=st.floats(0.05, 2.0),
+)
+def test_demand_following_keeps_budgets_floors_and_step_limits(uses, max_step) -> None:
+    """Whatever the use: siblings never share more than they started with (beyond what the
+    floors force), essential offices keep their starting guarantee, nobody moves by more than
+    the factor 1 + max_step in a call, and every guarantee stays positive and within its ceil."""
+    params = DemandFollowingParams(max_step=max_step)
+    controller = DemandFollowing()
+    controller.start(params, SCENARIO.sites, root_bps(SCENARIO), PLAN)
+    plan = PLAN
+    essential = {s.id for s in SCENARIO.sites if s.essential}
+    for use in uses:
+        answer = controller.decide(
+            _observation(plan, dict(zip([s.id for s in SCENARIO.sites], use, strict=True)))
+        )
+        if answer is None:
+            continue
+        for d in DIRECTIONS:
+            old, new = plan.tree(d), answer.plan.tree(d)
+            for c in new.leaves:
+                before = old.by_id(c.id).rate
+                assert MIN_RATE_BPS <= c.rate <= c.ceil
+                assert (
+                    before / (1 + max_step) * (1 - 1e-9)
+                    <= c.rate
+                    <= before * (1 + max_step) * (1 + 1e-9)
+                )
+                if c.site in essential:
+                    assert c.rate >= min(PLAN.tree(d).by_id(c.id).rate, before) * (1 - 1e-9)
+            for parent in {c.parent for c in new.leaves}:
+                start = sum(c.rate for c in PLAN.tree(d).leaves if c.parent == parent)
+                floors = sum(
+                    PLAN.tree(d).by_id(c.id).rate * (1.0 if c.site in essential else 0.25)
+                    for c in new.leaves
+                    if c.parent == parent
+                )
+                now = sum(c.rate for c in new.leaves if c.parent == parent)
+                prev = sum(c.rate for c in old.leaves if c.parent == parent)
+                assert now <= max(start, floors, prev) * (1 + max_step) * (1 + 1e-9)
+        plan = answer.plan
