@@ -52,13 +52,19 @@ def cluster(monkeypatch: pytest.MonkeyPatch, folder: Path, hold: str) -> Iterato
     import dask
     from distributed import LocalCluster
 
-    from sim.studies.sweep.dask_executor import ALLOWED_FAILURES
+    from sim.studies.sweep.dask_executor import ALLOWED_FAILURES, WORKER_SATURATION
 
     folder.mkdir()
     monkeypatch.setenv("NETLAB_TEST_STARTS", str(folder))
     monkeypatch.setenv("NETLAB_TEST_HOLD", hold)
     with (
-        dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}),
+        dask.config.set(
+            {
+                "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                # one job at a time on each worker: a killed worker fails only the held job
+                "distributed.scheduler.worker-saturation": WORKER_SATURATION,
+            }
+        ),
         LocalCluster(
             n_workers=2,
             threads_per_worker=1,

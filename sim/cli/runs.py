@@ -40,6 +40,13 @@ TargetOpt = Annotated[
 ]
 
 
+WRITTEN = (
+    ("recommendation", "recommendation.json"),
+    ("its report", "recommendation.html"),
+    ("report of the run at the answer", "report.html"),
+)
+
+
 @app.command()
 def run(
     scenario: ScenarioArg,
@@ -139,6 +146,5 @@ def optimize(
     if interval is not None:
         say(interval_line(answer, interval, loaded))
     print_summary(summary, answer.scenario)
-    say(f"recommendation: {folder / 'recommendation.json'}")
-    say(f"its report: {folder / 'recommendation.html'}")
-    say(f"report of the run at the answer: {folder / 'report.html'}")
+    for what, name in WRITTEN:
+        say(f"{what}: {folder / name}")

@@ -36,6 +36,7 @@ from sim.studies.sweep.dask_plugin import DieWithParent
 from sim.studies.sweep.runner import OnResult, Outcome, SchedulerLost, run_job
 
 ALLOWED_FAILURES = 2  # worker deaths one job may see on the local cluster: 3 tries at most
+WORKER_SATURATION = 1.0  # jobs the local cluster's scheduler gives a worker per thread
 LOST = "scheduler-connection-lost"  # why Dask's client cancels its futures
 
 
@@ -64,6 +65,9 @@ def _client(stack: ExitStack, address: str, workers: int) -> tuple[Client, str]:
     settings = {
         "temporary-directory": scratch,
         "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+        # one job per single-thread worker at a time, so a worker that dies counts against
+        # the job it was running only (1.1 would queue a second one there too)
+        "distributed.scheduler.worker-saturation": WORKER_SATURATION,
     }
     stack.enter_context(dask.config.set(settings))
     cluster = LocalCluster(
