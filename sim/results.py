@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.flowfile import FILE_NAMES, ROW_GROUP, Columns, FlowFormat, writing
+from sim.analysis.flowfile import FILE_NAMES, FLOW_COLUMNS, ROW_GROUP, Columns, FlowFormat, writing
 from sim.analysis.series import class_series, flow_completion
 from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
@@ -245,15 +245,9 @@ def _info(record: RunRecord) -> dict[str, Any]:
     return info
 
 
-# flows.parquet/csv's numeric columns, in the order flow_batches takes them from each Flow
-NUMBER_COLUMNS = (
-    "start_s",
-    "end_s",
-    "size_bytes",
-    "delivered_bytes",
-    "needed_bps",
-    "time_at_rate_s",
-)
+# flows.parquet/csv's numeric columns (start_s to time_at_rate_s), in the order flow_batches
+# takes them from each Flow
+NUMBER_COLUMNS = tuple(FLOW_COLUMNS[FLOW_COLUMNS.index("start_s") : FLOW_COLUMNS.index("status")])
 
 
 def write_flows(record: RunRecord, folder: Path, fmt: FlowFormat) -> None:
