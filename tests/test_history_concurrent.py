@@ -64,6 +64,30 @@ def test_two_processes_appending_at_once_lose_nothing(tmp_path: Path) -> None:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
+def first_append(db: Path, go: object) -> None:
+    """In a child process: one append to a file that may not exist yet, when told."""
+    go.wait()  # type: ignore[attr-defined]
+    append(db, "bench", "x", [Figure("a", 1.0, None, "new")])
+
+
+def test_processes_racing_to_make_the_file_all_land(tmp_path: Path) -> None:
+    """Four processes make a new history file at once, 20 times: switching a new file to WAL
+    is refused at once to all but one (SQLite does not wait for that lock), so each retries;
+    without the retry about one process in twelve failed here with `database is locked`."""
+    context = multiprocessing.get_context("fork")
+    for attempt in range(20):
+        db = tmp_path / f"h{attempt}.sqlite"
+        go = context.Event()
+        racers = [context.Process(target=first_append, args=(db, go)) for _ in range(4)]
+        for racer in racers:
+            racer.start()
+        go.set()
+        for racer in racers:
+            racer.join()
+        assert [racer.exitcode for racer in racers] == [0] * 4
+        assert len(rows(db, "bench")) == 4
+
+
 def test_two_sweeps_at_once_both_reach_the_history(tmp_path: Path) -> None:
     netlab = Path(sys.executable).with_name("netlab")
     out = tmp_path / "results"

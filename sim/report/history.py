@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import time
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ CREATE TABLE IF NOT EXISTS figures (
     verdict TEXT NOT NULL       -- 'pass', 'fail', 'new'...
 )
 """
+WAL_RETRY_S = 0.01
 BUSY_S = 60.0  # how long an append waits for another process's transaction
 
 
@@ -93,12 +95,26 @@ def _connect(db: Path) -> sqlite3.Connection:
     are the caller's (autocommit otherwise)."""
     connection = sqlite3.connect(db, timeout=BUSY_S, isolation_level=None)
     try:
-        connection.execute("PRAGMA journal_mode=WAL")
+        _wal(connection)
         connection.execute(SCHEMA)
     except BaseException:
         connection.close()
         raise
     return connection
+
+
+def _wal(connection: sqlite3.Connection) -> None:
+    """Put the file in WAL mode (it stays so). Switching takes a lock that SQLite does not
+    wait for when two connections race to switch a new file (`database is locked` at once,
+    busy timeout or not), so the switch is retried for up to BUSY_S."""
+    deadline = time.monotonic() + BUSY_S
+    while connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY_S)
 
 
 def trend_page(db: Path, gate: str, out: Path, title: str) -> Path:
