@@ -107,12 +107,8 @@ def write_run(
     """
     tell = step or (lambda name: None)
     now = now or dt.datetime.now(dt.UTC)
-    root.mkdir(parents=True, exist_ok=True)
-    remove_dead_partials(root)
-    name = run_name(record, now)
-    temporary = root / f".{name}{PARTIAL}{os.getpid()}"
-    try:
-        temporary.mkdir()
+    staged = StagedFolder(root, run_name(record, now))
+    with staged as temporary:
         write_json(temporary / "manifest.json", manifest(record, now))
         tell(FILE_NAMES.get(flows, "no flows file"))
         write_flows(record, temporary, flows)
@@ -127,10 +123,8 @@ def write_run(
             if write is not None:
                 tell(page)
                 write(temporary)
-        return _rename_unique(temporary, root, name)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
+    assert staged.final is not None
+    return staged.final
 
 
 PARTIAL = ".partial-"  # a folder being written: .<name>.partial-<pid>

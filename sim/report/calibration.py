@@ -71,13 +71,8 @@ def _site_figure(result: Calibration) -> go.Figure:
             x=HOURS, y=fit.fitted_hourly, name="fitted", line={"dash": "dot"}, visible=visible
         )
         censored = [h for h in HOURS if fit.hours[h] == "estimated"]
-        fig.add_scatter(
-            x=censored,
-            y=fit.fitted_hourly[censored],
-            mode="markers",
-            marker={"symbol": "x", "size": 10},
-            name="estimated (censored or unmeasured)",
-            visible=visible,
+        _estimated(
+            fig, censored, fit.fitted_hourly, "estimated (censored or unmeasured)", 10, visible
         )
         mask = [False] * (3 * len(result.sites))
         mask[3 * i : 3 * i + 3] = [True, True, True]
@@ -140,12 +135,8 @@ def _aggregate(result: Calibration) -> list[str]:
     fig.add_scatter(x=HOURS, y=fit.fitted_hourly, name="fitted (every site)", line={"dash": "dot"})
     if fit.censored:
         hours = fit.censored_hours
-        fig.add_scatter(
-            x=hours,
-            y=fit.fitted_hourly[hours],
-            mode="markers",
-            marker={"symbol": "x", "size": 11},
-            name="estimated above the ceiling (censored hours)",
+        _estimated(
+            fig, hours, fit.fitted_hourly, "estimated above the ceiling (censored hours)", 11
         )
         fig.add_hline(
             y=fit.ceiling_mbps,
@@ -210,6 +201,21 @@ def _unexplained(result: Calibration) -> str:
             )
     items += result.notes
     return "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>" if items else ""
+
+
+def _estimated(
+    fig: go.Figure,
+    hours: list[int],
+    fitted: np.ndarray,
+    name: str,
+    size: int,
+    visible: bool = True,
+) -> None:
+    """Crosses on the fitted curve at the hours whose demand is estimated, not measured."""
+    marker = {"symbol": "x", "size": size}
+    fig.add_scatter(
+        x=hours, y=fitted[hours], mode="markers", marker=marker, name=name, visible=visible
+    )
 
 
 def write_calibration_report(path: Path, result: Calibration, scenario: str) -> None:

@@ -23,13 +23,13 @@ import numpy as np
 from sim.analysis.day_figures import DayFigures, day_figures
 from sim.demand.profiles import YEAR_DAYS, scenario_calendar, site_profile
 from sim.model.scenario import Scenario
+from sim.model.scenario_schema import DAY_S
 from sim.run import run_scenario
 from sim.studies.pool import worker_pool
 
 if TYPE_CHECKING:
     from sim.run import RunRecord
 
-DAY_S = 86400.0
 QUIET_SPAN = 2  # hours either side of the cut that should be quiet too
 Sink = Callable[["RunRecord", Path], object]
 Progress = Callable[[int, int], None]
