@@ -194,8 +194,11 @@ def _validate_stress(
     out.print(table)
     for direction in ("down", "up"):
         worst = result.worst(direction)
+        cost = result.info["cpu_per_direction"][direction]
         out.print(
-            f"{direction}: worst {worst.class_id} {worst.error * 100:+.2f} % of the root",
+            f"{direction}: worst {worst.class_id} {worst.error * 100:+.2f} % of the root; "
+            f"{cost['cores_busy']:.2f} cores busy for {cost['wire_mbps']:.0f} Mbit/s on the "
+            f"wire ({cost['cores_per_gbps']:.2f} cores per Gbit/s)",
             highlight=False,
         )
     out.print(f"stress: {folder / 'stress.csv'}", highlight=False, soft_wrap=True)

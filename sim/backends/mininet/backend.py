@@ -19,6 +19,7 @@ divides what is measured by it, so a scaled run reads like an unscaled one in ha
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Generator
 from dataclasses import replace
@@ -52,7 +53,7 @@ def scale_tree(tree: ClassTree, factor: float) -> ClassTree:
     )
 
 
-class _CpuMeter:
+class CpuMeter:
     """Share of all cores busy, from /proc/stat, between successive samples.
 
     Time spent by niced processes counts as free: they yield a core to the emulation as soon
@@ -69,6 +70,12 @@ class _CpuMeter:
             fields = [float(x) for x in f.readline().split()[1:9]]  # guest time is in user
         user, nice, system, idle, iowait = fields[:5]
         return sum(fields), nice + idle + iowait
+
+    @classmethod
+    def busy_core_seconds(cls) -> float:
+        """Core-seconds all cores have been busy since boot (niced work counted as free)."""
+        total, free = cls._read()
+        return (total - free) / os.sysconf("SC_CLK_TCK")
 
     def sample(self) -> None:
         total, idle = self._read()
@@ -128,7 +135,7 @@ class MininetBackend:
                 "class, shaped just below the purchase",
             ),
         )
-        self._cpu = _CpuMeter()
+        self._cpu = CpuMeter()
         env.process(self._poll())
         env.process(self._sample_cpu())
         if isinstance(env, simpy.rt.RealtimeEnvironment) and env.now == 0:
