@@ -60,7 +60,7 @@ def emulate(
     [bold]Examples[/bold]
 
       sudo netlab emulate scenarios/example-small.toml --window 09:00+2m
-      sudo netlab emulate scenarios/kotim-baseline.toml --window 09:00+5m --scale 0.5
+      sudo netlab emulate scenarios/kotim-baseline.toml --window 09:00+5m
       sudo netlab emulate --cleanup
     """
     from sim.studies.emulate import cleanup, describe
@@ -122,7 +122,7 @@ def validate(
     [bold]Examples[/bold]
 
       sudo netlab validate scenarios/example-small.toml --window 09:00+2m
-      sudo netlab validate scenarios/kotim-baseline.toml --policy htb-priority --stress --scale 0.2
+      sudo netlab validate scenarios/kotim-baseline.toml --policy htb-priority --stress --window 09:00+20s
     """
     kept = flows_format(flows)
     loaded = load(scenario, policy)
