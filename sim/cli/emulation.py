@@ -122,7 +122,7 @@ def validate(
     [bold]Examples[/bold]
 
       sudo netlab validate scenarios/example-small.toml --window 09:00+2m
-      sudo netlab validate scenarios/kotim-baseline.toml --policy htb-priority --stress --window 09:00+20s
+      sudo netlab validate scenarios/kotim-baseline.toml -p htb-priority --stress --window 09:00+20s
     """
     kept = flows_format(flows)
     loaded = load(scenario, policy)

@@ -36,7 +36,7 @@ from sim.backends.mininet.cleanup import EmulationUnavailable, Terminated, clean
 from sim.model.flow import Direction, Flow
 from sim.model.scenario import Scenario
 from sim.model.units import parse_duration
-from sim.run import RunRecord, RunWindow, run_scenario
+from sim.run import Load, RunRecord, RunWindow, run_scenario
 from sim.shaping.htb import CompiledTree
 from sim.shaping.plan import DIRECTIONS, ClassTree
 from sim.shaping.schedule import compile_schedule
@@ -119,8 +119,10 @@ def emulate(
     scale: float = 1.0,
     progress: Progress | None = None,
     interval_s: float | None = None,
+    load: Load | None = None,
 ) -> RunRecord:
-    """Run the window on a Mininet network in real time; return the RunRecord.
+    """Run the window on a Mininet network in real time; return the RunRecord (`load`, when
+    given, drives the network instead of the scenario's users: see run_scenario).
 
     scale multiplies every rate and flow size on the wire (for small machines); the record
     reads unscaled and notes the scale in `emulation`, which also holds bring-up and
@@ -148,7 +150,7 @@ def emulate(
 
     with cleanup.signals_raise():
         try:
-            record = run_scenario(windowed, factory, env, progress)
+            record = run_scenario(windowed, factory, env, progress, load=load)
         finally:
             for backend in backends:
                 backend.close()
