@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import partial
 
 import pytest
 
@@ -14,6 +15,7 @@ from sim.analysis.year import summarize_year
 from sim.demand.profiles import SessionClock
 from sim.model.errors import ConfigError
 from sim.model.scenario import load_scenario
+from sim.results import write_day_flows
 from sim.studies.by_day import day_scenario, quietest_hour, run_by_day, split_days
 from tests.conftest import ROOT
 
@@ -142,6 +144,28 @@ def test_one_worker_and_two_give_the_same_days(year, tmp_path) -> None:
     friday, saturday = one
     assert friday.flows > 0 and friday.growth == saturday.growth == small.spec.demand.growth
     assert friday.asked["office"] > saturday.asked["office"]  # offices are shut on Saturday
+
+
+def test_days_on_a_local_dask_cluster_are_the_pools_days(tmp_path) -> None:
+    """The same two days on Dask (a local cluster of 2 workers): byte-identical figures, and each
+    day's flows written by its worker."""
+    pytest.importorskip("distributed")
+    small = load_scenario(ROOT / "scenarios" / "example-small.toml")
+    small = small.with_run(start=dt.datetime(2022, 2, 4), duration=2 * 86400.0, by_day=True)
+    pool = run_by_day(small, 2, tmp_path / "pool")
+    sink = partial(write_day_flows, fmt="parquet")
+    on_dask = run_by_day(small, 2, tmp_path / "dask", sink, dask="local")
+    assert json.dumps([d.to_json() for d in on_dask]) == json.dumps([d.to_json() for d in pool])
+    for day in on_dask:
+        flows = read_flows(tmp_path / "dask" / "days" / day.date, ["id"])
+        assert flows is not None and len(flows["id"]) == day.flows
+
+
+def test_dask_is_refused_for_a_run_that_is_not_by_day(netlab, tmp_path) -> None:
+    scenario = ROOT / "scenarios" / "example-small.toml"
+    result = netlab("run", str(scenario), "--dask", "local", "--out", str(tmp_path))
+    assert result.returncode == 2 and "--dask: only a by-day scenario" in result.stderr
+    assert not any(tmp_path.iterdir())
 
 
 def test_netlab_run_writes_the_year_folder(netlab, tmp_path) -> None:

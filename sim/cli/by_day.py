@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.cli.console import progress_bar, say
+from sim.cli.console import dask_failures, progress_bar, say
 from sim.model.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -28,10 +28,16 @@ if TYPE_CHECKING:
 
 
 def simulate_by_day(
-    scenario: Scenario, out_dir: Path, quiet: bool, workers: int | None, flows: FlowFormat
+    scenario: Scenario,
+    out_dir: Path,
+    quiet: bool,
+    workers: int | None,
+    flows: FlowFormat,
+    dask: str | None = None,
 ) -> Path:
-    """Run every day of `scenario` on `workers` processes, write the run folder (each day's
-    flows in `flows`'s format under days/<date>/) and print the year in a few lines."""
+    """Run every day of `scenario` on `workers` processes (or on the Dask scheduler at `dask`),
+    write the run folder (each day's flows in `flows`'s format under days/<date>/) and print the
+    year in a few lines."""
     from sim.analysis.year import summarize_year
     from sim.report.year_report import write_year_report
     from sim.results import StagedFolder, folder_name, write_day_flows, write_json
@@ -40,9 +46,11 @@ def simulate_by_day(
     began = time.perf_counter()
     staged = StagedFolder(out_dir, folder_name(scenario, "fluid-by-day", dt.datetime.now(dt.UTC)))
     with staged as folder:
-        with progress_bar(quiet, f"simulating {scenario.name} day by day") as report:
+        label = f"simulating {scenario.name} day by day"
+        with progress_bar(quiet, label) as report, dask_failures(dask):
             sink = partial(write_day_flows, fmt=flows)
-            days = run_by_day(scenario, workers or os.cpu_count() or 1, folder, sink, report)
+            count = workers or os.cpu_count() or 1
+            days = run_by_day(scenario, count, folder, sink, report, dask)
         year = summarize_year(days, scenario.spec.purchase.upstream_mbps)
         write_json(folder / "days.json", [day.to_json() for day in days])
         write_json(folder / "year.json", year.to_json())

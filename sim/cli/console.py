@@ -47,6 +47,19 @@ def one_line(text: str) -> str:
 
 
 @contextlib.contextmanager
+def dask_failures(dask: str | None) -> Iterator[None]:
+    """A missing Dask install or an unreachable scheduler as one line and status 3."""
+    try:
+        yield
+    except ImportError as exc:
+        fail(f"--dask needs the cluster extra (pip install 'netlab[cluster]'): {exc}", 3)
+    except OSError as exc:
+        if dask is None:
+            raise
+        fail(f"--dask {dask}: cannot reach the Dask scheduler: {exc}", 3)
+
+
+@contextlib.contextmanager
 def progress_bar(
     quiet: bool, label: str, total: float | None = None
 ) -> Iterator[Callable[[float, float], None]]:

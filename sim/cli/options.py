@@ -49,6 +49,16 @@ DurationOpt = Annotated[
 WorkersOpt = Annotated[
     int | None, typer.Option("--workers", "-w", min=1, help="Processes (default: all cores).")
 ]
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        help="Run on a Dask scheduler at this address, or 'local' for a "
+        "local cluster (needs the cluster extra).",
+    ),
+]
+
+
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 RunFoldersOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for run folders.")]
 ResultsRootOpt = Annotated[Path, typer.Option("--out", "-o", help="Results root.")]

@@ -12,6 +12,7 @@ from sim.cli.console import fail, out, progress_bar, say, warn
 from sim.cli.folders import simulate_and_write
 from sim.cli.inputs import check_out, choose, flows_format, load
 from sim.cli.options import (
+    DaskOpt,
     DurationOpt,
     FlowsOpt,
     PolicyOpt,
@@ -57,11 +58,13 @@ def run(
     quiet: QuietOpt = False,
     flows: FlowsOpt = "parquet",
     workers: WorkersOpt = None,
+    dask: DaskOpt = None,
 ) -> None:
     """Simulate a scenario with the fluid HTB backend and write a run folder with a report.
 
     A scenario with \\[scenario] by_day = true (a year: scenarios/kotim-year.toml) runs as
-    independent days on --workers processes and writes the year's figures and year.html.
+    independent days on --workers processes (or on Dask with --dask) and writes the year's
+    figures and year.html.
 
     [bold]Examples[/bold]
 
@@ -69,6 +72,7 @@ def run(
       netlab run scenarios/kotim-baseline.toml --policy max-min --seed 2
       netlab run scenarios/kotim-trial-10d.toml --duration 2d --out /tmp/runs --flows none
       netlab run scenarios/kotim-year.toml --duration 14d --workers 2
+      netlab run scenarios/kotim-year.toml --dask local --workers 2
     """
     kept = flows_format(flows)
     loaded = load(scenario, policy, seed, duration)
@@ -76,8 +80,10 @@ def run(
     if loaded.spec.scenario.by_day:
         from sim.cli.by_day import simulate_by_day
 
-        simulate_by_day(loaded, out_dir, quiet, workers, kept)
+        simulate_by_day(loaded, out_dir, quiet, workers, kept, dask)
         return
+    if dask is not None:
+        fail("--dask: only a by-day scenario ([scenario] by_day = true) runs on Dask", 2)
     for warning in compile_schedule(loaded).warnings:
         warn(warning)
     summary, folder = simulate_and_write(loaded, out_dir, quiet, flows=kept)

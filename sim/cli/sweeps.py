@@ -11,9 +11,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sim.cli.console import fail, out, progress_bar
+from sim.cli.console import dask_failures, fail, out, progress_bar
 from sim.cli.inputs import check_out, window_span
-from sim.cli.options import QuietOpt, ResultsRootOpt, WorkersOpt, app
+from sim.cli.options import DaskOpt, QuietOpt, ResultsRootOpt, WorkersOpt, app
 from sim.model.errors import ConfigError, nearest
 from sim.studies.sweep import Sweep, load_sweep
 
@@ -30,14 +30,6 @@ ResumeOpt = Annotated[
         "--resume",
         help="Finish an interrupted sweep (a lost Dask scheduler, a kill): refused when it "
         "has no earlier start or its points changed since.",
-    ),
-]
-DaskOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--dask",
-        help="Run on a Dask scheduler at this address, or 'local' for a "
-        "local cluster (needs the cluster extra).",
     ),
 ]
 
@@ -195,7 +187,7 @@ def _run_sweep(
     from sim.studies.sweep import SchedulerLost, run_sweep
 
     check_out(out_dir)
-    with progress_bar(quiet, f"sweeping {loaded.path.name}") as report:
+    with progress_bar(quiet, f"sweeping {loaded.path.name}") as report, dask_failures(dask):
         try:
             result = run_sweep(loaded, workers, dask, out_dir, report, resume)
         except SchedulerLost as lost:
@@ -205,12 +197,6 @@ def _run_sweep(
                 "--dask on this machine",
                 3,
             )
-        except ImportError as exc:
-            fail(f"--dask needs the cluster extra (pip install 'netlab[cluster]'): {exc}", 3)
-        except OSError as exc:
-            if dask is None:
-                raise
-            fail(f"--dask {dask}: cannot reach the Dask scheduler: {exc}", 3)
     if result.ran:
         append(out_dir / "history.sqlite", "sweep", loaded.name, sweep_figures(result.rows))
     return result

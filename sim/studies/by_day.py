@@ -1,4 +1,5 @@
-"""A long run (`[scenario] by_day = true`, e.g. a year) as independent days run in parallel.
+"""A long run (`[scenario] by_day = true`, e.g. a year) as independent days run in parallel,
+on local processes or on Dask.
 
 Each day runs from the demand's quietest hour to the same hour the next day, so the cut
 between two days falls where the fewest sessions are in flight. Day `d` runs on a seed drawn
@@ -14,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import Future, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,22 +94,49 @@ def run_by_day(
     folder: Path,
     sink: Sink | None = None,
     progress: Progress | None = None,
+    dask: str | None = None,
 ) -> list[DayFigures]:
-    """Every day's figures, in day order, run on `workers` processes; `sink(record, folder)`
-    is called in the worker with each day's record (e.g. to write its flows under `folder`)."""
-    chunks = split_days(scenario)
+    """Every day's figures, in day order, run on `workers` processes, or on the Dask scheduler
+    at `dask` ("local": a local cluster of `workers`); `sink(record, folder)` is called in the
+    worker with each day's record (e.g. to write its flows under `folder`, which a remote
+    cluster's workers must see at the same path)."""
+    calls = [(scenario, chunk, folder, sink) for chunk in split_days(scenario)]
+    if dask is not None:
+        return _on_dask(calls, dask, workers, progress)
     with worker_pool(workers) as pool:
-        futures: list[Future[DayFigures]] = [
-            pool.submit(_one_day, scenario, chunk, folder, sink) for chunk in chunks
-        ]
+        futures: list[Future[DayFigures]] = [pool.submit(_one_day, *call) for call in calls]
         for done, future in enumerate(as_completed(futures), 1):
             if (error := future.exception()) is not None:
                 for waiting in futures:
                     waiting.cancel()
                 raise error
             if progress is not None:
-                progress(done, len(chunks))
+                progress(done, len(calls))
         return [future.result() for future in futures]
+
+
+def _on_dask(
+    calls: list[tuple[Scenario, DayChunk, Path, Sink | None]],
+    address: str,
+    workers: int,
+    progress: Progress | None,
+) -> list[DayFigures]:
+    """The days as Dask futures; a day that raises raises here (the others are cancelled)."""
+    from distributed import as_completed as arrived
+
+    from sim.studies.sweep.dask_executor import dask_client
+
+    with ExitStack() as stack:
+        client, _ = dask_client(stack, address, workers)
+        futures = [client.submit(_one_day, *call, pure=False) for call in calls]
+        for done, future in enumerate(arrived(futures), 1):
+            if future.status == "error":
+                client.cancel(futures)
+                future.result()  # raises the day's error
+            if progress is not None:
+                progress(done, len(calls))
+        days: list[DayFigures] = client.gather(futures)
+        return days
 
 
 def _one_day(scenario: Scenario, chunk: DayChunk, folder: Path, sink: Sink | None) -> DayFigures:

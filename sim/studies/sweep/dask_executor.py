@@ -46,7 +46,7 @@ def run_on_dask(
     """Run the tasks on the scheduler at address, or on a LocalCluster of worker processes for
     "local"; on_result(task number, outcome) in this process as each finishes."""
     with ExitStack() as after, ExitStack() as stack:  # `after` unwinds once the client is closed
-        client, where = _client(stack, address, workers)
+        client, where = dask_client(stack, address, workers)
         futures = [client.submit(run_job, *task, pure=False) for task in tasks]
         number = {future.key: i for i, future in enumerate(futures)}
         for future in as_completed(futures):
@@ -54,7 +54,7 @@ def run_on_dask(
             future.release()
 
 
-def _client(stack: ExitStack, address: str, workers: int) -> tuple[Client, str]:
+def dask_client(stack: ExitStack, address: str, workers: int) -> tuple[Client, str]:
     """A client of the scheduler at address, or of a new local cluster whose workers die with
     this process and whose jobs are tried at most ALLOWED_FAILURES + 1 times; and the
     scheduler's address."""
