@@ -109,3 +109,29 @@ def test_the_sweep_ran_every_point_on_two_workers_and_the_comparison_is_drawn(la
     for seed in ("1", "2", "3"):  # the controller changes what the plug-in policy delivers
         assert by[("plugin", "false", seed)]["jain"] != by[("plugin", "true", seed)]["jain"]
     assert (sweep.parent / "comparison.html").stat().st_size > 10_000
+
+
+@pytest.mark.emulation
+def test_the_plug_ins_run_in_the_kernel(lab: Path) -> None:
+    """The tutorial's emulate line, on a 20 s window: the kernel ran the plan the file-defined
+    policy built for the fluid run of the same scenario (the essential office at 30 % of the
+    root, the policy's default), and the file-defined controller was loaded and started (a
+    controller whose file failed would end the run)."""
+    result = subprocess.run(
+        [str(NETLAB), "emulate", "mylab/boosted.toml", "--window", "08:00+20s"]
+        + ["--out", "mylab/emulated"],
+        cwd=lab,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    (folder,) = (lab / "mylab" / "emulated").glob("boosted-*")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["backend"] == "mininet"
+    fluid = json.loads((run_folder(lab, "boosted") / "manifest.json").read_text())
+    assert manifest["plans"][0] == fluid["plans"][0]
+    down = manifest["plans"][0]["down"]
+    root = next(c for c in down if c["parent"] is None)["rate_bps"]
+    setda = next(c for c in down if c.get("site") == "setda")
+    assert setda["rate_bps"] == pytest.approx(0.3 * root)
