@@ -117,6 +117,7 @@ def test_same_seed_same_summary_other_seed_differs(netlab, tmp_path) -> None:
             "classes.csv",
             "summary.json",
             "report.html",
+            "plotly.min.js",
         }
         assert "report.html" in result.stdout
         summaries.append(json.loads((folder / "summary.json").read_text()))

@@ -27,7 +27,14 @@ import pytest
 
 from tests.conftest import NETLAB, ROOT
 
-RUN_FILES = {"manifest.json", "flows.parquet", "classes.csv", "summary.json", "report.html"}
+RUN_FILES = {
+    "manifest.json",
+    "flows.parquet",
+    "classes.csv",
+    "summary.json",
+    "report.html",
+    "plotly.min.js",
+}
 SAME = ("summary.json", "flows.parquet", "classes.csv")  # identical for the same scenario and seed
 TOPOLOGY = (ROOT / "topologies" / "small.toml").as_posix()
 SCENARIO = (ROOT / "scenarios" / "example-small.toml").read_text()

@@ -2,11 +2,11 @@
 
 `write_report` reads manifest.json, summary.json, classes.csv and the flows (flows.parquet or
 flows.csv, through sim.analysis.flowfile.read_flows), never a run in memory, so any run folder
-(an old one, or one copied from another machine) can be reported again. The page is
-self-contained: plotly.js is inlined once and every figure is a div that uses it, so it opens
-offline. Completion-time and slowdown distributions are drawn as ECDFs from quantiles of all
-flows (a few hundred points per application), which keeps the page near the size of plotly.js
-itself however many flows the run had.
+(an old one, or one copied from another machine) can be reported again. Every figure is a div
+that uses the folder's one plotly.min.js (sim/report/page.py), so the page opens offline.
+Completion-time and slowdown distributions are drawn as ECDFs from quantiles of all flows (a few
+hundred points per application), which keeps the page a few hundred kB however many flows the
+run had.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from sim.analysis.objectives import ObjectiveRow
 from sim.analysis.summary import AppFigures, SiteFigures, Summary, UnservedSite
 from sim.model.units import MBPS
 from sim.report.controller_section import controller_section
-from sim.report.page import ROW_PX, div, nav, page, wrap_name
+from sim.report.page import ROW_PX, div, nav, wrap_name, write_page
 
 EXACT_ECDF_MAX = 2000  # flows per application up to which every flow is a point of its ECDF
 # Quantile levels for larger sets: fine steps over the body, finer in the upper tail.
@@ -71,7 +71,7 @@ def write_report(run_dir: Path) -> Path:
         *controller_section(run_dir, start, max(t[-1] for t, _ in root_series.values())),
     ]
     path = run_dir / "report.html"
-    path.write_text(page(manifest["scenario"]["scenario"]["name"], body), encoding="utf-8")
+    write_page(path, manifest["scenario"]["scenario"]["name"], body)
     return path
 
 
