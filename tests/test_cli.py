@@ -114,7 +114,7 @@ def test_same_seed_same_summary_other_seed_differs(netlab, tmp_path) -> None:
         assert {p.name for p in folder.iterdir()} == {
             "manifest.json",
             "flows.parquet",
-            "classes.csv",
+            "classes.parquet",
             "summary.json",
             "report.html",
             "plotly.min.js",

@@ -30,12 +30,12 @@ from tests.conftest import NETLAB, ROOT
 RUN_FILES = {
     "manifest.json",
     "flows.parquet",
-    "classes.csv",
+    "classes.parquet",
     "summary.json",
     "report.html",
     "plotly.min.js",
 }
-SAME = ("summary.json", "flows.parquet", "classes.csv")  # identical for the same scenario and seed
+SAME = ("summary.json", "flows.parquet", "classes.parquet")  # the same for one scenario and seed
 TOPOLOGY = (ROOT / "topologies" / "small.toml").as_posix()
 SCENARIO = (ROOT / "scenarios" / "example-small.toml").read_text()
 OPTIMIZE = """

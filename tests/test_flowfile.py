@@ -50,7 +50,9 @@ def test_each_format_writes_its_file_and_only_it(folders: dict[str, Path]) -> No
     assert "flows.parquet" in names["parquet"] and "flows.csv" not in names["parquet"]
     assert "flows.csv" in names["csv"] and "flows.parquet" not in names["csv"]
     assert not {"flows.csv", "flows.parquet"} & names["none"]
-    assert names["none"] | {"flows.csv"} == names["csv"]
+    # csv keeps both tables as CSV; parquet and none keep the classes as Parquet
+    assert names["none"] | {"flows.csv", "classes.csv"} == names["csv"] | {"classes.parquet"}
+    assert "classes.parquet" in names["none"] and "classes.csv" not in names["none"]
 
 
 def test_parquet_holds_the_csv_rows_and_values(
@@ -166,10 +168,10 @@ def test_write_stages_are_told_in_order(record: RunRecord, tmp_path: Path) -> No
     told: list[str] = []
     summary = summarize(record).to_json()
     write_run(record, summary, tmp_path, write_report, also=lambda f: None, step=told.append)
-    assert told == ["flows.parquet", "classes.csv", "report.html", "the other pages"]
+    assert told == ["flows.parquet", "classes.parquet", "report.html", "the other pages"]
     told.clear()
     write_run(record, summary, tmp_path, flows="none", step=told.append)
-    assert told == ["no flows file", "classes.csv"]
+    assert told == ["no flows file", "classes.parquet"]
 
 
 def test_flows_option_on_the_command_line(netlab, tmp_path: Path) -> None:

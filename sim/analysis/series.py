@@ -1,4 +1,4 @@
-"""Per-flow and per-class series of a run, which its folder's flows file and classes.csv hold
+"""Per-flow and per-class series of a run, which its folder's flows and classes files hold
 (sim/results.py writes them).
 """
 
