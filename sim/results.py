@@ -30,7 +30,16 @@ from typing import Any
 import numpy as np
 
 from sim.analysis import classfile
-from sim.analysis.flowfile import FILE_NAMES, FLOW_COLUMNS, ROW_GROUP, Columns, FlowFormat, writing
+from sim.analysis.flowfile import (
+    FILE_NAMES,
+    FLOW_COLUMNS,
+    ROW_GROUP,
+    Bottlenecks,
+    Columns,
+    FlowFormat,
+    writing,
+)
+from sim.analysis.flows import bottleneck_bps
 from sim.analysis.series import class_series, flow_completion
 from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
@@ -236,7 +245,11 @@ NUMBER_COLUMNS = tuple(FLOW_COLUMNS[FLOW_COLUMNS.index("start_s") : FLOW_COLUMNS
 
 def write_flows(record: RunRecord, folder: Path, fmt: FlowFormat) -> None:
     """The record's flows as folder's flows file in `fmt` (none: nothing), in row groups."""
-    with writing(folder, fmt) as writer:
+    bottlenecks = Bottlenecks(
+        dict(zip(record.site_ids, bottleneck_bps(record).tolist(), strict=True)),
+        record.scenario.spec.network.overhead,
+    )
+    with writing(folder, fmt, bottlenecks) as writer:
         if writer is not None:
             for batch in flow_batches(record):
                 writer.append(batch)
