@@ -1,7 +1,8 @@
 """Run folders: results/<scenario>-<UTC time>-<short hash>/, written whole or not at all.
 
 Files (docs/architecture.md, "The results folder"): manifest.json, flows.parquet (or flows.csv,
-or none: `--flows`), classes.csv, summary.json, report.html. This module only writes: every
+or none: `--flows`), classes.parquet (classes.csv with `--flows csv`), summary.json, report.html
+(and the plotly.min.js its pages share). This module only writes: every
 figure comes from sim.analysis.metrics. The folder is written under a hidden temporary name and
 renamed when complete; on any failure the temporary folder is removed, so a half-written result
 never appears.
@@ -28,24 +29,22 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.flowfile import FILE_NAMES, FLOW_COLUMNS, ROW_GROUP, Columns, FlowFormat, writing
+from sim.analysis import classfile
+from sim.analysis.flowfile import (
+    FILE_NAMES,
+    FLOW_COLUMNS,
+    ROW_GROUP,
+    Bottlenecks,
+    Columns,
+    FlowFormat,
+    writing,
+)
+from sim.analysis.flows import bottleneck_bps
 from sim.analysis.series import class_series, flow_completion
 from sim.model.errors import ConfigError
 from sim.model.scenario import Scenario
 from sim.run import RunRecord
 from sim.studies.pool import process_exists
-
-CLASS_COLUMNS = [
-    "time_s",
-    "direction",
-    "class",
-    "parent",
-    "site",
-    "allocated_bps",
-    "delivered_bps",
-    "drops",
-    "offered_bps",
-]
 
 
 def run_name(record: RunRecord, now: dt.datetime) -> str:
@@ -112,8 +111,8 @@ def write_run(
         write_json(temporary / "manifest.json", manifest(record, now))
         tell(FILE_NAMES.get(flows, "no flows file"))
         write_flows(record, temporary, flows)
-        tell("classes.csv")
-        _write_csv(temporary / "classes.csv", CLASS_COLUMNS, class_rows(record))
+        tell(classfile.file_name(flows))
+        classfile.write_classes(temporary, flows, class_columns(record))
         write_json(temporary / "summary.json", summary)
         if record.control is not None:
             _write_csv(temporary / "controller.csv", CONTROL_COLUMNS, control_rows(record))
@@ -246,7 +245,11 @@ NUMBER_COLUMNS = tuple(FLOW_COLUMNS[FLOW_COLUMNS.index("start_s") : FLOW_COLUMNS
 
 def write_flows(record: RunRecord, folder: Path, fmt: FlowFormat) -> None:
     """The record's flows as folder's flows file in `fmt` (none: nothing), in row groups."""
-    with writing(folder, fmt) as writer:
+    bottlenecks = Bottlenecks(
+        dict(zip(record.site_ids, bottleneck_bps(record).tolist(), strict=True)),
+        record.scenario.spec.network.overhead,
+    )
+    with writing(folder, fmt, bottlenecks) as writer:
         if writer is not None:
             for batch in flow_batches(record):
                 writer.append(batch)
@@ -286,23 +289,36 @@ def flow_batches(record: RunRecord, rows: int = ROW_GROUP) -> Iterator[Columns]:
         }
 
 
-def class_rows(record: RunRecord) -> Iterator[list[object]]:
-    """Per class per interval: L2 allocation, goodput delivered, drops, offered goodput."""
+def class_columns(record: RunRecord) -> Columns:
+    """Per class per interval (sim.analysis.classfile.CLASS_COLUMNS): L2 allocation, goodput
+    delivered, drops, offered goodput; plan by plan, each interval's classes in tree order."""
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in classfile.CLASS_COLUMNS}
     for series in class_series(record):
-        for row, step in enumerate(series.steps):
-            time_s = _num(record.times[step])
-            for col, c in enumerate(series.tree.classes):
-                yield [
-                    time_s,
-                    series.direction,
-                    c.id,
-                    c.parent or "",
-                    c.site or "",
-                    _num(series.allocated_bps[row, col]),
-                    _num(series.delivered_bps[row, col]),
-                    int(series.drops[row, col]),
-                    _num(series.offered_bps[row, col]),
-                ]
+        rows, classes = len(series.steps), series.tree.classes
+        named = {
+            "direction": [series.direction] * len(classes),
+            "class": [c.id for c in classes],
+            "parent": [c.parent or "" for c in classes],
+            "site": [c.site or "" for c in classes],
+        }
+        parts["time_s"].append(
+            np.repeat(np.asarray(record.times, float)[series.steps], len(classes))
+        )
+        for name, values in named.items():
+            parts[name].append(np.tile(np.array(values, dtype=str), rows))
+        parts["allocated_bps"].append(series.allocated_bps.ravel())
+        parts["delivered_bps"].append(series.delivered_bps.ravel())
+        parts["drops"].append(series.drops.ravel().astype(np.int64))
+        parts["offered_bps"].append(series.offered_bps.ravel())
+    return {
+        name: np.concatenate(arrays) if arrays else np.array([], _dtype(name))
+        for name, arrays in parts.items()
+    }
+
+
+def _dtype(column: str) -> type:
+    """The numpy type of a classes column with no rows."""
+    return str if column in classfile.TEXT_COLUMNS else int if column == "drops" else float
 
 
 CONTROL_COLUMNS = [

@@ -176,6 +176,7 @@ def test_netlab_run_writes_the_year_folder(netlab, tmp_path) -> None:
         "days",
         "days.json",
         "manifest.json",
+        "plotly.min.js",
         "year.html",
         "year.json",
     ]

@@ -114,9 +114,10 @@ def test_same_seed_same_summary_other_seed_differs(netlab, tmp_path) -> None:
         assert {p.name for p in folder.iterdir()} == {
             "manifest.json",
             "flows.parquet",
-            "classes.csv",
+            "classes.parquet",
             "summary.json",
             "report.html",
+            "plotly.min.js",
         }
         assert "report.html" in result.stdout
         summaries.append(json.loads((folder / "summary.json").read_text()))

@@ -126,6 +126,7 @@ def test_report_and_rows_read_back_from_csv(tmp_path: Path) -> None:
         from_csv = list(csv.DictReader(handle))
     assert compare(from_csv).verdicts == compare(result.rows).verdicts
     page = compare_report(result, result.rows, tmp_path / "compare.html").read_text()
-    assert page.count("* plotly.js v") == 1  # inlined once
-    assert "frontier" in page and "Heatmap" in page and "Office A" in page
+    assert '<script src="plotly.min.js">' in page and "* plotly.js v" not in page
+    assert (tmp_path / "plotly.min.js").read_text().count("* plotly.js v") == 1
+    assert "frontier" in page and '"type":"heatmap"' in page and "Office A" in page
     assert all(escape(v) in page for v in compare(result.rows).verdicts)

@@ -27,8 +27,15 @@ import pytest
 
 from tests.conftest import NETLAB, ROOT
 
-RUN_FILES = {"manifest.json", "flows.parquet", "classes.csv", "summary.json", "report.html"}
-SAME = ("summary.json", "flows.parquet", "classes.csv")  # identical for the same scenario and seed
+RUN_FILES = {
+    "manifest.json",
+    "flows.parquet",
+    "classes.parquet",
+    "summary.json",
+    "report.html",
+    "plotly.min.js",
+}
+SAME = ("summary.json", "flows.parquet", "classes.parquet")  # the same for one scenario and seed
 TOPOLOGY = (ROOT / "topologies" / "small.toml").as_posix()
 SCENARIO = (ROOT / "scenarios" / "example-small.toml").read_text()
 OPTIMIZE = """

@@ -14,8 +14,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.analysis import flowfile
-from sim.analysis.flowfile import FLOW_COLUMNS, TEXT_COLUMNS, csv_cell, read_flows, writing
+from sim.analysis.flowfile import (
+    FLOW_COLUMNS,
+    TEXT_COLUMNS,
+    Bottlenecks,
+    csv_cell,
+    read_flows,
+    writing,
+)
 from sim.analysis.metrics import summarize
+from sim.analysis.series import flow_completion
 from sim.model.scenario import load_scenario
 from sim.report.run_report import write_report
 from sim.results import write_run
@@ -23,6 +31,7 @@ from sim.run import RunRecord, run_scenario
 from tests.conftest import ROOT
 
 SAME_SECOND = dt.datetime(2026, 12, 7, 18, 0, 0, tzinfo=dt.UTC)
+MADE_UP = Bottlenecks({"s": 1e6, "x": 1e6, "y": 2e6}, 1.0)  # the sites of made-up flows
 ECDF_TITLES = ("Flow completion time of finished transfers", "Slowdown of finished transfers")
 
 
@@ -50,7 +59,9 @@ def test_each_format_writes_its_file_and_only_it(folders: dict[str, Path]) -> No
     assert "flows.parquet" in names["parquet"] and "flows.csv" not in names["parquet"]
     assert "flows.csv" in names["csv"] and "flows.parquet" not in names["csv"]
     assert not {"flows.csv", "flows.parquet"} & names["none"]
-    assert names["none"] | {"flows.csv"} == names["csv"]
+    # csv keeps both tables as CSV; parquet and none keep the classes as Parquet
+    assert names["none"] | {"flows.csv", "classes.csv"} == names["csv"] | {"classes.parquet"}
+    assert "classes.parquet" in names["none"] and "classes.csv" not in names["none"]
 
 
 def test_parquet_holds_the_csv_rows_and_values(
@@ -71,7 +82,7 @@ def test_parquet_holds_the_csv_rows_and_values(
             rounded = np.array([float(f"{v:.9g}") for v in got])
             np.testing.assert_array_equal(rounded, want, err_msg=column)
     assert np.isnan(parquet["fct_s"]).sum() > 0  # paced and unfinished flows have none
-    with writing(tmp_path, "csv") as writer:
+    with writing(tmp_path, "csv", MADE_UP) as writer:
         assert writer is not None
         writer.append(parquet)
     assert (tmp_path / "flows.csv").read_bytes() == (folders["csv"] / "flows.csv").read_bytes()
@@ -88,24 +99,50 @@ def test_parquet_keeps_the_run_exact_and_is_smaller(
     assert (folders["parquet"] / "flows.parquet").stat().st_size < 0.5 * csv_size
 
 
+def test_derived_columns_equal_what_the_run_computed(
+    record: RunRecord, folders: dict[str, Path]
+) -> None:
+    """flows.parquet stores neither fct_s nor slowdown, nor delivered_bytes where the flow
+    arrived whole; read back, each equals the run's own figure bit for bit (NaN where the run
+    has none), the figures summary.json's percentiles are taken over."""
+    path = folders["parquet"] / "flows.parquet"
+    stored = pq.read_schema(path).names
+    assert "fct_s" not in stored and "slowdown" not in stored
+    delivered = pq.read_table(path, columns=["delivered_bytes"]).column(0)
+    whole = sum(f.delivered == f.size for f in record.flows)
+    assert delivered.null_count == whole > len(record.flows) / 2
+    fct, slowdowns = flow_completion(record)
+    for columns in (None, ("slowdown",), ("fct_s", "id"), ("delivered_bytes",)):
+        back = read_flows(folders["parquet"], *(() if columns is None else (columns,)))
+        assert back is not None
+        if "fct_s" in back:
+            np.testing.assert_array_equal(back["fct_s"], fct)
+        if "slowdown" in back:
+            np.testing.assert_array_equal(back["slowdown"], slowdowns)
+            assert np.nanmax(slowdowns) > 1.5  # some flows were really slowed
+        if "delivered_bytes" in back:
+            assert back["delivered_bytes"].tolist() == [f.delivered for f in record.flows]
+    assert np.isnan(fct).sum() > 0 and (~np.isnan(fct)).sum() > 1000
+
+
 def test_missing_values_are_nan_in_both_formats(tmp_path: Path) -> None:
     """A non-finite float is an empty CSV cell and a Parquet null; both read back as NaN."""
     batch = {c: np.array(["x", "y"]) for c in TEXT_COLUMNS}
     batch |= {c: np.array([1.5, 2.0]) for c in FLOW_COLUMNS if c not in batch}
     batch["id"] = np.array([7, 8])
-    batch["fct_s"] = np.array([math.nan, 0.25])
-    batch["slowdown"] = np.array([math.inf, 1.0])
+    batch["time_at_rate_s"] = np.array([math.nan, 0.25])
+    batch["needed_bps"] = np.array([math.inf, 1.0])
     for fmt in ("parquet", "csv"):
         folder = tmp_path / fmt
         folder.mkdir()
-        with writing(folder, fmt) as writer:
+        with writing(folder, fmt, MADE_UP) as writer:
             assert writer is not None
             writer.append(batch)
         back = read_flows(folder)
         assert back is not None
         assert back["id"].tolist() == [7, 8] and back["site"].tolist() == ["x", "y"]
-        assert math.isnan(back["fct_s"][0]) and back["fct_s"][1] == 0.25
-        assert math.isnan(back["slowdown"][0]) and back["slowdown"][1] == 1.0
+        assert math.isnan(back["time_at_rate_s"][0]) and back["time_at_rate_s"][1] == 0.25
+        assert math.isnan(back["needed_bps"][0]) and back["needed_bps"][1] == 1.0
     assert csv_cell(math.inf) == "" and csv_cell(0.1 + 0.2) == "0.3" and csv_cell(3) == 3
 
 
@@ -120,7 +157,7 @@ def test_parquet_row_groups_fill_as_batches_arrive(sizes: list[int]) -> None:
     with tempfile.TemporaryDirectory() as name, pytest.MonkeyPatch.context() as patch:
         patch.setattr(flowfile, "ROW_GROUP", row_group)
         folder, first = Path(name), 0
-        with writing(folder, "parquet") as writer:
+        with writing(folder, "parquet", MADE_UP) as writer:
             assert writer is not None
             for size in sizes:
                 writer.append(_batch(first, size))
@@ -166,10 +203,10 @@ def test_write_stages_are_told_in_order(record: RunRecord, tmp_path: Path) -> No
     told: list[str] = []
     summary = summarize(record).to_json()
     write_run(record, summary, tmp_path, write_report, also=lambda f: None, step=told.append)
-    assert told == ["flows.parquet", "classes.csv", "report.html", "the other pages"]
+    assert told == ["flows.parquet", "classes.parquet", "report.html", "the other pages"]
     told.clear()
     write_run(record, summary, tmp_path, flows="none", step=told.append)
-    assert told == ["no flows file", "classes.csv"]
+    assert told == ["no flows file", "classes.parquet"]
 
 
 def test_flows_option_on_the_command_line(netlab, tmp_path: Path) -> None:

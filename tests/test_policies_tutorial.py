@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.analysis.classfile import read_classes
 from tests.conftest import NETLAB, ROOT
 
 DOC = ROOT / "docs" / "policies.md"
@@ -75,14 +76,13 @@ def test_the_policy_builds_what_it_says(lab: Path) -> None:
 
 def test_the_controller_boosts_the_site_that_carried_most(lab: Path) -> None:
     """At every change the site the why names carried the most downstream bytes over the last
-    5 minutes (classes.csv's 1 min rows) and got 3 times its starting guarantee."""
+    5 minutes (the classes file's 1 min rows) and got 3 times its starting guarantee."""
     folder = run_folder(lab, "boosted")
     carried: dict[float, dict[str, float]] = {}
-    with (folder / "classes.csv").open() as handle:
-        for row in csv.DictReader(handle):
-            if row["direction"] == "down" and row["site"]:
-                t = float(row["time_s"])
-                carried.setdefault(t, {})[row["site"]] = float(row["allocated_bps"]) * 60 / 8
+    classes = read_classes(folder, ("time_s", "direction", "site", "allocated_bps"))
+    for t, direction, site, allocated in zip(*classes.values(), strict=True):
+        if direction == "down" and site:
+            carried.setdefault(float(t), {})[str(site)] = float(allocated) * 60 / 8
     with (folder / "controller.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert rows and {(r["direction"], r["field"]) for r in rows} == {("down", "rate")}

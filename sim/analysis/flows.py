@@ -92,6 +92,19 @@ def slowdown(
     return np.maximum(np.divide(fct, ideal, out=np.ones_like(fct), where=ideal > 0), 1.0)
 
 
+def completion(
+    ran_s: np.ndarray,
+    size: np.ndarray,
+    finished: np.ndarray,
+    bottleneck: np.ndarray,
+    overhead: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per flow: completion time (s) and slowdown where `finished` (a finished elastic flow),
+    NaN elsewhere. The one definition: a run's flows file is written and read back with it."""
+    ratios = slowdown(ran_s, size, bottleneck, overhead)
+    return np.where(finished, ran_s, np.nan), np.where(finished, ratios, np.nan)
+
+
 def at_rate_share(flows: FlowArrays, where: np.ndarray) -> float | None:
     """Time-weighted share of paced-flow time spent at the needed rate."""
     chosen = where & flows.paced

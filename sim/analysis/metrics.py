@@ -3,7 +3,7 @@ RunRecord.
 
 `summarize` returns a `Summary` (sim/analysis/summary.py), what a run folder's summary.json
 holds and what reports, comparisons and the optimiser read; per-site latency figures come
-from sim/analysis/latency.py, the flows.csv and classes.csv series from sim/analysis/series.py.
+from sim/analysis/latency.py, the flows and classes files' series from sim/analysis/series.py.
 The flows are turned into numpy arrays once, so a 10-day run (about a million flows) takes
 seconds. Units are in the key names: _gb is 1e9 bytes, _mbps 1e6 bits/s, _s seconds, _idr
 Rupiah; shares and utilisations are 0..1; a figure with nothing to measure is null.

@@ -1,4 +1,4 @@
-"""Per-flow and per-class series of a run, which its folder's flows file and classes.csv hold
+"""Per-flow and per-class series of a run, which its folder's flows and classes files hold
 (sim/results.py writes them).
 """
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.analysis.flows import DONE, FlowArrays, bottleneck_bps, slowdown
+from sim.analysis.flows import FlowArrays, bottleneck_bps, completion
 from sim.model.flow import Direction
 from sim.run import RunRecord
 from sim.shaping.plan import DIRECTIONS, ClassTree
@@ -19,10 +19,8 @@ def flow_completion(record: RunRecord) -> tuple[np.ndarray, np.ndarray]:
     """Per flow: completion time (s) and slowdown; NaN unless it is a finished elastic flow."""
     flows = FlowArrays.from_flows(record.flows, record.site_ids)
     overhead = record.scenario.spec.network.overhead
-    fct = flows.ran_s
-    ratios = slowdown(fct, flows.size, bottleneck_bps(record)[flows.site], overhead)
-    finished = ~flows.paced & (flows.status == DONE)
-    return np.where(finished, fct, np.nan), np.where(finished, ratios, np.nan)
+    bottleneck = bottleneck_bps(record)[flows.site]
+    return completion(flows.ran_s, flows.size, flows.finished_elastic, bottleneck, overhead)
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ FlowsOpt = Annotated[
     str,
     typer.Option(
         "--flows",
-        help=f"How the run folder keeps one row a flow: {', '.join(FLOW_FORMATS)} (not kept: "
-        "report.html then leaves out the completion-time plots).",
+        help=f"How the run folder keeps one row a flow: {', '.join(FLOW_FORMATS)} (csv: "
+        "classes.csv too; none: not kept, report.html then leaves out the completion-time plots).",
     ),
 ]

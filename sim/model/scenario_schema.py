@@ -30,7 +30,7 @@ from sim.model.units import MAX_MBPS, format_duration
 # Bounds on sizes: past them a run would take days or never end; each message says the bound.
 MAX_DURATION_S = 366 * 86400.0  # a year: the 10-day trial takes about two minutes
 MIN_SAMPLE_S = 1.0
-MAX_SAMPLES = 100_000  # per class: classes.csv has this many rows per class and direction
+MAX_SAMPLES = 100_000  # per class: the classes file has this many rows per class and direction
 MAX_SEED = 2**32 - 1
 DAY_S = 86400.0
 

@@ -1,1 +1,1 @@
-"""The run report: plotly figures and a self-contained HTML page made from a run folder."""
+"""The run report: plotly figures and an HTML page that opens offline, made from a run folder."""

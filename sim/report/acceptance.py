@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 
 from sim.analysis.acceptance import FAIL, NA, Acceptance, Cell, Criterion, DaySummary
 from sim.report.berita_acara import STYLE, berita_acara
-from sim.report.page import ROW_PX, div, nav, page, wrap_name
+from sim.report.page import ROW_PX, div, nav, wrap_name, write_page
 
 GUARANTEE_RULE = "achieved / the lesser of guaranteed and asked"
 SCREEN_STYLE = """
@@ -79,7 +79,7 @@ def write_acceptance_report(run_dir: Path) -> Path:
         "</div>",
     ]
     path = run_dir / "acceptance.html"
-    path.write_text(page(f"acceptance {data.scenario}", body), encoding="utf-8")
+    write_page(path, f"acceptance {data.scenario}", body)
     return path
 
 

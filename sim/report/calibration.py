@@ -1,6 +1,6 @@
 """The calibration's goodness-of-fit page: measured against fitted, per site and per hour.
 
-Self-contained (plotly inlined once, see sim/report/page.py), so it opens offline. It shows
+It opens offline, with the plotly.min.js beside it (sim/report/page.py). It shows
 the error figures per site, which sites were censored at a shaper's ceiling and which hours
 were estimated, the sites fitted to the upstream's total with the busy hour estimated above a
 saturated upstream and its interval, what those counters cannot tell, and what the fit leaves
@@ -18,7 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from sim.analysis.calibration import Calibration, SiteFit, UpstreamFit
-from sim.report.page import div, nav, page
+from sim.report.page import div, nav, write_page
 
 HOURS = list(range(24))
 
@@ -240,7 +240,7 @@ def write_calibration_report(path: Path, result: Calibration, scenario: str) -> 
     ]
     if result.sites:
         body += _error_table(result)
-    path.write_text(page(f"calibration {scenario}", body), encoding="utf-8")
+    write_page(path, f"calibration {scenario}", body)
 
 
 def _per_site(result: Calibration) -> list[str]:

@@ -1,8 +1,9 @@
 """comparison.html of a sweep: the comparison statistics (sim.analysis.compare) drawn.
 
-A self-contained page (plotly.js inlined once): the verdicts, a table of means with 95 %
-confidence intervals, monthly cost against busy-hour satisfaction and against fairness with
-the Pareto frontier of the points' means, a per-site heatmap and bars of the means.
+A page that opens offline (plotly.js from the plotly.min.js beside it): the verdicts, a table
+of means with 95 % confidence intervals, monthly cost against busy-hour satisfaction and
+against fairness with the Pareto frontier of the points' means, a per-site heatmap and bars of
+the means.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sim.analysis.compare import (
     pareto_front,
 )
 from sim.analysis.table import cell_text
-from sim.report.page import div, page
+from sim.report.page import div, write_page
 
 if TYPE_CHECKING:
     from sim.studies.sweep.runner import SweepResult
@@ -42,7 +43,7 @@ def compare_report(
     by: str | Sequence[str] = "policy.name",
     metrics: Sequence[str] = DEFAULT_METRICS,
 ) -> Path:
-    """Write a self-contained HTML comparison (plotly.js inlined once) and return its path."""
+    """Write the HTML comparison (and plotly.min.js beside it) and return its path."""
     keys = [by] if isinstance(by, str) else list(by)
     comparison = compare(rows, keys, metrics)
     done = [row for row in rows if row.get("status", "done") == "done"]
@@ -62,7 +63,7 @@ def compare_report(
         div(_bars(comparison)),
     ]
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(page(f"comparison {result.sweep.name}", body), encoding="utf-8")
+    write_page(out_path, f"comparison {result.sweep.name}", body)
     return out_path
 
 

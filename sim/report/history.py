@@ -8,7 +8,7 @@ the verdict. Gates, benchmark checks and sweeps may append at the same time from
 processes: the file is in WAL mode (readers never block the writer), each append is one
 transaction that takes the write lock at its start (BEGIN IMMEDIATE), and a writer waits up to
 BUSY_S for another's, so concurrent appends queue and none is lost. `trend_page` draws each
-figure's value over time (one line a figure, baseline dotted) as a self-contained offline page.
+figure's value over time (one line a figure, baseline dotted) as a page that opens offline.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from sim.analysis.table import METRIC_COLUMNS
-from sim.report.page import div, page
+from sim.report.page import div, write_page
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS figures (
@@ -136,5 +136,5 @@ def trend_page(db: Path, gate: str, out: Path, title: str) -> Path:
         )
     fig.update_layout(title=title, xaxis_title="recorded (UTC)", yaxis_title="figure")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page(title, [f"<h1>{title}</h1>", div(fig)]))
+    write_page(out, title, [f"<h1>{title}</h1>", div(fig)])
     return out

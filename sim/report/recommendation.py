@@ -29,7 +29,7 @@ from sim.analysis.recommendation import (
 )
 from sim.analysis.summary import Summary
 from sim.model.scenario_schema import TARGET_NAMES
-from sim.report.page import ROW_PX, div, nav, page
+from sim.report.page import ROW_PX, div, nav, write_page
 
 MILLION = 1e6
 MEETS, MISSES = "#2ca02c", "#d62728"
@@ -66,7 +66,7 @@ def write_recommendation_report(run_dir: Path) -> Path:
         _split_table(data.split, names),
     ]
     path = run_dir / "recommendation.html"
-    path.write_text(page(f"recommendation {mbps:g} Mbit/s", body), encoding="utf-8")
+    write_page(path, f"recommendation {mbps:g} Mbit/s", body)
     return path
 
 

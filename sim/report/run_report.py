@@ -1,20 +1,18 @@
 """report.html of a run folder, made only from the folder's files (Flent's rule).
 
-`write_report` reads manifest.json, summary.json, classes.csv and the flows (flows.parquet or
-flows.csv, through sim.analysis.flowfile.read_flows), never a run in memory, so any run folder
-(an old one, or one copied from another machine) can be reported again. The page is
-self-contained: plotly.js is inlined once and every figure is a div that uses it, so it opens
-offline. Completion-time and slowdown distributions are drawn as ECDFs from quantiles of all
-flows (a few hundred points per application), which keeps the page near the size of plotly.js
-itself however many flows the run had.
+`write_report` reads manifest.json, summary.json, the classes (classes.parquet or classes.csv,
+through sim.analysis.classfile.read_classes) and the flows (flows.parquet or flows.csv, through
+sim.analysis.flowfile.read_flows), never a run in memory, so any run folder (an old one, or one
+copied from another machine) can be reported again. Every figure is a div that uses the
+folder's one plotly.min.js (sim/report/page.py), so the page opens offline. Completion-time and
+slowdown distributions are drawn as ECDFs from quantiles of all flows (a few hundred points per
+application), which keeps the page a few hundred kB however many flows the run had.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -23,13 +21,14 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from sim.analysis.classfile import read_classes
 from sim.analysis.flowfile import read_flows
 from sim.analysis.labels import objective_label
 from sim.analysis.objectives import ObjectiveRow
 from sim.analysis.summary import AppFigures, SiteFigures, Summary, UnservedSite
 from sim.model.units import MBPS
 from sim.report.controller_section import controller_section
-from sim.report.page import ROW_PX, div, nav, page, wrap_name
+from sim.report.page import ROW_PX, div, nav, wrap_name, write_page
 
 EXACT_ECDF_MAX = 2000  # flows per application up to which every flow is a point of its ECDF
 # Quantile levels for larger sets: fine steps over the body, finer in the upper tail.
@@ -48,7 +47,7 @@ def write_report(run_dir: Path) -> Path:
     manifest = json.loads((run_dir / "manifest.json").read_text())
     summary = Summary.from_json(json.loads((run_dir / "summary.json").read_text()))
     start = dt.datetime.fromisoformat(manifest["scenario"]["scenario"]["start"])
-    root_series = _root_series(run_dir / "classes.csv")
+    root_series = _root_series(run_dir)
     body = [
         nav(run_dir, "report.html"),
         _header(manifest, summary),
@@ -71,31 +70,22 @@ def write_report(run_dir: Path) -> Path:
         *controller_section(run_dir, start, max(t[-1] for t, _ in root_series.values())),
     ]
     path = run_dir / "report.html"
-    path.write_text(page(manifest["scenario"]["scenario"]["name"], body), encoding="utf-8")
+    write_page(path, manifest["scenario"]["scenario"]["name"], body)
     return path
 
 
 # -- reading the run folder --------------------------------------------------------------------
 
 
-def _root_series(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _root_series(run_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per direction: interval start times (s) and the root class's allocated L2 bits/s."""
-    times: dict[str, list[float]] = defaultdict(list)
-    rates: dict[str, list[float]] = defaultdict(list)
-    with path.open(newline="") as handle:
-        reader = csv.reader(handle)
-        column = {name: i for i, name in enumerate(next(reader))}
-        t, d, parent, alloc = (
-            column[c] for c in ("time_s", "direction", "parent", "allocated_bps")
-        )
-        for row in reader:
-            if row[parent] == "":  # the root is the class without a parent
-                times[row[d]].append(float(row[t]))
-                rates[row[d]].append(float(row[alloc]))
+    rows = read_classes(run_dir, ("time_s", "direction", "parent", "allocated_bps"))
+    root = rows["parent"] == ""  # the root is the class without a parent
     out = {}
-    for direction in times:  # rows come plan by plan, not in time order
-        order = np.argsort(times[direction], kind="stable")
-        out[direction] = (np.array(times[direction])[order], np.array(rates[direction])[order])
+    for direction in dict.fromkeys(rows["direction"][root].tolist()):
+        mine = root & (rows["direction"] == direction)
+        order = np.argsort(rows["time_s"][mine], kind="stable")  # rows come plan by plan
+        out[direction] = (rows["time_s"][mine][order], rows["allocated_bps"][mine][order])
     return out
 
 

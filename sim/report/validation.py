@@ -1,4 +1,4 @@
-"""The fluid-versus-kernel comparison of `netlab validate`: a CSV and a self-contained plot."""
+"""The fluid-versus-kernel comparison of `netlab validate`: a CSV and a plot."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from sim.report.page import div, page
+from sim.report.page import div, write_page
 
 COLUMNS = [
     "site",
@@ -54,4 +54,4 @@ def write_validation(folder: Path, rows: list[dict[str, Any]], title: str) -> No
             yaxis={"title": "Mbit/s (L2)"},
         )
         body.append(div(fig))
-    (folder / "validation.html").write_text(page(f"validation {title}", body), encoding="utf-8")
+    write_page(folder / "validation.html", f"validation {title}", body)

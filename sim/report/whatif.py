@@ -14,12 +14,12 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sim.analysis.compare import MeanCI, estimate_text
-from sim.report.page import div, nav, page
+from sim.report.page import div, nav, write_page
 from sim.studies.whatif import OTHERS_FIGURES, SITE_FIGURES, Combination, WhatIfResult, taken
 
 
 def whatif_report(out_path: Path, title: str, result: WhatIfResult) -> Path:
-    """Write the self-contained what-if page and return its path."""
+    """Write the what-if page (and plotly.min.js beside it) and return its path."""
     combos, new_sites, lines = result.combinations, list(result.connect), result.verdicts
     seeds = sorted(combos[0].runs)
     body = [
@@ -39,7 +39,7 @@ def whatif_report(out_path: Path, title: str, result: WhatIfResult) -> Path:
         div(_bars(combos, new_sites)),
     ]
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(page(f"what-if {title}", body), encoding="utf-8")
+    write_page(out_path, f"what-if {title}", body)
     return out_path
 
 

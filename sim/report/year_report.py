@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from sim.analysis.labels import objective_label
 from sim.analysis.year import DIRECTIONS, YearSummary
-from sim.report.page import div, nav, page
+from sim.report.page import div, nav, write_page
 
 
 def write_year_report(folder: Path, title: str, year: YearSummary) -> Path:
@@ -41,7 +41,7 @@ def write_year_report(folder: Path, title: str, year: YearSummary) -> Path:
         _breaks(year),
     ]
     path = folder / "year.html"
-    path.write_text(page(f"{title} year", body), encoding="utf-8")
+    write_page(path, f"{title} year", body)
     return path
 
 
