@@ -46,7 +46,7 @@ from sim.backends.fluid_leaf import ElasticGroup, Leaf, PacedGroup, user_caps
 from sim.model.compiled import refuse_stale
 from sim.model.flow import Direction, Flow, FlowStatus
 from sim.model.tcp import TcpPath
-from sim.shaping.control import LeafState
+from sim.shaping.control import LeafStates
 from sim.shaping.htb import CompiledTree, LiveAllocation
 from sim.shaping.plan import DIRECTIONS, ShapingPlan
 
@@ -123,7 +123,11 @@ class FluidBackend:
         self.paths = paths or {}  # (site, elastic app) -> its TCP path; none: no latency
         self.flows: list[Flow] = []
         self._leaves = {d: {s: Leaf(s, d, a) for s, a in access_bps.items()} for d in DIRECTIONS}
+        self._sites = tuple(access_bps)  # the order of every LeafStates column
+        self._no_drops: tuple[int, ...] = (0,) * len(access_bps)  # the fluid model drops nothing
+        self._no_backlog: tuple[float | None, ...] = (None,) * len(access_bps)  # and has no queue
         self._live: dict[Direction, LiveAllocation] = {}
+        self._trees: dict[Direction, CompiledTree] = {}  # the trees in force, compiled
         self._leaf_at: dict[Direction, list[Leaf | None]] = {}
         # every pending deadline (next finish of each leaf, patience, end of a paced flow),
         # served by the environment
@@ -136,11 +140,20 @@ class FluidBackend:
     def apply_plan(self, plan: ShapingPlan) -> None:
         now = self.env.now
         for direction in DIRECTIONS:
-            tree = CompiledTree(plan.tree(direction), self.access_bps)
+            classes = plan.tree(direction)
+            was = self._trees.get(direction)
+            if was is not None and was.tree is classes:
+                tree = was
+            else:  # sharing the structure of the tree in force where only guarantees moved
+                tree = self._trees[direction] = CompiledTree(classes, self.access_bps, was)
             leaves = self._leaves[direction]
-            at: list[Leaf | None] = [None] * len(tree)
-            for site, index in tree.leaf_of_site.items():
-                at[index] = leaves[site]
+            at: list[Leaf | None]
+            if was is not None and tree.leaf_of_site is was.leaf_of_site:
+                at = self._leaf_at[direction]
+            else:
+                at = [None] * len(tree)
+                for site, index in tree.leaf_of_site.items():
+                    at[index] = leaves[site]
             caps = user_caps(plan, direction)
             for leaf in leaves.values():
                 cap = caps.get(leaf.site, math.inf)
@@ -193,8 +206,17 @@ class FluidBackend:
     def leaf_drops(self, direction: Direction) -> dict[str, int]:
         return dict.fromkeys(self._leaves[direction], 0)
 
-    def leaf_states(self, direction: Direction) -> dict[str, LeafState]:
-        return {s: lf.state(self.env.now) for s, lf in self._leaves[direction].items()}
+    def leaf_states(self, direction: Direction) -> LeafStates:
+        """Bytes so far and the demand now (at most the access link) of every leaf."""
+        now = self.env.now
+        leaves = self._leaves[direction].values()
+        return LeafStates(
+            self._sites,
+            [lf.bytes + lf.alloc * (now - lf.since) / 8.0 for lf in leaves],
+            self._no_drops,
+            self._no_backlog,
+            [min(lf.demand(), lf.access) for lf in leaves],
+        )
 
     def finish(self) -> None:
         now = self.env.now

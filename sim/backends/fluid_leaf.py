@@ -15,7 +15,6 @@ import math
 
 from sim.model.compiled import refuse_stale
 from sim.model.flow import Direction, Flow
-from sim.shaping.control import LeafState
 from sim.shaping.plan import ShapingPlan
 
 refuse_stale(__file__)
@@ -104,16 +103,6 @@ class Leaf:
         self.alarm = -1  # the sequence number of its finish entry in the heap (-1: none)
         self.alarm_due = math.inf  # and when that entry is due
         self.heads_moved = False  # a flow joined or left: its next finish may have moved
-
-    def state(self, now: float) -> LeafState:
-        """What a controller reads: bytes so far, the demand now (at most the access link);
-        the fluid model has no queue and drops nothing."""
-        return LeafState(
-            self.bytes + self.alloc * (now - self.since) / 8.0,
-            0,
-            None,
-            min(self.demand(), self.access),
-        )
 
     def demand(self) -> float:
         if not self.n_elastic:

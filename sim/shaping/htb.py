@@ -37,34 +37,83 @@ RESUM_EVERY = 4096  # demand changes between exact re-sums of a flat tree's runn
 class CompiledTree:
     """A ClassTree as flat index lists; node 0 is the root, parents precede children."""
 
-    def __init__(self, tree: ClassTree, access_bps: dict[str, float]) -> None:
+    tree: ClassTree
+    rate: list[float]
+    quantum: list[float]
+    ids: list[str]
+    cap: list[float]
+    prio: list[int]
+    parent: list[int]
+    children: list[list[int]]
+    leaf_of_site: dict[str, int]
+    internal: list[int]
+    leaves: list[int]
+    bottom_up: list[int]
+    inner_bottom_up: list[tuple[int, list[int]]]
+    limit: list[float]
+    path: list[list[int]]
+    lenders: list[tuple[int, list[list[int]], list[tuple[int, list[int]]]]]
+    leaf_limits: list[tuple[int, float, float]]
+
+    def __init__(
+        self, tree: ClassTree, access_bps: dict[str, float], like: CompiledTree | None = None
+    ) -> None:
+        """`like`: the same tree compiled before with other guarantees (a live controller's
+        plan), whose structure is shared if `tree` differs from it only in leaves' guarantees
+        and quanta, and worked out afresh otherwise."""
         classes = tree.classes
-        index = {c.id: i for i, c in enumerate(classes)}
         self.tree = tree
-        self.ids = [c.id for c in classes]
         self.rate = [c.rate for c in classes]
-        self.cap = [
-            min(c.ceil, access_bps[c.site]) if c.site is not None else c.ceil for c in classes
-        ]
-        self.quantum = [float(kernel_quantum(c)) for c in classes]
-        self.prio = [c.prio for c in classes]
-        self.parent = [index[c.parent] if c.parent is not None else -1 for c in classes]
-        self.children: list[list[int]] = [[] for _ in classes]
-        for i, c in enumerate(classes):
-            if c.parent is not None:
-                self.children[index[c.parent]].append(i)
-        self.leaf_of_site = {c.site: i for i, c in enumerate(classes) if c.site is not None}
-        self.internal = [i for i, kids in enumerate(self.children) if kids]
-        self.leaves = [i for i, kids in enumerate(self.children) if not kids and i > 0]
+        if like is not None and like._leaf_rates_apart(tree):
+            kept = zip(classes, like.tree.classes, like.quantum, strict=True)
+            self.quantum = [q if c is was else float(kernel_quantum(c)) for c, was, q in kept]
+            self.ids, self.cap, self.prio, self.parent = like.ids, like.cap, like.prio, like.parent
+            self.children, self.leaf_of_site = like.children, like.leaf_of_site
+            self.internal, self.leaves, self.bottom_up = like.internal, like.leaves, like.bottom_up
+            self.inner_bottom_up, self.limit = like.inner_bottom_up, like.limit
+            self.path, self.lenders = like.path, like.lenders
+        else:
+            self.quantum = [float(kernel_quantum(c)) for c in classes]
+            index = {c.id: i for i, c in enumerate(classes)}
+            self.ids = [c.id for c in classes]
+            self.cap = [
+                min(c.ceil, access_bps[c.site]) if c.site is not None else c.ceil for c in classes
+            ]
+            self.prio = [c.prio for c in classes]
+            self.parent = [index[c.parent] if c.parent is not None else -1 for c in classes]
+            self.children = [[] for _ in classes]
+            for i, c in enumerate(classes):
+                if c.parent is not None:
+                    self.children[index[c.parent]].append(i)
+            self.leaf_of_site = {c.site: i for i, c in enumerate(classes) if c.site is not None}
+            self.internal = [i for i, kids in enumerate(self.children) if kids]
+            self.leaves = [i for i, kids in enumerate(self.children) if not kids and i > 0]
+            self.bottom_up = list(reversed(range(len(classes))))
+            self.inner_bottom_up = [(i, kids) for i in self.bottom_up if (kids := self.children[i])]
+            # what a class can carry before a change at one leaf may move another: an inner
+            # class its ceil; the root its rate, since nothing lends above it
+            self.limit = list(self.cap)
+            self.limit[0] = min(self.rate[0], self.cap[0])
+            self.path = [self._path_up(i) for i in range(len(classes))]
+            self.lenders = self._lenders()
         self.leaf_limits = [(i, self.cap[i], self.rate[i]) for i in self.leaves]
-        self.bottom_up = list(reversed(range(len(classes))))
-        self.inner_bottom_up = [(i, self.children[i]) for i in self.bottom_up if self.children[i]]
-        # what a class can carry before a change at one leaf may move another: an inner class
-        # its ceil; the root its rate, since nothing lends above it
-        self.limit = list(self.cap)
-        self.limit[0] = min(self.rate[0], self.cap[0])
-        self.path = [self._path_up(i) for i in range(len(classes))]
-        self.lenders = self._lenders()
+
+    def _leaf_rates_apart(self, tree: ClassTree) -> bool:
+        """Whether `tree` differs from the tree compiled here at most in leaves' guarantees and
+        quanta: everything but `rate`, `quantum` and `leaf_limits` then stays as it is."""
+        old = self.tree.classes
+        if len(tree.classes) != len(old):
+            return False
+        for i, c in enumerate(tree.classes):
+            was = old[i]
+            if c is not was and (
+                i == 0
+                or bool(self.children[i])
+                or (c.id, c.parent, c.ceil, c.prio, c.site)
+                != (was.id, was.parent, was.ceil, was.prio, was.site)
+            ):
+                return False
+        return True
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -10,6 +10,7 @@ oversubscribe their parent are all delivered, an inner class's prio and quantum 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sim.model.flow import Direction
@@ -111,6 +112,13 @@ def quanta(weights: dict[str, float]) -> dict[str, int]:
     return {key: int(round(MIN_QUANTUM * w / smallest)) for key, w in weights.items()}
 
 
+def check_rates(classes: Iterable[HtbClass], label: str) -> None:
+    """Refuse the first class whose guarantee is not positive or is above its ceil."""
+    for c in classes:
+        if c.rate <= 0 or c.ceil < c.rate:
+            raise ValueError(f"{label}: class {c.id}: need 0 < rate <= ceil")
+
+
 def finalize(
     classes: list[HtbClass], access_bps: dict[str, float], label: str
 ) -> tuple[ClassTree, list[str]]:
@@ -121,9 +129,7 @@ def finalize(
     or quantum set on an inner class (the kernel ignores both there), and per-user caps that
     cannot bind (not below the leaf's ceil).
     """
-    for c in classes:
-        if c.rate <= 0 or c.ceil < c.rate:
-            raise ValueError(f"{label}: class {c.id}: need 0 < rate <= ceil")
+    check_rates(classes, label)
     by_id = {c.id: c for c in classes}
     children: dict[str | None, list[HtbClass]] = {}
     for c in classes:
