@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -164,7 +164,7 @@ def with_leaf_rates(
         for c in tree.classes:
             rate = wanted.get(c.site) if c.site is not None else None
             if rate is not None and min(rate, c.ceil) != c.rate:
-                c = replace(c, rate=min(rate, c.ceil))
+                c = c.with_rate(min(rate, c.ceil))
             classes.append(c)
         trees[direction] = ClassTree(tuple(classes))
     return ShapingPlan(label, trees["down"], trees["up"], plan.warnings)
