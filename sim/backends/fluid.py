@@ -42,7 +42,7 @@ from mypy_extensions import mypyc_attr
 from simpy.core import BoundClass, Environment  # from its own module, which mypyc needs to see
 
 from sim.backends.fluid_deadlines import ABANDON, END_PACED, START, Deadline, Deadlines
-from sim.backends.fluid_leaf import ElasticGroup, Leaf, PacedGroup, user_caps
+from sim.backends.fluid_leaf import ElasticGroup, Leaf, PacedGroup, Readout, user_caps
 from sim.model.compiled import refuse_stale
 from sim.model.flow import Direction, Flow, FlowStatus
 from sim.model.tcp import TcpPath
@@ -123,9 +123,7 @@ class FluidBackend:
         self.paths = paths or {}  # (site, elastic app) -> its TCP path; none: no latency
         self.flows: list[Flow] = []
         self._leaves = {d: {s: Leaf(s, d, a) for s, a in access_bps.items()} for d in DIRECTIONS}
-        self._sites = tuple(access_bps)  # the order of every LeafStates column
-        self._no_drops: tuple[int, ...] = (0,) * len(access_bps)  # the fluid model drops nothing
-        self._no_backlog: tuple[float | None, ...] = (None,) * len(access_bps)  # and has no queue
+        self._readouts = {d: Readout(self._leaves[d]) for d in DIRECTIONS}  # for controllers
         self._live: dict[Direction, LiveAllocation] = {}
         self._trees: dict[Direction, CompiledTree] = {}  # the trees in force, compiled
         self._leaf_at: dict[Direction, list[Leaf | None]] = {}
@@ -140,20 +138,12 @@ class FluidBackend:
     def apply_plan(self, plan: ShapingPlan) -> None:
         now = self.env.now
         for direction in DIRECTIONS:
-            classes = plan.tree(direction)
-            was = self._trees.get(direction)
-            if was is not None and was.tree is classes:
-                tree = was
-            else:  # sharing the structure of the tree in force where only guarantees moved
-                tree = self._trees[direction] = CompiledTree(classes, self.access_bps, was)
+            was = self._trees.get(direction)  # its structure kept if only guarantees moved
+            tree = self._trees[direction] = CompiledTree(plan.tree(direction), self.access_bps, was)
             leaves = self._leaves[direction]
-            at: list[Leaf | None]
-            if was is not None and tree.leaf_of_site is was.leaf_of_site:
-                at = self._leaf_at[direction]
-            else:
-                at = [None] * len(tree)
-                for site, index in tree.leaf_of_site.items():
-                    at[index] = leaves[site]
+            at: list[Leaf | None] = [None] * len(tree)
+            for site, index in tree.leaf_of_site.items():
+                at[index] = leaves[site]
             caps = user_caps(plan, direction)
             for leaf in leaves.values():
                 cap = caps.get(leaf.site, math.inf)
@@ -207,16 +197,7 @@ class FluidBackend:
         return dict.fromkeys(self._leaves[direction], 0)
 
     def leaf_states(self, direction: Direction) -> LeafStates:
-        """Bytes so far and the demand now (at most the access link) of every leaf."""
-        now = self.env.now
-        leaves = self._leaves[direction].values()
-        return LeafStates(
-            self._sites,
-            [lf.bytes + lf.alloc * (now - lf.since) / 8.0 for lf in leaves],
-            self._no_drops,
-            self._no_backlog,
-            [min(lf.demand(), lf.access) for lf in leaves],
-        )
+        return self._readouts[direction].read(self.env.now)
 
     def finish(self) -> None:
         now = self.env.now

@@ -23,7 +23,7 @@ from sim.model.flow import Direction
 from sim.model.scenario import Scenario
 from sim.shaping.control import Change, Decision, LeafStates, Observation, Readings, changes
 from sim.shaping.demand_following import DemandFollowing
-from sim.shaping.plan import DIRECTIONS, ClassTree, HtbClass, ShapingPlan, check_rates
+from sim.shaping.plan import DIRECTIONS, ClassTree, ShapingPlan, check_rates, fresh_places
 from sim.shaping.plugins import check_params, load_reference
 from sim.shaping.policies import root_bps
 
@@ -120,11 +120,13 @@ class ControlLoop:
             checked = self.checked.get(direction) is old
             if checked and new is old:
                 continue
-            fresh = _fresh(old, new, every=not checked)
-            if fresh is None or any(
-                (c.id, c.parent, c.site) != (was.id, was.parent, was.site) for c, was in fresh
-            ):
-                return f"{direction}: its classes differ from the plan in force"
+            differ = f"{direction}: its classes differ from the plan in force"
+            places = fresh_places(old, new) if checked else range(len(new.classes))
+            if places is None or len(new.classes) != len(old.classes):
+                return differ
+            fresh = [(new.classes[i], old.classes[i]) for i in places]
+            if any((c.id, c.parent, c.site) != (was.id, was.parent, was.site) for c, was in fresh):
+                return differ
             if new.root.ceil > root_bps(self.scenario) * (1 + 1e-9):
                 return f"{direction}: root ceil above the purchase"
             classes = [c for c, _ in fresh]
@@ -135,15 +137,6 @@ class ControlLoop:
             except ValueError as exc:
                 return str(exc)
         return ""
-
-
-def _fresh(old: ClassTree, new: ClassTree, every: bool) -> list[tuple[HtbClass, HtbClass]] | None:
-    """Each class of `new` (`every`) or each that is not the very class of `old` at its place,
-    with the class of `old` there (None: the trees differ in length)."""
-    if len(new.classes) != len(old.classes):
-        return None
-    pairs = zip(new.classes, old.classes, strict=True)
-    return [(c, was) for c, was in pairs if every or c is not was]
 
 
 def _readings(before: LeafStates, after: LeafStates) -> Readings:

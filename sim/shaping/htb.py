@@ -23,56 +23,30 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from operator import attrgetter
 
 from sim.model.compiled import refuse_stale
-from sim.shaping.plan import ClassTree, kernel_quantum
+from sim.shaping.plan import ClassTree, fresh_places, kernel_quantum
 
 refuse_stale(__file__)
 
 EPSILON = 1e-9  # bits/s below which a want or a remainder counts as zero
 ROUNDING = 2.0**-52  # bound on one float addition's relative rounding, with room to spare
 RESUM_EVERY = 4096  # demand changes between exact re-sums of a flat tree's running sums
+_FIXED = attrgetter("id", "parent", "ceil", "prio", "site")  # what a compiled structure rests on
 
 
 class CompiledTree:
     """A ClassTree as flat index lists; node 0 is the root, parents precede children."""
 
-    tree: ClassTree
-    rate: list[float]
-    quantum: list[float]
-    ids: list[str]
-    cap: list[float]
-    prio: list[int]
-    parent: list[int]
-    children: list[list[int]]
-    leaf_of_site: dict[str, int]
-    internal: list[int]
-    leaves: list[int]
-    bottom_up: list[int]
-    inner_bottom_up: list[tuple[int, list[int]]]
-    limit: list[float]
-    path: list[list[int]]
-    lenders: list[tuple[int, list[list[int]], list[tuple[int, list[int]]]]]
-    leaf_limits: list[tuple[int, float, float]]
-
     def __init__(
         self, tree: ClassTree, access_bps: dict[str, float], like: CompiledTree | None = None
     ) -> None:
-        """`like`: the same tree compiled before with other guarantees (a live controller's
-        plan), whose structure is shared if `tree` differs from it only in leaves' guarantees
-        and quanta, and worked out afresh otherwise."""
+        """`like`: the tree in force, whose structure is kept if only leaf guarantees moved."""
         classes = tree.classes
         self.tree = tree
         self.rate = [c.rate for c in classes]
-        if like is not None and like._leaf_rates_apart(tree):
-            kept = zip(classes, like.tree.classes, like.quantum, strict=True)
-            self.quantum = [q if c is was else float(kernel_quantum(c)) for c, was, q in kept]
-            self.ids, self.cap, self.prio, self.parent = like.ids, like.cap, like.prio, like.parent
-            self.children, self.leaf_of_site = like.children, like.leaf_of_site
-            self.internal, self.leaves, self.bottom_up = like.internal, like.leaves, like.bottom_up
-            self.inner_bottom_up, self.limit = like.inner_bottom_up, like.limit
-            self.path, self.lenders = like.path, like.lenders
-        else:
+        if like is None or not like._leaf_rates_apart(tree):
             self.quantum = [float(kernel_quantum(c)) for c in classes]
             index = {c.id: i for i, c in enumerate(classes)}
             self.ids = [c.id for c in classes]
@@ -81,7 +55,7 @@ class CompiledTree:
             ]
             self.prio = [c.prio for c in classes]
             self.parent = [index[c.parent] if c.parent is not None else -1 for c in classes]
-            self.children = [[] for _ in classes]
+            self.children: list[list[int]] = [[] for _ in classes]
             for i, c in enumerate(classes):
                 if c.parent is not None:
                     self.children[index[c.parent]].append(i)
@@ -96,24 +70,23 @@ class CompiledTree:
             self.limit[0] = min(self.rate[0], self.cap[0])
             self.path = [self._path_up(i) for i in range(len(classes))]
             self.lenders = self._lenders()
+        else:
+            kept = zip(classes, like.tree.classes, like.quantum, strict=True)
+            self.quantum = [q if c is was else float(kernel_quantum(c)) for c, was, q in kept]
+            self.ids, self.cap, self.prio, self.parent = like.ids, like.cap, like.prio, like.parent
+            self.children, self.leaf_of_site = like.children, like.leaf_of_site
+            self.internal, self.leaves, self.bottom_up = like.internal, like.leaves, like.bottom_up
+            self.inner_bottom_up, self.limit = like.inner_bottom_up, like.limit
+            self.path, self.lenders = like.path, like.lenders
         self.leaf_limits = [(i, self.cap[i], self.rate[i]) for i in self.leaves]
 
     def _leaf_rates_apart(self, tree: ClassTree) -> bool:
-        """Whether `tree` differs from the tree compiled here at most in leaves' guarantees and
-        quanta: everything but `rate`, `quantum` and `leaf_limits` then stays as it is."""
-        old = self.tree.classes
-        if len(tree.classes) != len(old):
-            return False
-        for i, c in enumerate(tree.classes):
-            was = old[i]
-            if c is not was and (
-                i == 0
-                or bool(self.children[i])
-                or (c.id, c.parent, c.ceil, c.prio, c.site)
-                != (was.id, was.parent, was.ceil, was.prio, was.site)
-            ):
-                return False
-        return True
+        """Whether `tree` differs from this one at most in leaves' guarantees and quanta."""
+        places, old = fresh_places(self.tree, tree), self.tree.classes
+        return places is not None and all(
+            i > 0 and not self.children[i] and _FIXED(tree.classes[i]) == _FIXED(old[i])
+            for i in places
+        )
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -118,6 +118,15 @@ def quanta(weights: dict[str, float]) -> dict[str, int]:
     return {key: int(round(MIN_QUANTUM * w / smallest)) for key, w in weights.items()}
 
 
+def fresh_places(old: ClassTree, new: ClassTree) -> list[int] | None:
+    """Where `new` does not hold the very class `old` holds (None: the trees differ in length):
+    a tree made from another by replacing a few classes needs looking at only there."""
+    if len(new.classes) != len(old.classes):
+        return None
+    pairs = enumerate(zip(new.classes, old.classes, strict=True))
+    return [i for i, (c, was) in pairs if c is not was]
+
+
 def check_rates(classes: Iterable[HtbClass], label: str) -> None:
     """Refuse the first class whose guarantee is not positive or is above its ceil."""
     for c in classes:
