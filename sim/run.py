@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from sim.backends.mininet.info import EmulationInfo
 
 Progress = Callable[[float, float], None]  # (simulated seconds done, total)
+# What drives a run's backend: start_users by default; returns how many users it started
+Load = Callable[[simpy.Environment, Scenario, Backend], int]
 
 
 @dataclass(frozen=True)
@@ -126,9 +128,11 @@ def run_scenario(
     env: simpy.Environment | None = None,
     progress: Progress | None = None,
     plan: ShapingPlan | None = None,
+    load: Load | None = None,
 ) -> RunRecord:
     """Run the scenario for its duration on a backend (fluid unless a factory is given);
-    `plan`, when given, stays in force whatever the scenario's policy or schedule says."""
+    `plan`, when given, stays in force whatever the scenario's policy or schedule says;
+    `load`, when given, drives the backend instead of the scenario's users."""
     began = time.perf_counter()
     site_ids = [site.id for site in scenario.sites]
     env = env or FluidEnvironment()  # plain SimPy for other backends; the fluid one needs it
@@ -148,7 +152,7 @@ def run_scenario(
     env.process(_controller(env, scenario, schedule, backend, loop))
     if loop is not None:
         env.process(_control(env, loop, backend))
-    users = start_users(env, scenario, backend)
+    users = (load or start_users)(env, scenario, backend)
     sampler = _Sampler(backend, site_ids)
     interval = float(scenario.spec.scenario.sample_interval)
     duration = scenario.duration

@@ -60,7 +60,7 @@ def emulate(
     [bold]Examples[/bold]
 
       sudo netlab emulate scenarios/example-small.toml --window 09:00+2m
-      sudo netlab emulate scenarios/kotim-baseline.toml --window 09:00+5m --scale 0.5
+      sudo netlab emulate scenarios/kotim-baseline.toml --window 09:00+5m
       sudo netlab emulate --cleanup
     """
     from sim.studies.emulate import cleanup, describe
@@ -122,7 +122,7 @@ def validate(
     [bold]Examples[/bold]
 
       sudo netlab validate scenarios/example-small.toml --window 09:00+2m
-      sudo netlab validate scenarios/kotim-baseline.toml --policy htb-priority --stress --scale 0.2
+      sudo netlab validate scenarios/kotim-baseline.toml -p htb-priority --stress --window 09:00+20s
     """
     kept = flows_format(flows)
     loaded = load(scenario, policy)
@@ -194,8 +194,11 @@ def _validate_stress(
     out.print(table)
     for direction in ("down", "up"):
         worst = result.worst(direction)
+        cost = result.info["cpu_per_direction"][direction]
         out.print(
-            f"{direction}: worst {worst.class_id} {worst.error * 100:+.2f} % of the root",
+            f"{direction}: worst {worst.class_id} {worst.error * 100:+.2f} % of the root; "
+            f"{cost['cores_busy']:.2f} cores busy for {cost['wire_mbps']:.0f} Mbit/s on the "
+            f"wire ({cost['cores_per_gbps']:.2f} cores per Gbit/s)",
             highlight=False,
         )
     out.print(f"stress: {folder / 'stress.csv'}", highlight=False, soft_wrap=True)

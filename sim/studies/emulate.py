@@ -36,7 +36,7 @@ from sim.backends.mininet.cleanup import EmulationUnavailable, Terminated, clean
 from sim.model.flow import Direction, Flow
 from sim.model.scenario import Scenario
 from sim.model.units import parse_duration
-from sim.run import RunRecord, RunWindow, run_scenario
+from sim.run import Load, RunRecord, RunWindow, run_scenario
 from sim.shaping.htb import CompiledTree
 from sim.shaping.plan import DIRECTIONS, ClassTree
 from sim.shaping.schedule import compile_schedule
@@ -119,8 +119,10 @@ def emulate(
     scale: float = 1.0,
     progress: Progress | None = None,
     interval_s: float | None = None,
+    load: Load | None = None,
 ) -> RunRecord:
-    """Run the window on a Mininet network in real time; return the RunRecord.
+    """Run the window on a Mininet network in real time; return the RunRecord (`load`, when
+    given, drives the network instead of the scenario's users: see run_scenario).
 
     scale multiplies every rate and flow size on the wire (for small machines); the record
     reads unscaled and notes the scale in `emulation`, which also holds bring-up and
@@ -148,7 +150,7 @@ def emulate(
 
     with cleanup.signals_raise():
         try:
-            record = run_scenario(windowed, factory, env, progress)
+            record = run_scenario(windowed, factory, env, progress, load=load)
         finally:
             for backend in backends:
                 backend.close()
@@ -350,7 +352,7 @@ def stress(
     scenario.
     """
     from sim.backends.mininet import cleanup as machine
-    from sim.backends.mininet.backend import MininetBackend
+    from sim.backends.mininet.backend import CpuMeter, MininetBackend
     from sim.backends.mininet.topo import spec_from_scenario
 
     machine.check_environment()
@@ -359,17 +361,32 @@ def stress(
     env = simpy.rt.RealtimeEnvironment(strict=False)
     spec = spec_from_scenario(scenario)
     rows: list[StressRow] = []
+    cpu: dict[str, dict[str, float]] = {}
     with (
         machine.signals_raise(),
         MininetBackend(env, spec, scenario.spec.network.overhead, scale) as backend,
     ):
         backend.apply_plan(plan)
         for direction in DIRECTIONS:
+            busy, began = CpuMeter.busy_core_seconds(), time.monotonic()
             measured = measure_greedy(backend, list(access), direction, warm_s, measure_s)
+            cores = (CpuMeter.busy_core_seconds() - busy) / (time.monotonic() - began)
+            cpu[direction] = cpu_cost(cores, measured[plan.tree(direction).root.id] * scale)
             rows += _stress_rows(plan.tree(direction), access, measured, direction)
         backend.finish()
     info = {**backend.info.to_json(), "at_s": at_s, "measure_s": measure_s, "warm_s": warm_s}
+    info["cpu_per_direction"] = cpu
     return Stress(scenario.name, plan.policy, rows, info, backend.warnings)
+
+
+def cpu_cost(cores_busy: float, wire_bps: float) -> dict[str, float]:
+    """What a direction of a stress test cost the machine: cores busy on average (warm-up,
+    measurement and drain), the root's rate on the wire, and their ratio per Gbit/s."""
+    return {
+        "cores_busy": cores_busy,
+        "wire_mbps": wire_bps / 1e6,
+        "cores_per_gbps": cores_busy / (wire_bps / 1e9) if wire_bps > 0 else math.inf,
+    }
 
 
 def _stress_rows(

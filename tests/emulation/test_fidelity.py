@@ -138,19 +138,31 @@ def test_site_capped_by_access_link(backend):
     check(backend, plan, {"a": 50, "d": 10})  # d's access link holds it to 10
 
 
-def test_hosts_send_cubic_in_wire_frames(backend):
+def test_hosts_send_cubic_through_fifos_counted_in_bytes(backend):
     """What the access-capped case needs: CUBIC on every connection whatever the machine's
-    default, and one-MSS packets (no veth offload), so a FIFO holds what its length says."""
+    default, and every FIFO on the path counted in bytes (200 ms of its link's rate), so that
+    it holds the time it is sized for whatever aggregates the hosts' offloads hand it."""
+    import subprocess
+
+    from sim.shaping.tc import FRAME, queue_packets
+
     env = backend.env
-    backend.transfer(Flow(next(_ids), "a", "bulk", "down", env.now, size=1e12, patience=1.0))
+    backend.transfer(Flow(next(_ids), "d", "bulk", "down", env.now, size=1e12, patience=1.0))
     env.run(until=env.now + 0.5)
     internet = backend.net.get(backend.names.internet)
     sockets = internet.cmd("ss -tin state established")
     assert "cubic" in sockets and "bbr" not in sockets, sockets
-    for host in backend.net.hosts:
-        for name in host.intfNames():
-            if name != "lo":
-                assert " gso_max_segs 1 " in host.cmd(f"ip -d link show dev {name}"), name
+    names = backend.names
+    d = list(ACCESS).index("d")
+    site = backend.net.get(names.site(d)).cmd(f"tc qdisc show dev {names.site_intf(d)}")
+    port = subprocess.run(
+        ["tc", "qdisc", "show", "dev", names.port(d)], capture_output=True, text=True, check=True
+    ).stdout
+    hub = backend.net.get(names.hub)
+    trees = hub.cmd(f"tc qdisc show dev {names.hub_lan}; tc qdisc show dev {names.hub_wan}")
+    access_limit = f"bfifo 2: parent 1:1 limit {queue_packets(10 * M) * FRAME}b"
+    assert access_limit in site and access_limit in port, (site, port)
+    assert "pfifo" not in trees and trees.count("bfifo") >= 2, trees
     env.run(until=env.now + 1.0)
 
 

@@ -11,13 +11,14 @@ import csv
 import datetime as dt
 import json
 import math
+import os
 
 import pytest
 
 from sim.model.scenario import load_scenario
 from sim.shaping.plan import DIRECTIONS
 from sim.shaping.schedule import compile_schedule
-from sim.studies.emulate import Stress, StressRow
+from sim.studies.emulate import Stress, StressRow, cpu_cost
 from tests.conftest import ROOT
 
 SCENARIO = ROOT / "scenarios" / "example-small.toml"
@@ -42,6 +43,11 @@ def test_validate_stress_compares_every_class_with_the_root_busy(netlab, tmp_pat
             assert float(r["kernel_bps"]) >= 0.95 * float(r["root_bps"]), r
     meta = json.loads((folder / "stress.json").read_text())
     assert meta["policy"] == "htb-priority" and meta["info"]["measure_s"] == 4.0
+    roots = {r["direction"]: float(r["kernel_bps"]) for r in rows if r["class_id"] == "root"}
+    for direction, cost in meta["info"]["cpu_per_direction"].items():
+        assert cost["wire_mbps"] == pytest.approx(roots[direction] / 1e6)  # scale 1
+        assert 0 < cost["cores_busy"] <= os.cpu_count()
+        assert cost["cores_per_gbps"] == pytest.approx(cost["cores_busy"] / roots[direction] * 1e9)
 
 
 def test_stress_error_is_a_share_of_the_root(tmp_path):
@@ -57,3 +63,8 @@ def test_stress_error_is_a_share_of_the_root(tmp_path):
     written = list(csv.DictReader((tmp_path / "out" / "stress.csv").open()))
     assert [float(r["error_of_root"]) for r in written] == pytest.approx([-0.01, 0.02, -0.01])
     assert math.isclose(float(written[1]["kernel_bps"]), 32e6)
+
+
+def test_cpu_cost_is_cores_per_gbit_on_the_wire():
+    assert cpu_cost(0.5, 500e6) == {"cores_busy": 0.5, "wire_mbps": 500.0, "cores_per_gbps": 1.0}
+    assert cpu_cost(0.2, 0.0)["cores_per_gbps"] == math.inf  # nothing got through

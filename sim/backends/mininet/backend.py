@@ -19,6 +19,7 @@ divides what is measured by it, so a scaled run reads like an unscaled one in ha
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Generator
 from dataclasses import replace
@@ -52,23 +53,12 @@ def scale_tree(tree: ClassTree, factor: float) -> ClassTree:
     )
 
 
-def _send_wire_frames(host: Any) -> None:
-    """Make the host's TCP send one-MSS packets, as on a real wire.
+class CpuMeter:
+    """Share of all cores busy, from /proc/stat, between successive samples.
 
-    veth offloads segmentation, so TCP otherwise hands the queues 64 kB aggregates: a leaf or
-    access-link FIFO sized in packets (200 ms of its rate in 1514-byte frames) then held up to
-    40 times that (1.5 MB, 1.2 s, on a 10 Mbit/s access link), and the hub's counters swung
-    with that queue's filling and draining (9.4 to 10.5 against 10 Mbit/s over 4 s).
-    """
-    for name in host.intfNames():
-        if name != "lo":
-            said = host.cmd(f"ip link set dev {name} gso_max_segs 1").strip()
-            if said:
-                raise cleanup.EmulationUnavailable(f"cannot limit GSO on {name}: {said}")
-
-
-class _CpuMeter:
-    """Share of all cores busy, from /proc/stat, between successive samples."""
+    Time spent by niced processes counts as free: they yield a core to the emulation as soon
+    as it wants one (a nice-19 process gets 1.5 % of a contended core), so background work
+    run under `nice` does not make an emulation look CPU-bound."""
 
     def __init__(self) -> None:
         self.last = self._read()
@@ -77,9 +67,15 @@ class _CpuMeter:
     @staticmethod
     def _read() -> tuple[float, float]:
         with open("/proc/stat") as f:
-            fields = [float(x) for x in f.readline().split()[1:]]
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
-        return sum(fields), idle
+            fields = [float(x) for x in f.readline().split()[1:9]]  # guest time is in user
+        user, nice, system, idle, iowait = fields[:5]
+        return sum(fields), nice + idle + iowait
+
+    @classmethod
+    def busy_core_seconds(cls) -> float:
+        """Core-seconds all cores have been busy since boot (niced work counted as free)."""
+        total, free = cls._read()
+        return (total - free) / os.sysconf("SC_CLK_TCK")
 
     def sample(self) -> None:
         total, idle = self._read()
@@ -139,7 +135,7 @@ class MininetBackend:
                 "class, shaped just below the purchase",
             ),
         )
-        self._cpu = _CpuMeter()
+        self._cpu = CpuMeter()
         env.process(self._poll())
         env.process(self._sample_cpu())
         if isinstance(env, simpy.rt.RealtimeEnvironment) and env.now == 0:
@@ -170,8 +166,6 @@ class MininetBackend:
             pid = self.net.get(names.site(index)).pid
             jobs.append((pid, link_args(names.site_intf(index), site.access_bps, half)))
         shaper.run_batches([(None, ports), *jobs])
-        for host in self.net.hosts:
-            _send_wire_frames(host)
         self.phases["links_s"] = time.monotonic() - began - self.phases["network_s"]
         ips = {site.id: topo.site_ip(i) for i, site in enumerate(spec.sites)}
         self.shapers = {

@@ -68,6 +68,7 @@ class Agent:
         self.receivers: dict[int, Receiver] = {}
         self.senders: dict[int, Sender] = {}
         self.paced: set[Sender] = set()
+        self.pacing: asyncio.Task[None] | None = None  # the pacer, while anything is paced
         self.changed: set[int] = set()
 
     # -- receiving ----------------------------------------------------------------------
@@ -100,14 +101,23 @@ class Agent:
 
     # -- sending ------------------------------------------------------------------------
 
+    def pace(self, sender: Sender) -> None:
+        """Tick sender from now on, starting the pacer if it is not running."""
+        self.paced.add(sender)
+        if self.pacing is None:
+            self.pacing = asyncio.get_running_loop().create_task(self.pacer())
+
     async def pacer(self) -> None:
+        """Tick the paced senders every TICK_S while there are any: an idle agent does not
+        wake 50 times a second (48 idle agents ticking cost 0.7 of a core)."""
         last = time.monotonic()
-        while True:
+        while self.paced:
             await asyncio.sleep(TICK_S)
             now = time.monotonic()
             elapsed, last = now - last, now
             for sender in list(self.paced):
                 sender.tick(elapsed)
+        self.pacing = None
 
     # -- commands -----------------------------------------------------------------------
 
@@ -242,7 +252,7 @@ class Sender(asyncio.Protocol):
         if header is not None:
             self.transport.write(header)
         if self.rate > 0:
-            self.agent.paced.add(self)
+            self.agent.pace(self)
         else:
             self.fill()
 
@@ -380,11 +390,12 @@ async def main(listen: int | None) -> None:
         server = await loop.create_server(
             lambda: Acceptor(agent), "0.0.0.0", listen, backlog=4096, reuse_address=True
         )
-    background = [asyncio.create_task(agent.pacer()), asyncio.create_task(agent.progress())]
+    progress = asyncio.create_task(agent.progress())
     emit({"ev": "ready"})
     await agent.commands()
-    for task in background:
-        task.cancel()
+    for task in (progress, agent.pacing):
+        if task is not None:
+            task.cancel()
     if server is not None:
         server.close()
 
