@@ -303,3 +303,52 @@ def test_a_plan_checked_in_its_changed_classes_gets_the_verdict_of_a_full_check(
         loop = ControlLoop(SCENARIO.edited(data), PLAN)
         loop.checked = {d: PLAN.tree(d) for d in DIRECTIONS} if checked else {}
         assert loop._invalid(plan) == _verdict_in_full(loop, plan)
+
+
+def test_the_kernel_backends_reading_is_its_counters_as_columns_scaled_without_demand() -> None:
+    """MininetBackend.leaf_states (no root needed: its shaper stood in for) puts every site in
+    the spec's order, a site the tree does not shape at zero, the backlog where tc shows one."""
+    from types import SimpleNamespace
+
+    from sim.backends.mininet.backend import MininetBackend
+    from sim.backends.mininet.shaper import Counters
+
+    counters = {"a": Counters(8000, 10, 2), "c": Counters(400, 1, 0)}
+    shaper = SimpleNamespace(leaf_readings=lambda: (counters, {"a": 1500.0, "c": None}))
+    sites = [SimpleNamespace(id=s) for s in ("a", "b", "c")]
+    stub = SimpleNamespace(shapers={"down": shaper}, spec=SimpleNamespace(sites=sites), scale=4.0)
+    got = MininetBackend.leaf_states(stub, "down")  # type: ignore[arg-type]
+    assert (got.sites, list(got.bytes), list(got.drops)) == (
+        ("a", "b", "c"),
+        [2000.0, 0.0, 100.0],
+        [2, 0, 0],
+    )
+    assert list(got.backlog) == [1500.0, None, None] and list(got.demand_bps) == [None] * 3
+
+
+def test_demand_following_decides_alike_from_columns_and_from_a_dict_of_readings() -> None:
+    """The kernel test hands decide() a dict of Readings, the loop hands it columns: the same
+    figures give the same plans, call after call."""
+    sites = [s.id for s in SCENARIO.sites]
+    rng = np.random.default_rng(7)
+    controllers = [DemandFollowing(), DemandFollowing()]
+    for c in controllers:
+        c.start(DemandFollowingParams(hold_s=0.0), SCENARIO.sites, root_bps(SCENARIO), PLAN)
+    plans, decided = [PLAN, PLAN], 0
+    for call in range(1, 6):
+        rows = {
+            d: {
+                s: Reading(float(b), 0, None, float(w))
+                for s, b, w in zip(sites, *rng.random((2, len(sites))) * 1e7, strict=True)
+            }
+            for d in DIRECTIONS
+        }
+        columns = {d: Readings.of(rows[d]) for d in DIRECTIONS}
+        answers = [
+            controller.decide(Observation(60.0 * call, SCENARIO.start, 60.0, plan, seen))
+            for controller, plan, seen in zip(controllers, plans, (rows, columns), strict=True)
+        ]
+        assert answers[0] == answers[1]
+        decided += answers[0] is not None
+        plans = [a.plan if a is not None else p for a, p in zip(answers, plans, strict=True)]
+    assert decided >= 3  # the uses move: most calls change guarantees
