@@ -36,8 +36,8 @@ class HtbClass:
     per_user_bps: float | None = None
 
     def with_rate(self, rate: float) -> HtbClass:
-        """This class with another guarantee: `replace(self, rate=rate)` at a third of its cost
-        (a controller moves thousands of guarantees a day)."""
+        """This class with another guarantee: `replace(self, rate=rate)` without its work field
+        by field (a controller moves thousands of guarantees a day)."""
         c = self
         return HtbClass(c.id, c.parent, rate, c.ceil, c.prio, c.quantum, c.site, c.per_user_bps)
 
