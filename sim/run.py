@@ -29,7 +29,7 @@ from sim.model.errors import ConfigError
 from sim.model.flow import Direction, Flow
 from sim.model.paths import tcp_paths
 from sim.model.scenario import Scenario
-from sim.shaping.control import Change, LeafState
+from sim.shaping.control import Change, LeafStates
 from sim.shaping.controllers import ControllerError, ControlLoop
 from sim.shaping.plan import DIRECTIONS, ShapingPlan
 from sim.shaping.schedule import PlanSchedule, compile_schedule
@@ -265,5 +265,5 @@ def _control(
             backend.apply_plan(plan)
 
 
-def _states(backend: Backend) -> dict[Direction, dict[str, LeafState]]:
+def _states(backend: Backend) -> dict[Direction, LeafStates]:
     return {d: backend.leaf_states(d) for d in DIRECTIONS}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import math
 import sys
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +16,10 @@ from hypothesis import strategies as st
 from sim.analysis.classfile import read_classes
 from sim.model.scenario import load_scenario
 from sim.run import ControllerFailed, run_scenario
-from sim.shaping.control import Observation, Reading
+from sim.shaping.control import Observation, Reading, Readings
+from sim.shaping.controllers import ControlLoop
 from sim.shaping.demand_following import MIN_RATE_BPS, DemandFollowing, DemandFollowingParams
-from sim.shaping.plan import DIRECTIONS
+from sim.shaping.plan import DIRECTIONS, ClassTree, HtbClass, ShapingPlan, finalize
 from sim.shaping.policies import root_bps
 from sim.shaping.schedule import compile_schedule
 from tests.conftest import ROOT
@@ -207,3 +210,146 @@ def test_demand_following_keeps_budgets_floors_and_step_limits(uses, max_step) -
                 prev = sum(c.rate for c in old.leaves if c.parent == parent)
                 assert now <= max(start, floors, prev) * (1 + max_step) * (1 + 1e-9)
         plan = answer.plan
+
+
+def test_readings_are_columns_read_by_site_as_a_dict_of_readings() -> None:
+    """The loop hands a controller columns; by site they are the Readings a dict would hold,
+    and a dict of Readings (as a hand-made Observation has) turns into the same columns."""
+    readings = Readings(("a", "b"), [10.0, 0.0], [1, 0], [None, 5.0], [2e6, None])
+    expected = {"a": Reading(10.0, 1, None, 2e6), "b": Reading(0.0, 0, 5.0, None)}
+    assert list(readings) == ["a", "b"] and len(readings) == 2
+    assert dict(readings.items()) == expected and readings == expected
+    assert readings["b"].backlog == 5.0 and "c" not in readings
+    again = Readings.of(expected)
+    assert (again.sites, again.bytes, again.drops, again.backlog, again.demand_bps) == (
+        ("a", "b"),
+        [10.0, 0.0],
+        [1, 0],
+        [None, 5.0],
+        [2e6, None],
+    )
+    assert Readings.of(readings) is readings
+
+
+def test_with_rate_is_replace_of_the_rate_whatever_the_fields() -> None:
+    """Every field of HtbClass set away from its default: with_rate keeps all but the rate."""
+    c = HtbClass("x", "root", 1e6, 2e6, 3, 4_000, "x", 5e5)
+    assert {f.name for f in fields(HtbClass)} == {
+        "id",
+        "parent",
+        "rate",
+        "ceil",
+        "prio",
+        "quantum",
+        "site",
+        "per_user_bps",
+    }  # a new field must be carried by with_rate too
+    assert c.with_rate(1.5e6) == replace(c, rate=1.5e6) != c
+
+
+def _verdict_in_full(loop: ControlLoop, plan: ShapingPlan) -> str:
+    """The check as it was before it looked only at changed classes: every class, every time."""
+    access = {site.id: site.access_bps for site in loop.scenario.sites}
+    for direction in DIRECTIONS:
+        old, new = loop.plan.tree(direction), plan.tree(direction)
+        shape = [(c.id, c.parent, c.site) for c in new.classes]
+        if shape != [(c.id, c.parent, c.site) for c in old.classes]:
+            return f"{direction}: its classes differ from the plan in force"
+        if new.root.ceil > root_bps(loop.scenario) * (1 + 1e-9):
+            return f"{direction}: root ceil above the purchase"
+        if any(not math.isfinite(c.rate) or not math.isfinite(c.ceil) for c in new.classes):
+            return f"{direction}: a rate is not finite"
+        try:
+            finalize(list(new.classes), access, f"{loop.label} {direction}")
+        except ValueError as exc:
+            return str(exc)
+    return ""
+
+
+FIGURES = st.one_of(
+    st.floats(-1e6, 1e9), st.sampled_from([0.0, math.inf, -math.inf, math.nan, 1e12])
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.sampled_from(DIRECTIONS),
+            st.integers(0, 999),
+            st.sampled_from(["rate", "ceil"]),
+            FIGURES,
+        ),
+        max_size=4,
+    ),
+    drop=st.booleans(),
+)
+def test_a_plan_checked_in_its_changed_classes_gets_the_verdict_of_a_full_check(
+    edits, drop
+) -> None:
+    """Against the plan in force that passed the check, a plan is checked only in the classes
+    that are not the very same; its verdict, word for word, is that of checking every class
+    (and with nothing checked yet, every class is checked)."""
+    data = SCENARIO.spec.model_dump()
+    data["controller"] = {"name": "demand-following", "interval": 60.0}
+    trees = {d: list(PLAN.tree(d).classes) for d in DIRECTIONS}
+    for direction, index, name, value in edits:
+        classes = trees[direction]
+        i = index % len(classes)
+        classes[i] = replace(classes[i], **{name: value})
+    if drop:
+        trees["up"].pop()
+    plan = ShapingPlan("x", ClassTree(tuple(trees["down"])), ClassTree(tuple(trees["up"])))
+    for checked in (True, False):
+        loop = ControlLoop(SCENARIO.edited(data), PLAN)
+        loop.checked = {d: PLAN.tree(d) for d in DIRECTIONS} if checked else {}
+        assert loop._invalid(plan) == _verdict_in_full(loop, plan)
+
+
+def test_the_kernel_backends_reading_is_its_counters_as_columns_scaled_without_demand() -> None:
+    """MininetBackend.leaf_states (no root needed: its shaper stood in for) puts every site in
+    the spec's order, a site the tree does not shape at zero, the backlog where tc shows one."""
+    from types import SimpleNamespace
+
+    from sim.backends.mininet.backend import MininetBackend
+    from sim.backends.mininet.shaper import Counters
+
+    counters = {"a": Counters(8000, 10, 2), "c": Counters(400, 1, 0)}
+    shaper = SimpleNamespace(leaf_readings=lambda: (counters, {"a": 1500.0, "c": None}))
+    sites = [SimpleNamespace(id=s) for s in ("a", "b", "c")]
+    stub = SimpleNamespace(shapers={"down": shaper}, spec=SimpleNamespace(sites=sites), scale=4.0)
+    got = MininetBackend.leaf_states(stub, "down")  # type: ignore[arg-type]
+    assert (got.sites, list(got.bytes), list(got.drops)) == (
+        ("a", "b", "c"),
+        [2000.0, 0.0, 100.0],
+        [2, 0, 0],
+    )
+    assert list(got.backlog) == [1500.0, None, None] and list(got.demand_bps) == [None] * 3
+
+
+def test_demand_following_decides_alike_from_columns_and_from_a_dict_of_readings() -> None:
+    """The kernel test hands decide() a dict of Readings, the loop hands it columns: the same
+    figures give the same plans, call after call."""
+    sites = [s.id for s in SCENARIO.sites]
+    rng = np.random.default_rng(7)
+    controllers = [DemandFollowing(), DemandFollowing()]
+    for c in controllers:
+        c.start(DemandFollowingParams(hold_s=0.0), SCENARIO.sites, root_bps(SCENARIO), PLAN)
+    plans, decided = [PLAN, PLAN], 0
+    for call in range(1, 6):
+        rows = {
+            d: {
+                s: Reading(float(b), 0, None, float(w))
+                for s, b, w in zip(sites, *rng.random((2, len(sites))) * 1e7, strict=True)
+            }
+            for d in DIRECTIONS
+        }
+        columns = {d: Readings.of(rows[d]) for d in DIRECTIONS}
+        answers = [
+            controller.decide(Observation(60.0 * call, SCENARIO.start, 60.0, plan, seen))
+            for controller, plan, seen in zip(controllers, plans, (rows, columns), strict=True)
+        ]
+        assert answers[0] == answers[1]
+        decided += answers[0] is not None
+        plans = [a.plan if a is not None else p for a, p in zip(answers, plans, strict=True)]
+    assert decided >= 3  # the uses move: most calls change guarantees

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -222,3 +223,51 @@ def _mbit(alloc: list[float]) -> list[float]:
 
 def _worst(got: list[float], want: list[float]) -> float:
     return max(abs(g - w) for g, w in zip(got, want, strict=True))
+
+
+COMPILED = [  # every list a CompiledTree holds
+    *("ids", "rate", "cap", "quantum", "prio", "parent", "children", "leaf_of_site"),
+    *("internal", "leaves", "leaf_limits", "bottom_up", "inner_bottom_up", "limit", "path"),
+    "lenders",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    tree_and_demand=trees(),
+    moves=st.lists(st.tuples(st.integers(0, 99), st.floats(0.01, 3.0)), max_size=6),
+    other=st.sampled_from(["none", "inner rate", "leaf ceil", "leaf prio"]),
+)
+def test_a_tree_compiled_like_the_one_in_force_is_the_tree_compiled_afresh(
+    tree_and_demand, moves, other
+) -> None:
+    """Compiled with `like` (the tree in force), a tree whose leaves' guarantees moved shares
+    the structure of the tree in force; one that differs in anything else is worked out afresh;
+    either way every list equals a fresh compile's and so does the allocation."""
+    compiled, demand = tree_and_demand
+    access = {c.site: compiled.cap[i] * 1.5 for i, c in enumerate(compiled.tree.classes) if c.site}
+    compiled = CompiledTree(compiled.tree, access)
+    classes = list(compiled.tree.classes)
+    for position, factor in moves:
+        i = compiled.leaves[position % len(compiled.leaves)]
+        classes[i] = classes[i].with_rate(min(classes[i].rate * factor, classes[i].ceil))
+    if other == "inner rate" and compiled.internal[1:]:
+        i = compiled.internal[-1]
+        classes[i] = classes[i].with_rate(classes[i].rate * 0.5)
+    elif other == "leaf ceil":
+        i = compiled.leaves[0]
+        classes[i] = replace(classes[i], ceil=classes[i].ceil * 2)
+    elif other == "leaf prio":
+        i = compiled.leaves[0]
+        classes[i] = replace(classes[i], prio=classes[i].prio + 1)
+    tree = ClassTree(tuple(classes))
+    like, fresh = CompiledTree(tree, access, compiled), CompiledTree(tree, access)
+    for name in COMPILED:
+        assert getattr(like, name) == getattr(fresh, name), name
+    pairs = enumerate(zip(tree.classes, compiled.tree.classes, strict=True))
+    only_rates = all(
+        c is was or (i in compiled.leaves and replace(c, rate=was.rate) == was)
+        for i, (c, was) in pairs
+    )
+    assert (like.path is compiled.path) == only_rates
+    assert like.allocate(demand) == fresh.allocate(demand)

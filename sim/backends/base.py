@@ -13,7 +13,7 @@ from typing import Protocol
 import simpy
 
 from sim.model.flow import Direction, Flow, Transport
-from sim.shaping.control import LeafState
+from sim.shaping.control import LeafStates
 from sim.shaping.plan import ShapingPlan
 
 
@@ -42,8 +42,8 @@ class Backend(Transport, Protocol):
     def leaf_drops(self, direction: Direction) -> dict[str, int]:
         """Cumulative packets dropped at each site's leaf class so far."""
 
-    def leaf_states(self, direction: Direction) -> dict[str, LeafState]:
-        """Each site leaf's cumulative bytes and drops, its backlog and its demand now (None
+    def leaf_states(self, direction: Direction) -> LeafStates:
+        """Every site leaf's cumulative bytes and drops, its backlog and its demand now (None
         where the backend cannot tell), in one reading: what a live controller observes."""
 
     def finish(self) -> None:

@@ -42,11 +42,11 @@ from mypy_extensions import mypyc_attr
 from simpy.core import BoundClass, Environment  # from its own module, which mypyc needs to see
 
 from sim.backends.fluid_deadlines import ABANDON, END_PACED, START, Deadline, Deadlines
-from sim.backends.fluid_leaf import ElasticGroup, Leaf, PacedGroup, user_caps
+from sim.backends.fluid_leaf import ElasticGroup, Leaf, PacedGroup, Readout, user_caps
 from sim.model.compiled import refuse_stale
 from sim.model.flow import Direction, Flow, FlowStatus
 from sim.model.tcp import TcpPath
-from sim.shaping.control import LeafState
+from sim.shaping.control import LeafStates
 from sim.shaping.htb import CompiledTree, LiveAllocation
 from sim.shaping.plan import DIRECTIONS, ShapingPlan
 
@@ -123,7 +123,9 @@ class FluidBackend:
         self.paths = paths or {}  # (site, elastic app) -> its TCP path; none: no latency
         self.flows: list[Flow] = []
         self._leaves = {d: {s: Leaf(s, d, a) for s, a in access_bps.items()} for d in DIRECTIONS}
+        self._readouts = {d: Readout(self._leaves[d]) for d in DIRECTIONS}  # for controllers
         self._live: dict[Direction, LiveAllocation] = {}
+        self._trees: dict[Direction, CompiledTree] = {}  # the trees in force, compiled
         self._leaf_at: dict[Direction, list[Leaf | None]] = {}
         # every pending deadline (next finish of each leaf, patience, end of a paced flow),
         # served by the environment
@@ -136,7 +138,8 @@ class FluidBackend:
     def apply_plan(self, plan: ShapingPlan) -> None:
         now = self.env.now
         for direction in DIRECTIONS:
-            tree = CompiledTree(plan.tree(direction), self.access_bps)
+            was = self._trees.get(direction)  # its structure kept if only guarantees moved
+            tree = self._trees[direction] = CompiledTree(plan.tree(direction), self.access_bps, was)
             leaves = self._leaves[direction]
             at: list[Leaf | None] = [None] * len(tree)
             for site, index in tree.leaf_of_site.items():
@@ -193,8 +196,8 @@ class FluidBackend:
     def leaf_drops(self, direction: Direction) -> dict[str, int]:
         return dict.fromkeys(self._leaves[direction], 0)
 
-    def leaf_states(self, direction: Direction) -> dict[str, LeafState]:
-        return {s: lf.state(self.env.now) for s, lf in self._leaves[direction].items()}
+    def leaf_states(self, direction: Direction) -> LeafStates:
+        return self._readouts[direction].read(self.env.now)
 
     def finish(self) -> None:
         now = self.env.now

@@ -15,7 +15,7 @@ import math
 
 from sim.model.compiled import refuse_stale
 from sim.model.flow import Direction, Flow
-from sim.shaping.control import LeafState
+from sim.shaping.control import LeafStates
 from sim.shaping.plan import ShapingPlan
 
 refuse_stale(__file__)
@@ -105,16 +105,6 @@ class Leaf:
         self.alarm_due = math.inf  # and when that entry is due
         self.heads_moved = False  # a flow joined or left: its next finish may have moved
 
-    def state(self, now: float) -> LeafState:
-        """What a controller reads: bytes so far, the demand now (at most the access link);
-        the fluid model has no queue and drops nothing."""
-        return LeafState(
-            self.bytes + self.alloc * (now - self.since) / 8.0,
-            0,
-            None,
-            min(self.demand(), self.access),
-        )
-
     def demand(self) -> float:
         if not self.n_elastic:
             return self.paced_demand
@@ -122,6 +112,28 @@ class Leaf:
             return math.inf
         total = self.paced_demand + self.elastic_demand
         return math.inf if total >= self.access else total
+
+
+class Readout:
+    """Reads the leaves of one direction into the columns a live controller observes: bytes so
+    far and the demand now (at most the access link); the fluid model drops nothing and has no
+    queue, so those two columns are the same objects at every reading."""
+
+    def __init__(self, leaves: dict[str, Leaf]) -> None:
+        self.sites = tuple(leaves)
+        self.leaves = list(leaves.values())
+        self.drops: tuple[int, ...] = (0,) * len(self.sites)
+        self.backlog: tuple[float | None, ...] = (None,) * len(self.sites)
+
+    def read(self, now: float) -> LeafStates:
+        leaves = self.leaves
+        return LeafStates(
+            self.sites,
+            [lf.bytes + lf.alloc * (now - lf.since) / 8.0 for lf in leaves],
+            self.drops,
+            self.backlog,
+            [min(lf.demand(), lf.access) for lf in leaves],
+        )
 
 
 def user_caps(plan: ShapingPlan, direction: Direction) -> dict[str, float]:

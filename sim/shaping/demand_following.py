@@ -14,12 +14,14 @@ the kernel sees few, bounded changes. Ceilings, priorities and quanta stay the p
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from sim.model.flow import Direction
 from sim.model.topology import Site
-from sim.shaping.control import Controller, Decision, Observation, with_leaf_rates
-from sim.shaping.plan import DIRECTIONS, ShapingPlan
+from sim.shaping.control import Controller, Decision, Observation, Readings, with_leaf_rates
+from sim.shaping.plan import DIRECTIONS, ClassTree, ShapingPlan
 
 MIN_RATE_BPS = 8_000.0  # HTB needs a positive rate (as the policies' NO_GUARANTEE_BPS)
 
@@ -40,6 +42,18 @@ class DemandFollowingParams(BaseModel):
     use_demand: bool = True
 
 
+@dataclass(frozen=True)
+class _Siblings:
+    """The leaves of one parent, in tree order: what the policy gave them together at the
+    start (`budget`), and each one's floor and cap (`floors` is the sum of the floors)."""
+
+    sites: list[str]
+    lows: list[float]
+    highs: list[float]
+    budget: float
+    floors: float
+
+
 class DemandFollowing(Controller):
     """Guarantees that follow each site's smoothed use (see the module docstring)."""
 
@@ -55,28 +69,18 @@ class DemandFollowing(Controller):
             d: {c.site: c.rate for c in plan.tree(d).leaves if c.site is not None}
             for d in DIRECTIONS
         }
-        self.groups = {d: _siblings(plan, d) for d in DIRECTIONS}  # parent -> its leaves' sites
+        self.groups = {d: self._siblings(plan, d) for d in DIRECTIONS}
         self.smoothed: dict[Direction, dict[str, float]] = {d: {} for d in DIRECTIONS}
-        self.low = {d: {s: self._floor(d, s) for s in self.start_rate[d]} for d in DIRECTIONS}
-        self.high = {
-            d: {s: max(low, self._cap(s)) for s, low in self.low[d].items()} for d in DIRECTIONS
-        }
         self.changed_at = -float("inf")
 
     def decide(self, seen: Observation) -> Decision | None:
         for direction in DIRECTIONS:
-            self._smooth(seen, direction)
+            self._smooth(Readings.of(seen.classes[direction]), seen.interval, direction)
         if seen.time - self.changed_at < self.p.hold_s:
             return None
-        wanted = {d: self._wanted(d) for d in DIRECTIONS}
         rates: dict[Direction, dict[str, float]] = {}
         for direction in DIRECTIONS:
-            now = {c.site: c.rate for c in seen.plan.tree(direction).leaves if c.site}
-            moved = {
-                site: _bounded(now[site], rate, self.p.max_step)
-                for site, rate in wanted[direction].items()
-                if abs(rate - now[site]) > self.p.min_change * now[site]
-            }
+            moved = self._moved(direction, seen.plan.tree(direction))
             if moved:
                 rates[direction] = moved
         if not rates:
@@ -85,54 +89,74 @@ class DemandFollowing(Controller):
         why = f"guarantees follow the smoothed use (x{self.p.headroom:g}), within floors and caps"
         return Decision(with_leaf_rates(seen.plan, rates, seen.plan.policy), why)
 
-    def _smooth(self, seen: Observation, direction: Direction) -> None:
-        """Fold the interval's use of every leaf into its smoothed use."""
+    def _smooth(self, readings: Readings, seconds: float, direction: Direction) -> None:
+        """Fold the interval's use of every leaf into its smoothed use (one pass over the
+        columns: this runs at every call, for every leaf)."""
         smoothed, alpha = self.smoothed[direction], self.p.smoothing
-        for site, reading in seen.classes[direction].items():
-            use = reading.bytes * 8.0 / seen.interval
-            if self.p.use_demand and reading.demand_bps is not None:
-                use = max(use, reading.demand_bps)
-            old = smoothed.get(site, use)
+        get = smoothed.get
+        demands = readings.demand_bps if self.p.use_demand else [None] * len(readings)
+        for site, carried, demand in zip(readings.sites, readings.bytes, demands, strict=True):
+            use = carried * 8.0 / seconds
+            if demand is not None and demand > use:  # max(use, demand), where it is known
+                use = demand
+            old = get(site, use)  # a leaf seen first starts at its use
             smoothed[site] = old + alpha * (use - old)
 
-    def _wanted(self, direction: Direction) -> dict[str, float]:
-        """Each leaf's wanted guarantee: smoothed use × headroom, split within its parent."""
-        wanted: dict[str, float] = {}
-        for sites in self.groups[direction].values():
-            budget = sum(self.start_rate[direction][s] for s in sites)
-            wanted.update(self._split(direction, sites, budget))
-        return wanted
+    def _moved(self, direction: Direction, tree: ClassTree) -> dict[str, float]:
+        """The leaves whose wanted guarantee is more than `min_change` away from the one in
+        force, each moved towards it by at most the factor 1 + `max_step`."""
+        now = {c.site: c.rate for c in tree.classes if c.site}
+        smoothed, step, least = self.smoothed[direction], self.p.max_step, self.p.min_change
+        moved: dict[str, float] = {}
+        for group in self.groups[direction]:
+            for site, rate in zip(group.sites, self._split(group, smoothed), strict=True):
+                old = now[site]
+                if abs(rate - old) > least * old:
+                    moved[site] = _bounded(old, rate, step)
+        return moved
 
-    def _split(self, direction: Direction, sites: list[str], budget: float) -> dict[str, float]:
-        """`budget` among `sites` in proportion to their wants, within floors and caps."""
-        low, high = self.low[direction], self.high[direction]
-        want = {
-            s: min(max(self.smoothed[direction].get(s, 0.0) * self.p.headroom, low[s]), high[s])
-            for s in sites
-        }
-        total = sum(want.values())
-        floors = sum(low[s] for s in sites)
+    def _split(self, group: _Siblings, smoothed: dict[str, float]) -> list[float]:
+        """The group's budget among its leaves in proportion to their smoothed use × headroom,
+        within floors and caps."""
+        headroom = self.p.headroom
+        want: list[float] = []
+        for site, low, high in zip(group.sites, group.lows, group.highs, strict=True):
+            w = smoothed.get(site, 0.0) * headroom
+            w = low if low > w else w  # max(w, low), as Python's max picks
+            want.append(high if high < w else w)  # min(w, high)
+        total, budget, floors = sum(want), group.budget, group.floors
         if total > budget and total > floors:  # shrink what is above the floors
             k = max(budget - floors, 0.0) / (total - floors)
-            want = {s: low[s] + (want[s] - low[s]) * k for s in sites}
-        return {s: max(w, MIN_RATE_BPS) for s, w in want.items()}
+            want = [low + (w - low) * k for w, low in zip(want, group.lows, strict=True)]
+        return [MIN_RATE_BPS if w < MIN_RATE_BPS else w for w in want]  # max(w, MIN_RATE_BPS)
 
-    def _floor(self, direction: Direction, site: str) -> float:
-        share = self.p.essential_floor if self.sites[site].essential else self.p.floor
-        return self.start_rate[direction][site] * share
+    def _siblings(self, plan: ShapingPlan, direction: Direction) -> list[_Siblings]:
+        """The plan's leaves grouped by parent, with their budgets, floors and caps."""
+        parents: dict[str, list[str]] = {}
+        for c in plan.tree(direction).leaves:
+            if c.site is not None and c.parent is not None:
+                parents.setdefault(c.parent, []).append(c.site)
+        start, groups = self.start_rate[direction], []
+        for sites in parents.values():
+            lows = [start[s] * self._floor_share(s) for s in sites]
+            groups.append(
+                _Siblings(
+                    sites,
+                    lows,
+                    [max(low, self._cap(s)) for s, low in zip(sites, lows, strict=True)],
+                    sum(start[s] for s in sites),
+                    sum(lows),
+                )
+            )
+        return groups
+
+    def _floor_share(self, site: str) -> float:
+        return self.p.essential_floor if self.sites[site].essential else self.p.floor
 
     def _cap(self, site: str) -> float:
         kind = self.sites[site].kind
         cap = self.p.cap_mbps.get(kind)
         return float("inf") if cap is None else cap * 1e6
-
-
-def _siblings(plan: ShapingPlan, direction: Direction) -> dict[str, list[str]]:
-    groups: dict[str, list[str]] = {}
-    for c in plan.tree(direction).leaves:
-        if c.site is not None and c.parent is not None:
-            groups.setdefault(c.parent, []).append(c.site)
-    return groups
 
 
 def _bounded(old: float, new: float, step: float) -> float:

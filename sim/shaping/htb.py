@@ -23,48 +23,70 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from operator import attrgetter
 
 from sim.model.compiled import refuse_stale
-from sim.shaping.plan import ClassTree, kernel_quantum
+from sim.shaping.plan import ClassTree, fresh_places, kernel_quantum
 
 refuse_stale(__file__)
 
 EPSILON = 1e-9  # bits/s below which a want or a remainder counts as zero
 ROUNDING = 2.0**-52  # bound on one float addition's relative rounding, with room to spare
 RESUM_EVERY = 4096  # demand changes between exact re-sums of a flat tree's running sums
+_FIXED = attrgetter("id", "parent", "ceil", "prio", "site")  # what a compiled structure rests on
 
 
 class CompiledTree:
     """A ClassTree as flat index lists; node 0 is the root, parents precede children."""
 
-    def __init__(self, tree: ClassTree, access_bps: dict[str, float]) -> None:
+    def __init__(
+        self, tree: ClassTree, access_bps: dict[str, float], like: CompiledTree | None = None
+    ) -> None:
+        """`like`: the tree in force, whose structure is kept if only leaf guarantees moved."""
         classes = tree.classes
-        index = {c.id: i for i, c in enumerate(classes)}
         self.tree = tree
-        self.ids = [c.id for c in classes]
         self.rate = [c.rate for c in classes]
-        self.cap = [
-            min(c.ceil, access_bps[c.site]) if c.site is not None else c.ceil for c in classes
-        ]
-        self.quantum = [float(kernel_quantum(c)) for c in classes]
-        self.prio = [c.prio for c in classes]
-        self.parent = [index[c.parent] if c.parent is not None else -1 for c in classes]
-        self.children: list[list[int]] = [[] for _ in classes]
-        for i, c in enumerate(classes):
-            if c.parent is not None:
-                self.children[index[c.parent]].append(i)
-        self.leaf_of_site = {c.site: i for i, c in enumerate(classes) if c.site is not None}
-        self.internal = [i for i, kids in enumerate(self.children) if kids]
-        self.leaves = [i for i, kids in enumerate(self.children) if not kids and i > 0]
+        if like is None or not like._leaf_rates_apart(tree):
+            self.quantum = [float(kernel_quantum(c)) for c in classes]
+            index = {c.id: i for i, c in enumerate(classes)}
+            self.ids = [c.id for c in classes]
+            self.cap = [
+                min(c.ceil, access_bps[c.site]) if c.site is not None else c.ceil for c in classes
+            ]
+            self.prio = [c.prio for c in classes]
+            self.parent = [index[c.parent] if c.parent is not None else -1 for c in classes]
+            self.children: list[list[int]] = [[] for _ in classes]
+            for i, c in enumerate(classes):
+                if c.parent is not None:
+                    self.children[index[c.parent]].append(i)
+            self.leaf_of_site = {c.site: i for i, c in enumerate(classes) if c.site is not None}
+            self.internal = [i for i, kids in enumerate(self.children) if kids]
+            self.leaves = [i for i, kids in enumerate(self.children) if not kids and i > 0]
+            self.bottom_up = list(reversed(range(len(classes))))
+            self.inner_bottom_up = [(i, kids) for i in self.bottom_up if (kids := self.children[i])]
+            # what a class can carry before a change at one leaf may move another: an inner
+            # class its ceil; the root its rate, since nothing lends above it
+            self.limit = list(self.cap)
+            self.limit[0] = min(self.rate[0], self.cap[0])
+            self.path = [self._path_up(i) for i in range(len(classes))]
+            self.lenders = self._lenders()
+        else:
+            kept = zip(classes, like.tree.classes, like.quantum, strict=True)
+            self.quantum = [q if c is was else float(kernel_quantum(c)) for c, was, q in kept]
+            self.ids, self.cap, self.prio, self.parent = like.ids, like.cap, like.prio, like.parent
+            self.children, self.leaf_of_site = like.children, like.leaf_of_site
+            self.internal, self.leaves, self.bottom_up = like.internal, like.leaves, like.bottom_up
+            self.inner_bottom_up, self.limit = like.inner_bottom_up, like.limit
+            self.path, self.lenders = like.path, like.lenders
         self.leaf_limits = [(i, self.cap[i], self.rate[i]) for i in self.leaves]
-        self.bottom_up = list(reversed(range(len(classes))))
-        self.inner_bottom_up = [(i, self.children[i]) for i in self.bottom_up if self.children[i]]
-        # what a class can carry before a change at one leaf may move another: an inner class
-        # its ceil; the root its rate, since nothing lends above it
-        self.limit = list(self.cap)
-        self.limit[0] = min(self.rate[0], self.cap[0])
-        self.path = [self._path_up(i) for i in range(len(classes))]
-        self.lenders = self._lenders()
+
+    def _leaf_rates_apart(self, tree: ClassTree) -> bool:
+        """Whether `tree` differs from this one at most in leaves' guarantees and quanta."""
+        places, old = fresh_places(self.tree, tree), self.tree.classes
+        return places is not None and all(
+            i > 0 and not self.children[i] and _FIXED(tree.classes[i]) == _FIXED(old[i])
+            for i in places
+        )
 
     def __len__(self) -> int:
         return len(self.ids)

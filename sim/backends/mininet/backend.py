@@ -31,7 +31,7 @@ from sim.backends.mininet import cleanup, shaper, topo
 from sim.backends.mininet.agent_client import Agents
 from sim.backends.mininet.info import CpuLoad, Emulated, EmulationInfo
 from sim.model.flow import Direction, Flow, FlowStatus
-from sim.shaping.control import LeafState
+from sim.shaping.control import LeafStates
 from sim.shaping.plan import DIRECTIONS, ClassTree, ShapingPlan
 from sim.shaping.tc import link_args
 
@@ -245,19 +245,19 @@ class MininetBackend:
             for site in self.spec.sites
         }
 
-    def leaf_states(self, direction: Direction) -> dict[str, LeafState]:
+    def leaf_states(self, direction: Direction) -> LeafStates:
         """The kernel's counters and backlogs from one `tc -s class show`; no demand."""
         counters, backlog = self.shapers[direction].leaf_readings()
         zero = shaper.Counters(0, 0, 0)
-        return {
-            site.id: LeafState(
-                counters.get(site.id, zero).bytes / self.scale,
-                counters.get(site.id, zero).drops,
-                backlog.get(site.id),
-                None,
-            )
-            for site in self.spec.sites
-        }
+        sites = tuple(site.id for site in self.spec.sites)
+        read = [counters.get(site, zero) for site in sites]
+        return LeafStates(
+            sites,
+            [c.bytes / self.scale for c in read],
+            [c.drops for c in read],
+            [backlog.get(site) for site in sites],
+            [None] * len(sites),
+        )
 
     def finish(self) -> None:
         self._deliver()
