@@ -5,10 +5,11 @@ example-small under htb-weighted, with demand-following every 5 s deciding from 
 downloads on some sites and uploads on others: a site greedy both ways at once slows its own
 uploads' ACKs in its download queue, which TCP feels and the fluid model does not. The
 controller must make the same changes in the kernel as in the fluid backend (each within one
-interval of its twin, the new guarantee within 1 % of the root), and every leaf's goodput in
-every 5 s sample within 3 % of the root. The kernel keeps delivering what a leaf's FIFO holds
-after its burst ends (at most 200 ms of its ceiling: 1.25 MB at 50 Mbit/s, 2.1 % of the root
-over 5 s), the largest error expected.
+interval of its twin, the new guarantee within 1 % of the root; a change only where the
+guarantee would move by 30 %, so that no decision hangs on the last per cent of a reading),
+and every leaf's goodput in every 5 s sample within 3 % of the root. The kernel keeps
+delivering what a leaf's FIFO holds after its burst ends (200 ms of its ceiling: 1.25 MB at
+50 Mbit/s, about 2 % of the root over 5 s), the largest error expected.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ SCRIPT = [
 def controlled():
     scenario = load_scenario(ROOT / "scenarios" / "example-small.toml").with_policy("htb-weighted")
     data = scenario.spec.model_dump()
-    params = {"use_demand": False, "smoothing": 1.0, "hold_s": 10.0}
+    # min_change 0.3: no guarantee the script moves comes within 6.8 points of the threshold in
+    # the fluid run (at 0.1 one sat 0.03 points from it, and the kernel's 2 % read tipped it)
+    params = {"use_demand": False, "smoothing": 1.0, "hold_s": 10.0, "min_change": 0.3}
     data["controller"] = {"name": "demand-following", "interval": INTERVAL_S, "params": params}
     return scenario.edited(data)
 
