@@ -18,6 +18,17 @@ if os.environ.get("CI"):
 
 ROOT = Path(__file__).resolve().parent.parent
 NETLAB = Path(sys.executable).parent / "netlab"
+# What a one-day run folder holds (sim/results.py), as tests that run `netlab run` expect it
+RUN_FILES = frozenset(
+    {
+        "manifest.json",
+        "flows.parquet",
+        "classes.parquet",
+        "summary.json",
+        "report.html",
+        "plotly.min.js",
+    }
+)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, RUN_FILES
 
 TOPOLOGY = (ROOT / "topologies" / "tiny.toml").as_posix()
 GOOD = f"""
@@ -111,14 +111,7 @@ def test_same_seed_same_summary_other_seed_differs(netlab, tmp_path) -> None:
         result = netlab("run", str(path), "--seed", seed, "--out", str(tmp_path / out), "-q")
         assert result.returncode == 0, result.stderr
         (folder,) = (tmp_path / out).iterdir()
-        assert {p.name for p in folder.iterdir()} == {
-            "manifest.json",
-            "flows.parquet",
-            "classes.parquet",
-            "summary.json",
-            "report.html",
-            "plotly.min.js",
-        }
+        assert {p.name for p in folder.iterdir()} == RUN_FILES
         assert "report.html" in result.stdout
         summaries.append(json.loads((folder / "summary.json").read_text()))
         if out == "r1":

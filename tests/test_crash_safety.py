@@ -25,16 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import NETLAB, ROOT
+from tests.conftest import NETLAB, ROOT, RUN_FILES
 
-RUN_FILES = {
-    "manifest.json",
-    "flows.parquet",
-    "classes.parquet",
-    "summary.json",
-    "report.html",
-    "plotly.min.js",
-}
 SAME = ("summary.json", "flows.parquet", "classes.parquet")  # the same for one scenario and seed
 TOPOLOGY = (ROOT / "topologies" / "small.toml").as_posix()
 SCENARIO = (ROOT / "scenarios" / "example-small.toml").read_text()
