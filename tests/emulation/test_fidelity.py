@@ -139,11 +139,13 @@ def test_site_capped_by_access_link(backend):
 
 
 def test_hosts_send_cubic_through_fifos_counted_in_bytes(backend):
-    """What the access-capped case needs: CUBIC on every connection whatever the machine's
-    default, and every FIFO on the path counted in bytes (200 ms of its link's rate), so that
-    it holds the time it is sized for whatever aggregates the hosts' offloads hand it."""
+    """What the access-capped and quantum cases need: CUBIC on every connection whatever the
+    machine's default, every FIFO on the path counted in bytes (200 ms of its link's rate), so
+    that it holds the time it is sized for whatever the packet sizes, and GSO aggregates of at
+    most GSO_SEGMENTS segments, so that a tail drop does not take a 64 kB burst of one flow."""
     import subprocess
 
+    from sim.backends.mininet.backend import GSO_SEGMENTS
     from sim.shaping.tc import FRAME, queue_packets
 
     env = backend.env
@@ -163,6 +165,11 @@ def test_hosts_send_cubic_through_fifos_counted_in_bytes(backend):
     access_limit = f"bfifo 2: parent 1:1 limit {queue_packets(10 * M) * FRAME}b"
     assert access_limit in site and access_limit in port, (site, port)
     assert "pfifo" not in trees and trees.count("bfifo") >= 2, trees
+    for host in backend.net.hosts:
+        for name in host.intfNames():
+            if name != "lo":
+                shown = host.cmd(f"ip -d link show dev {name}")
+                assert f" gso_max_segs {GSO_SEGMENTS} " in shown, name
     env.run(until=env.now + 1.0)
 
 
