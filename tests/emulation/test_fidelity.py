@@ -148,6 +148,8 @@ def test_hosts_send_cubic_through_fifos_counted_in_bytes(backend):
     from sim.backends.mininet.backend import GSO_SEGMENTS
     from sim.shaping.tc import FRAME, queue_packets
 
+    plan = tree(60, leaf("a", 20, 60), leaf("d", 20, 60))
+    backend.apply_plan(ShapingPlan("test", plan, plan))  # the hub's trees, whatever ran before
     env = backend.env
     backend.transfer(Flow(next(_ids), "d", "bulk", "down", env.now, size=1e12, patience=1.0))
     env.run(until=env.now + 0.5)
