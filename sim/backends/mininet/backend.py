@@ -59,10 +59,10 @@ def _limit_aggregates(host: Any) -> None:
 
     The FIFOs are counted in bytes, so aggregates do not swell them, and one-MSS packets (what
     the emulator used to send) cost the regency at full rate 3.5 cores per Gbit/s. Unbounded
-    aggregates (up to 44 segments) cost 0.6-0.8, but a tail drop then takes a 64 kB burst of one
+    aggregates (up to 44 segments) cost 0.6-1.5, but a tail drop then takes a 64 kB burst of one
     flow, and a leaf of four flows lost its backlog often enough that the fidelity case of
     leaf quanta 1 : 3 measured 27.1-30.0 Mbit/s of its 30 in ten runs; capped at 4 segments it
-    measured 29.6-30.4 in eight, at 2.5 cores per Gbit/s on the regency.
+    measured 29.6-30.4 in eight, and the regency costs 1.5-1.9 (with the agents' low-water mark).
     """
     for name in host.intfNames():
         if name != "lo":
@@ -86,7 +86,7 @@ class CpuMeter:
     def _read() -> tuple[float, float]:
         with open("/proc/stat") as f:
             fields = [float(x) for x in f.readline().split()[1:9]]  # guest time is in user
-        user, nice, system, idle, iowait = fields[:5]
+        nice, idle, iowait = fields[1], fields[3], fields[4]
         return sum(fields), nice + idle + iowait
 
     @classmethod
