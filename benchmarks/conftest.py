@@ -20,13 +20,18 @@ SLOWDOWN = factor()
 @pytest.fixture
 def calibrated(benchmark) -> Callable[..., Any]:
     """Benchmark `target(*args)` for `rounds` rounds with one calibration repetition before
-    each (untimed by the benchmark); the fastest repetition goes into the benchmark's
-    extra_info as `calibration_s`. Returns the target's result."""
+    each (untimed by the benchmark); the rounds' and the repetitions' times, in order, go into
+    the benchmark's extra_info (`round_times`, `calibration_times`) for the gate to pair.
+    Returns the target's result."""
 
     def measure(target: Callable[..., Any], args: tuple[Any, ...], rounds: int) -> Any:
         calibration = Calibration()
         result = benchmark.pedantic(target, args=args, setup=calibration, rounds=rounds)
-        benchmark.extra_info.update(calibration_s=calibration.best, slowdown=SLOWDOWN)
+        benchmark.extra_info.update(
+            round_times=list(benchmark.stats.stats.data),
+            calibration_times=calibration.times,
+            slowdown=SLOWDOWN,
+        )
         return result
 
     measure.extra_info = benchmark.extra_info  # type: ignore[attr-defined]

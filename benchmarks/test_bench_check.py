@@ -48,7 +48,7 @@ def test_check_engine_small(calibrated) -> None:
 
 def test_check_engine_regency(calibrated) -> None:
     """The regency's busy morning (08:00-08:30 of its first working day, 46 sites, about
-    6,000 flows): short rounds, so the fastest of them is one the machine left alone."""
+    6,000 flows): short rounds, each paired with the calibration just before it."""
     scenario = load_scenario(REGENCY).with_window().with_run(duration=1800, sample_interval=60)
     record = calibrated(run_scenario, (scenario,), rounds=20)
     calibrated.extra_info["flows"] = len(record.flows)
