@@ -51,7 +51,9 @@ def normalised(path: Path) -> dict[str, float]:
                 f"{path}: benchmarks[{bench['name']}]: no round_times and calibration_times "
                 "of equal length (measure with benchmarks/conftest.py's `calibrated`)"
             )
-        figures[bench["name"]] = statistics.median(r / c for r, c in zip(rounds, calibrations))
+        figures[bench["name"]] = statistics.median(
+            r / c for r, c in zip(rounds, calibrations, strict=True)
+        )
     return figures
 
 
