@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/kotim-baseline.toml
 
-.PHONY: setup core pure system-deps run test lint bench bench-check bench-update clean-results screenshots
+.PHONY: setup core pure system-deps run test policies lint bench bench-check bench-update clean-results screenshots
 
 $(BIN)/netlab: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -46,6 +46,11 @@ screenshots: core
 
 # mypy reads its settings from pyproject.toml ([tool.mypy]: all of sim/, strict on the seams)
 # and keeps its cache in build/mypy-cache, apart from the engine build's build/core/mypy-cache.
+# After declaring a policy in sim/shaping/policies.POLICIES: the names the scenario schema
+# accepts (sim/model/policy_names.py) and the docs' policy table, written from the registry.
+policies: setup
+	$(BIN)/python tools/policy_tables.py
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

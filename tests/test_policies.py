@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from pathlib import Path
@@ -16,12 +17,18 @@ from sim.shaping.htb import CompiledTree
 from sim.shaping.policies import (
     DEFAULT_HOTSPOT_CEIL_MBPS,
     POLICIES,
+    Policy,
     compile_policy,
     root_bps,
     tier_of,
 )
 from sim.shaping.schedule import compile_schedule
 from tests.conftest import ROOT
+
+spec = importlib.util.spec_from_file_location("policy_tables", ROOT / "tools" / "policy_tables.py")
+assert spec is not None and spec.loader is not None
+policy_tables = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(policy_tables)
 
 SMALL = ROOT / "scenarios" / "example-small.toml"
 
@@ -111,13 +118,32 @@ name = "htb-weighted"
     assert np.percentile(mbit[(hour >= 10) & (hour < 11)], 90) > 2.0
 
 
-def test_the_schema_accepts_exactly_the_registered_policies() -> None:
-    """sim.model sits below sim.shaping, so the schema keeps the names: they must agree."""
-    assert tuple(POLICIES) == STATIC_POLICIES, (
-        f"sim/model/policy_spec.py: STATIC_POLICIES = {tuple(POLICIES)!r}"
-    )
+def test_the_schema_and_the_docs_follow_the_registry() -> None:
+    """`make policies` writes the schema's names and the docs' table from POLICIES; either
+    left stale fails here."""
+    assert policy_tables.stale() == [], "run `make policies`"
+    assert tuple(POLICIES) == STATIC_POLICIES
     assert all(name == policy.name for name, policy in POLICIES.items())
     assert (*STATIC_POLICIES, PLUGIN, SCHEDULE) == POLICY_NAMES
+
+
+def test_a_policy_declared_once_is_written_into_the_schema_and_the_docs(monkeypatch) -> None:
+    """One more Policy in the registry: both written files go stale, and what the tool would
+    write names it, with its doc line and keys."""
+    fair = Policy(
+        "fair-share",
+        lambda params, sites, capacity: [],
+        ("guaranteed_share",),
+        "Equal guarantees, borrowing up to R.",
+        ("Jaminan sama rata", "equal guarantees"),
+    )
+    monkeypatch.setitem(POLICIES, "fair-share", fair)
+    assert policy_tables.stale() == [policy_tables.NAMES, policy_tables.REFERENCE]
+    policies = list(POLICIES.values())
+    assert '    "deployed",\n    "fair-share",\n]' in policy_tables.names_module(policies)
+    reference = policy_tables.reference(policy_tables.REFERENCE.read_text(), policies)
+    row = "| `fair-share` | Equal guarantees, borrowing up to R. | `guaranteed_share`, `sites` |"
+    assert f"{row}\n| `plugin` |" in reference
 
 
 def test_each_policy_reads_keys_of_the_policy_table() -> None:
@@ -138,16 +164,11 @@ def _docs_policy_table() -> list[tuple[str, str, str]]:
     return rows
 
 
-def test_the_docs_policy_table_lists_exactly_the_registered_policies() -> None:
-    """docs/scenario-reference.md: one row per policy in POLICIES, its doc line and its keys,
-    then `schedule`; a policy added to the registry without its row fails here."""
+def test_the_docs_policy_table_ends_with_plugin_and_schedule() -> None:
+    """docs/scenario-reference.md: the registry's rows (written by `make policies`), then the
+    two that are no declared policy."""
     rows = _docs_policy_table()
-    expected = [
-        (p.name, p.doc, ", ".join(f"`{key}`" for key in (*p.params, "sites")))
-        for p in POLICIES.values()
-    ]
-    table = "\n".join(f"| `{name}` | {doc} | {uses} |" for name, doc, uses in expected)
-    assert rows[:-2] == expected, f"docs/scenario-reference.md's policy table:\n{table}"
+    assert [name for name, _, _ in rows[:-2]] == list(POLICIES)
     assert rows[-2][0] == PLUGIN and rows[-2][2] == "`plugin`, `params`, `sites`"
     assert rows[-1][0] == SCHEDULE and rows[-1][2] == "`schedule`, `otherwise`"
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.shaping.policies import POLICIES
+
 
 @dataclass(frozen=True)
 class Label:
@@ -78,25 +80,9 @@ OBJECTIVES = {
     ),
 }
 
-# Each policy and `schedule` in plain words, Bahasa Indonesia then English (a test holds this
-# to POLICY_NAMES).
+# In plain words, Bahasa Indonesia then English: the policies that are no declared Policy (the
+# built-ins carry their own words, sim.shaping.policies.POLICIES).
 POLICY_WORDS = {
-    "equal-static": ("Batas tetap sama rata", "equal fixed caps"),
-    "weighted-static": ("Batas tetap menurut bobot", "fixed caps by weight"),
-    "htb-equal": (
-        "Jaminan sama rata, sisa kapasitas boleh dipinjam",
-        "equal guarantees, spare capacity borrowed",
-    ),
-    "htb-weighted": (
-        "Jaminan menurut bobot, sisa kapasitas dibagi menurut bobot",
-        "guarantees by weight, spare capacity shared by weight",
-    ),
-    "htb-priority": ("Jaminan per tingkat prioritas", "guarantees by priority tier"),
-    "max-min": ("Bagi rata tanpa jaminan (max-min)", "max-min fair sharing, no guarantees"),
-    "deployed": (
-        "Pengaturan yang berlaku di router (diimpor)",
-        "the shaping in force on the router (imported)",
-    ),
     "plugin": ("Kebijakan tambahan dari pengguna (plug-in)", "a user's policy (plug-in)"),
     "schedule": ("Kebijakan terjadwal menurut hari dan jam", "scheduled by day and hour"),
 }
@@ -115,4 +101,7 @@ def objective_fields(name: str) -> dict[str, str]:
 
 def policy_words(name: str) -> tuple[str, str]:
     """The policy in plain words (Bahasa Indonesia, English); an unknown name as itself."""
+    declared = POLICIES.get(name)
+    if declared is not None:
+        return declared.words
     return POLICY_WORDS.get(name, (name, name))

@@ -14,21 +14,12 @@ from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, mod
 
 from sim.model.fields import ClockTime, clock_seconds
 from sim.model.loading import PathText, Strict
+from sim.model.policy_names import StaticPolicyName
 from sim.model.units import MAX_MBPS
 
-# The policy names a scenario may use: the static policies, each declared with its builder in
-# sim.shaping.policies.POLICIES (tests/test_policies.py checks the two agree; this layer sits
-# below sim.shaping, so the schema cannot read them from there), and "schedule", which switches
-# between them. Written out as Literals, so that mypy knows them too.
-StaticPolicyName = Literal[
-    "equal-static",
-    "weighted-static",
-    "htb-equal",
-    "htb-weighted",
-    "htb-priority",
-    "max-min",
-    "deployed",
-]
+# The policy names a scenario may use: the static policies (StaticPolicyName, written from their
+# declarations in sim.shaping.policies.POLICIES by `make policies`), a plug-in, and "schedule",
+# which switches between them.
 DEPLOYED: Literal["deployed"] = "deployed"  # the plan in force, read from a plan file (`plan`)
 PLUGIN: Literal["plugin"] = "plugin"  # a user's policy, named by `plugin` (sim.shaping.plugins)
 SCHEDULE: Literal["schedule"] = "schedule"

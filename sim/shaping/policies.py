@@ -1,9 +1,10 @@
 """Allocation policies: each compiles (sites, purchase, parameters) into a ShapingPlan.
 
 A static policy is declared once, in POLICIES at the end of this module: its name in scenario
-files, its builder, the `[policy]` keys it reads and its line in the docs' policy table
-(docs/scenario-reference.md; tests/test_policies.py checks the table, the names the scenario
-schema accepts, sim.model.policy_spec.STATIC_POLICIES, and the CLI's list against it).
+files, its builder, the `[policy]` keys it reads, its line in the docs' policy table and its
+words in the acceptance report. `make policies` (tools/policy_tables.py) writes from them the
+names the scenario schema accepts (sim/model/policy_names.py) and the docs' table
+(docs/scenario-reference.md); tests/test_policies.py fails while either is stale.
 Every leaf ceiling is also clipped to the site's access link: a plan never promises more than
 the link carries. `deployed` has no builder: its plan is read from a file (sim.shaping.deployed).
 A plug-in (`[policy] plugin = "FILE.py:Name"` or an entry point of `netlab.policies`) implements
@@ -245,10 +246,11 @@ class Policy:
     """A built-in policy as scenario files name it and the docs' policy table describes it;
     it is a PolicyBuilder (sim.shaping.policy_api) whose parameters are `[policy]` itself."""
 
-    name: str  # also in sim.model.policy_spec.STATIC_POLICIES, which the schema accepts
+    name: str  # as scenario files name it (`make policies` writes it into the schema's names)
     builder: Builder | None  # None: the plan is read, not built (`deployed`, sim.shaping.deployed)
     params: tuple[str, ...]  # the [policy] keys it reads, besides `sites` (every policy's)
     doc: str  # its row in docs/scenario-reference.md's policy table, "What it builds"
+    words: tuple[str, str]  # in plain words, Bahasa Indonesia then English (the berita acara)
     Params: ClassVar[type[PolicyParams]] = PolicyParams
 
     def build(self, params: PolicyParams, sites: list[Site], capacity: float) -> list[HtbClass]:
@@ -265,24 +267,34 @@ POLICIES: dict[str, Policy] = {
             equal_static,
             (),
             "Hard equal caps: each leaf rate = ceil = R / n. No borrowing (the naive split).",
+            ("Batas tetap sama rata", "equal fixed caps"),
         ),
         Policy(
             "weighted-static",
             weighted_static,
             ("weights",),
             "Hard caps in proportion to weight: rate = ceil = R × w / Σw.",
+            ("Batas tetap menurut bobot", "fixed caps by weight"),
         ),
         Policy(
             "htb-equal",
             htb_equal,
             ("guaranteed_share",),
             "Equal guarantees R × `guaranteed_share` / n. Every leaf may borrow up to R.",
+            (
+                "Jaminan sama rata, sisa kapasitas boleh dipinjam",
+                "equal guarantees, spare capacity borrowed",
+            ),
         ),
         Policy(
             "htb-weighted",
             htb_weighted,
             ("guaranteed_share", "weights"),
             "Guarantees R × `guaranteed_share` × w / Σw, borrowing up to R, quantum ∝ weight.",
+            (
+                "Jaminan menurut bobot, sisa kapasitas dibagi menurut bobot",
+                "guarantees by weight, spare capacity shared by weight",
+            ),
         ),
         Policy(
             "htb-priority",
@@ -292,6 +304,7 @@ POLICIES: dict[str, Policy] = {
             "`guaranteed_share` × share / Σshare of the tiers present, its own priority, ceil R. "
             "Inside a tier, leaves split the tier rate by weight. Hotspot leaves are capped at "
             "`hotspot_ceil_mbps`.",
+            ("Jaminan per tingkat prioritas", "guarantees by priority tier"),
         ),
         Policy(
             "max-min",
@@ -299,6 +312,7 @@ POLICIES: dict[str, Policy] = {
             (),
             "No guarantees (each leaf rate 8 kbit/s, `NO_GUARANTEE_BPS`, since HTB needs a "
             "positive rate), ceil R, equal quantum: spare capacity is shared max-min fair.",
+            ("Bagi rata tanpa jaminan (max-min)", "max-min fair sharing, no guarantees"),
         ),
         Policy(
             "deployed",
@@ -307,6 +321,10 @@ POLICIES: dict[str, Policy] = {
             "The plan in force, read from the JSON plan file `plan` (relative to the scenario; "
             "`netlab import-config` writes it) and used as written whatever the purchase, which "
             "must hold its root. Not searched by the optimiser.",
+            (
+                "Pengaturan yang berlaku di router (diimpor)",
+                "the shaping in force on the router (imported)",
+            ),
         ),
     )
 }
