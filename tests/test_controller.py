@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sim.analysis.classfile import read_classes
 from sim.model.scenario import load_scenario
 from sim.run import ControllerFailed, run_scenario
-from sim.shaping.control import Observation, Reading, Readings
+from sim.shaping.control import LeafStates, Observation, Reading, Readings
 from sim.shaping.controllers import ControlLoop
 from sim.shaping.demand_following import MIN_RATE_BPS, DemandFollowing, DemandFollowingParams
 from sim.shaping.plan import DIRECTIONS, ClassTree, HtbClass, ShapingPlan, finalize
@@ -259,6 +259,9 @@ def _verdict_in_full(loop: ControlLoop, plan: ShapingPlan) -> str:
             return f"{direction}: root ceil above the purchase"
         if any(not math.isfinite(c.rate) or not math.isfinite(c.ceil) for c in new.classes):
             return f"{direction}: a rate is not finite"
+        caps = [c.per_user_bps for c in new.classes if c.per_user_bps is not None]
+        if any(not 0 < cap < math.inf for cap in caps):
+            return f"{direction}: a per-user cap is not a positive finite rate"
         try:
             finalize(list(new.classes), access, f"{loop.label} {direction}")
         except ValueError as exc:
@@ -277,7 +280,7 @@ FIGURES = st.one_of(
         st.tuples(
             st.sampled_from(DIRECTIONS),
             st.integers(0, 999),
-            st.sampled_from(["rate", "ceil"]),
+            st.sampled_from(["rate", "ceil", "per_user_bps"]),
             FIGURES,
         ),
         max_size=4,
@@ -353,3 +356,19 @@ def test_demand_following_decides_alike_from_columns_and_from_a_dict_of_readings
         decided += answers[0] is not None
         plans = [a.plan if a is not None else p for a, p in zip(answers, plans, strict=True)]
     assert decided >= 3  # the uses move: most calls change guarantees
+
+
+def test_readings_between_two_reads_are_their_differences() -> None:
+    """Bytes and drops are differenced when read; a backend that hands the same drops column
+    every time (the fluid one drops nothing) reads as zeros."""
+    fixed = (0, 0)
+    before = LeafStates(("a", "b"), [100.0, 50.0], fixed, (None, None), [1e6, None])
+    after = LeafStates(("a", "b"), [160.0, 50.0], fixed, (None, 3.0), [2e6, None])
+    readings = Readings.between(before, after)
+    assert list(readings.bytes) == [60.0, 0.0] and list(readings.drops) == [0, 0]
+    assert readings["b"] == Reading(0.0, 0, 3.0, None)
+    counted = LeafStates(("a", "b"), [160.0, 50.0], [4, 1], (None, None), [None, None])
+    dropped = Readings.between(
+        LeafStates(("a", "b"), [0.0, 0.0], [1, 1], (None, None), [None, None]), counted
+    )
+    assert list(dropped.drops) == [3, 0]

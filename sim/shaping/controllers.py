@@ -82,7 +82,7 @@ class ControlLoop:
             self.scenario.start + dt.timedelta(seconds=now),
             now - self.last_time,
             self.plan,
-            {d: _readings(self.last[d], states[d]) for d in DIRECTIONS},
+            {d: Readings.between(self.last[d], states[d]) for d in DIRECTIONS},
         )
         self.last, self.last_time = states, now
         answer = self._guarded(now, lambda: self.controller.decide(seen))
@@ -132,24 +132,12 @@ class ControlLoop:
             classes = [c for c, _ in fresh]
             if any(not math.isfinite(c.rate) or not math.isfinite(c.ceil) for c in classes):
                 return f"{direction}: a rate is not finite"
+            if any(
+                c.per_user_bps is not None and not 0 < c.per_user_bps < math.inf for c in classes
+            ):
+                return f"{direction}: a per-user cap is not a positive finite rate"
             try:
                 check_rates(classes, f"{self.label} {direction}")
             except ValueError as exc:
                 return str(exc)
         return ""
-
-
-def _readings(before: LeafStates, after: LeafStates) -> Readings:
-    """The interval between two readings, column by column."""
-    drops = (  # a backend that drops nothing hands the same column every time
-        [0] * len(after.sites)
-        if after.drops is before.drops
-        else [b - a for a, b in zip(before.drops, after.drops, strict=True)]
-    )
-    return Readings(
-        after.sites,
-        [b - a for a, b in zip(before.bytes, after.bytes, strict=True)],
-        drops,
-        after.backlog,
-        after.demand_bps,
-    )
