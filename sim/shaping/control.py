@@ -80,7 +80,7 @@ class Readings(Mapping[str, Reading]):
     @classmethod
     def between(cls, before: LeafStates, after: LeafStates) -> Readings:
         """The interval from `before` to `after` (bytes and drops differenced when read: a
-        controller that reads neither costs the run about 3 % less of its day, callgrind)."""
+        controller that reads neither costs the regency day 3 % fewer instructions, callgrind)."""
         readings = cls(after.sites, (), (), after.backlog, after.demand_bps)
         readings._bytes = readings._drops = None
         readings._span = (before, after)
