@@ -22,12 +22,14 @@ from sim.analysis.labels import LABEL_KEYS, OBJECTIVES, objective_label
 from sim.analysis.metrics import summarize
 from sim.analysis.recommendation import Finance, FrontierRow, Recommendation
 from sim.analysis.summary import SiteFigures, Summary
+from sim.analysis.year import WeekFigures, YearSummary
 from sim.model.scenario import load_scenario
 from sim.model.scenario_schema import Objectives
 from sim.report.page import ROW_PX, nav
 from sim.report.recommendation import _frontier_figure, _frontier_table
 from sim.report.run_report import BUSY_MARKER, _satisfaction_figure, write_report
 from sim.report.whatif import cell
+from sim.report.year_report import _satisfaction
 from sim.results import write_run
 from sim.run import run_scenario
 from tests.conftest import ROOT
@@ -306,3 +308,16 @@ def test_the_command_line_frontier_shows_each_purchase_once(capsys) -> None:
     lines = [line for line in capsys.readouterr().out.splitlines() if re.match(r"│\s+\d", line)]
     assert [line.split("│")[1].strip() for line in lines] == ["450", "500", "525"]
     assert "next cheaper (fresh seeds) + search" in lines[1] and "│    no │" in lines[1]
+
+
+def test_the_year_pages_weeks_are_ticked_on_their_mondays_with_room_either_side() -> None:
+    """A run of a few days has one week: its axis spans that Monday ± 3.5 days, ticked weekly
+    from the Monday (plotly's own range for one point is a millisecond wide)."""
+    week = WeekFigures("2022-01-31", 2, {"office": 0.9999, "hotspot": 1.0})
+    year = YearSummary(500.0, 2, 10, [], [week], [], {})
+    axis = _satisfaction(year).layout.xaxis
+    assert list(axis.range) == ["2022-01-27T12:00:00", "2022-02-03T12:00:00"]
+    assert (axis.tick0, axis.dtick, axis.tickformat) == ("2022-01-31", 7 * 86_400_000, "%d %b %Y")
+    weeks = [WeekFigures(f"2022-{m:02d}-07", 7, {"office": 1.0}) for m in range(1, 13)]
+    weeks.append(WeekFigures("2022-12-12", 7, {"office": 1.0}))
+    assert _satisfaction(YearSummary(500.0, 365, 10, [], weeks, [], {})).layout.xaxis.dtick == "M1"

@@ -7,6 +7,7 @@ objective first breaks, and each objective's share of missed days per month.
 
 from __future__ import annotations
 
+import datetime as dt
 from html import escape
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import plotly.graph_objects as go
 from sim.analysis.labels import objective_label
 from sim.analysis.year import DIRECTIONS, YearSummary
 from sim.report.page import div, nav, write_page
+
+WEEK_MS = 7 * 86_400_000  # plotly's date axes count milliseconds
 
 
 def write_year_report(folder: Path, title: str, year: YearSummary) -> Path:
@@ -72,6 +75,16 @@ def _satisfaction(year: YearSummary) -> go.Figure:
         xaxis_title="week from Monday",
         margin={"t": 30},
     )
+    if mondays:  # a tick a week, half a week of room either side (a run of a few days has one)
+        first, last = (dt.datetime.fromisoformat(mondays[i]) for i in (0, -1))
+        room = dt.timedelta(days=3.5)
+        fig.update_xaxes(
+            type="date",
+            range=[(first - room).isoformat(), (last + room).isoformat()],
+            tickformat="%d %b %Y",
+            tick0=mondays[0],
+            dtick=WEEK_MS if len(mondays) <= 12 else "M1",
+        )
     return fig
 
 
