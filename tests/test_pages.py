@@ -320,4 +320,5 @@ def test_the_year_pages_weeks_are_ticked_on_their_mondays_with_room_either_side(
     assert (axis.tick0, axis.dtick, axis.tickformat) == ("2022-01-31", 7 * 86_400_000, "%d %b %Y")
     weeks = [WeekFigures(f"2022-{m:02d}-07", 7, {"office": 1.0}) for m in range(1, 13)]
     weeks.append(WeekFigures("2022-12-12", 7, {"office": 1.0}))
-    assert _satisfaction(YearSummary(500.0, 365, 10, [], weeks, [], {})).layout.xaxis.dtick == "M1"
+    axis = _satisfaction(YearSummary(500.0, 365, 10, [], weeks, [], {})).layout.xaxis
+    assert (axis.tick0, axis.dtick, axis.tickformat) == ("2022-01-01", "M1", "%b %Y")

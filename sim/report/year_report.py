@@ -18,6 +18,7 @@ from sim.analysis.year import DIRECTIONS, YearSummary
 from sim.report.page import div, nav, write_page
 
 WEEK_MS = 7 * 86_400_000  # plotly's date axes count milliseconds
+WEEKLY_TICKS_UP_TO = 12  # weeks on the axis; more are ticked by month
 
 
 def write_year_report(folder: Path, title: str, year: YearSummary) -> Path:
@@ -75,15 +76,16 @@ def _satisfaction(year: YearSummary) -> go.Figure:
         xaxis_title="week from Monday",
         margin={"t": 30},
     )
-    if mondays:  # a tick a week, half a week of room either side (a run of a few days has one)
+    if mondays:  # half a week of room either side (a run of a few days has one week)
         first, last = (dt.datetime.fromisoformat(mondays[i]) for i in (0, -1))
         room = dt.timedelta(days=3.5)
+        weekly = len(mondays) <= WEEKLY_TICKS_UP_TO
         fig.update_xaxes(
             type="date",
             range=[(first - room).isoformat(), (last + room).isoformat()],
-            tickformat="%d %b %Y",
-            tick0=mondays[0],
-            dtick=WEEK_MS if len(mondays) <= 12 else "M1",
+            tick0=mondays[0] if weekly else mondays[0][:8] + "01",
+            dtick=WEEK_MS if weekly else "M1",
+            tickformat="%d %b %Y" if weekly else "%b %Y",
         )
     return fig
 
